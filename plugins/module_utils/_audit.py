@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Value-free audit events, one JSON object a line.
+
+Fields: time (UTC ISO 8601), actor (user@host), awx_job (when run by AWX), action, backend, ref, version,
+fingerprint, outcome, and optional value-free details. Appends are atomic (O_APPEND, one write a line) and the
+file is created 0600.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import getpass
+import json
+import os
+import socket
+
+AUDIT_ENV = 'AGENTAREA_SECRETS_AUDIT_LOG'
+
+
+def actor():
+    try:
+        user = getpass.getuser()
+    except Exception:  # pylint: disable=broad-except
+        user = str(os.getuid()) if hasattr(os, 'getuid') else 'unknown'
+    return '%s@%s' % (user, socket.gethostname())
+
+
+def awx_job(environ=None):
+    env = os.environ if environ is None else environ
+    for name in ('AWX_JOB_ID', 'JOB_ID', 'TOWER_JOB_ID'):
+        if env.get(name):
+            return env[name]
+    return None
+
+
+def event(action, outcome, backend=None, ref=None, version=None, fingerprint=None, **details):
+    record = {
+        'time': datetime.datetime.now(datetime.timezone.utc).isoformat().replace('+00:00', 'Z'),
+        'actor': actor(),
+        'action': action,
+        'backend': backend,
+        'ref': None if ref is None else str(ref),
+        'version': version,
+        'fingerprint': fingerprint,
+        'outcome': outcome,
+    }
+    job = awx_job()
+    if job:
+        record['awx_job'] = job
+    for key, val in details.items():
+        if val is not None:
+            record[key] = val
+    return record
+
+
+class AuditLog:
+    """Writes events to ``path``; a ``None`` path makes every call a no-op."""
+
+    def __init__(self, path=None):
+        self.path = os.path.expanduser(path) if path else None
+
+    @property
+    def enabled(self):
+        return bool(self.path)
+
+    def emit(self, action, outcome, **fields):
+        if not self.path:
+            return None
+        record = event(action, outcome, **fields)
+        line = (json.dumps(record, sort_keys=True, default=str) + '\n').encode('utf-8')
+        directory = os.path.dirname(self.path)
+        if directory and not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o700)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+        return record
+
+
+def read_events(path):
+    events = []
+    with open(os.path.expanduser(path), 'r') as handle:
+        for line in handle:
+            line = line.strip()
+            if line:
+                events.append(json.loads(line))
+    return events

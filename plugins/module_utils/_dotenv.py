@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A small .env parser and editor that runs on managed hosts without extra packages.
+
+It follows python-dotenv's grammar (``export``, single and double quotes with their escapes, values spanning
+lines inside quotes, ``#`` comments after whitespace, keys without ``=``) without interpolation, and
+tests/unit compare it with python-dotenv on the same inputs. Edits keep every other line byte for byte.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import codecs
+import re
+
+_MULTILINE_WS = re.compile(r'\s*', re.MULTILINE)
+_WS = re.compile(r'[^\S\r\n]*')
+_EXPORT = re.compile(r'(?:export[^\S\r\n]+)?')
+_SQ_KEY = re.compile(r"'([^']+)'")
+_KEY = re.compile(r'([^=\#\s]+)')
+_EQUAL = re.compile(r'(=[^\S\r\n]*)')
+_SQ_VALUE = re.compile(r"'((?:\\'|[^'])*)'")
+_DQ_VALUE = re.compile(r'"((?:\\"|[^"])*)"')
+_UNQUOTED = re.compile(r'([^\r\n]*)')
+_COMMENT = re.compile(r'(?:[^\S\r\n]*#[^\r\n]*)?')
+_EOL = re.compile(r'[^\S\r\n]*(?:\r\n|\n|\r|$)')
+_REST = re.compile(r'[^\r\n]*(?:\r|\n|\r\n)?')
+_DQ_ESCAPES = re.compile(r'\\[\\\'"abfnrtv]')
+_SQ_ESCAPES = re.compile(r"\\[\\']")
+KEY_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_.-]*$')
+
+
+class _ParseError(Exception):
+    pass
+
+
+class Binding:
+    """One parsed unit of the file: a key with its value, or a comment/blank/invalid stretch (key None)."""
+
+    __slots__ = ('key', 'value', 'original', 'error')
+
+    def __init__(self, key, value, original, error=False):
+        self.key, self.value, self.original, self.error = key, value, original, error
+
+
+def _decode(regex, text):
+    return regex.sub(lambda m: codecs.decode(m.group(0), 'unicode-escape'), text)
+
+
+class _Reader:
+    def __init__(self, text):
+        self.text, self.pos, self.mark = text, 0, 0
+
+    def has_next(self):
+        return self.pos < len(self.text)
+
+    def peek(self):
+        return self.text[self.pos:self.pos + 1]
+
+    def read(self, regex):
+        match = regex.match(self.text, self.pos)
+        if match is None:
+            raise _ParseError()
+        self.pos = match.end()
+        return match.groups()
+
+
+def _value(reader):
+    char = reader.peek()
+    if char == "'":
+        return _decode(_SQ_ESCAPES, reader.read(_SQ_VALUE)[0])
+    if char == '"':
+        return _decode(_DQ_ESCAPES, reader.read(_DQ_VALUE)[0])
+    if char in ('', '\n', '\r'):
+        return ''
+    return re.sub(r'\s+#.*', '', reader.read(_UNQUOTED)[0]).rstrip()
+
+
+def parse_bindings(text):
+    reader = _Reader(text)
+    while reader.has_next():
+        reader.mark = reader.pos
+        try:
+            reader.read(_MULTILINE_WS)
+            if not reader.has_next():
+                yield Binding(None, None, text[reader.mark:reader.pos])
+                break
+            reader.read(_EXPORT)
+            char = reader.peek()
+            if char == '#':
+                key = None
+            elif char == "'":
+                key = reader.read(_SQ_KEY)[0]
+            else:
+                key = reader.read(_KEY)[0]
+            reader.read(_WS)
+            value = None
+            if reader.peek() == '=':
+                reader.read(_EQUAL)
+                value = _value(reader)
+            reader.read(_COMMENT)
+            reader.read(_EOL)
+            yield Binding(key, value, text[reader.mark:reader.pos])
+        except _ParseError:
+            reader.read(_REST)
+            yield Binding(None, None, text[reader.mark:reader.pos], error=True)
+
+
+def parse(text):
+    """``{key: value}`` in file order (a later duplicate wins, as in python-dotenv); ``KEY`` alone maps to None."""
+    values = {}
+    for binding in parse_bindings(text):
+        if binding.key is not None:
+            values[binding.key] = binding.value
+    return values
+
+
+def invalid_lines(text):
+    """1-based line numbers that do not parse (reported, never their content)."""
+    lines, line = [], 1
+    for binding in parse_bindings(text):
+        if binding.error:
+            lines.append(line)
+        line += binding.original.count('\n')
+    return lines
+
+
+def render_value(value):
+    """Quote a value so python-dotenv and Docker Compose read it back unchanged."""
+    value = str(value)
+    if "'" not in value and '\\' not in value:
+        return "'%s'" % value
+    escaped = (value.replace('\\', '\\\\').replace('"', '\\"').replace('\n', '\\n')
+               .replace('\r', '\\r').replace('\t', '\\t'))
+    return '"%s"' % escaped
+
+
+def check_key(key):
+    if not KEY_RE.match(key or ''):
+        raise ValueError("'%s' is not a valid variable name (letters, digits and _ ; not starting with a digit)"
+                         % key)
+
+
+def set_key(text, key, value, export=None):
+    """Return text with ``key`` set to ``value``: the last binding of the key is rewritten in place (keeping
+    ``export``), any earlier duplicates are dropped, and a new key is appended."""
+    check_key(key)
+    bindings = list(parse_bindings(text))
+    positions = [i for i, b in enumerate(bindings) if b.key == key]
+    if positions:
+        last = bindings[positions[-1]]
+        had_export = last.original.lstrip().startswith('export ')
+        prefix = 'export ' if (had_export if export is None else export) else ''
+        indent = last.original[:len(last.original) - len(last.original.lstrip())]
+        ending = '\n' if last.original.endswith('\n') else ''
+        bindings[positions[-1]] = Binding(key, value, '%s%s%s=%s%s' % (indent, prefix, key, render_value(value),
+                                                                        ending))
+        for i in positions[:-1]:
+            bindings[i] = None
+        return ''.join(b.original for b in bindings if b is not None)
+    if text and not text.endswith('\n'):
+        text += '\n'
+    return text + '%s%s=%s\n' % ('export ' if export else '', key, render_value(value))
+
+
+def remove_key(text, key):
+    """Text without any binding of ``key``."""
+    return ''.join(b.original for b in parse_bindings(text) if b.key != key)

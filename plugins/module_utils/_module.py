@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the modules share: argument specs built from the backends' ARGSPEC, backend construction from module
+parameters, and the translation of typed errors into ``fail_json``."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class, union_argspec
+
+FINGERPRINT_KEY_SPEC = {'type': 'str', 'no_log': True}
+
+
+def ref_argument_spec(**extra):
+    """The argument spec of a module that takes any reference: the union of every backend's options plus
+    ``extra`` (the module's own), and ``fingerprint_key``."""
+    spec = copy.deepcopy(union_argspec())
+    spec['fingerprint_key'] = dict(FINGERPRINT_KEY_SPEC)
+    spec.update(extra)
+    return spec
+
+
+def backend_for(module, ref):
+    """The backend for ``ref``, configured from the module's parameters (each backend reads only its own)."""
+    cls = backend_class(ref.scheme)
+    backend = cls(dict((name, module.params.get(name)) for name in cls.ARGSPEC))
+    backend.validate()
+    return backend
+
+
+def parse_module_ref(module, text, **result):
+    try:
+        return parse_ref(text)
+    except SecretError as exc:
+        fail(module, exc, **result)
+
+
+def fail(module, exc, **result):
+    """``fail_json`` with the typed error's message: it names the backend, the reference and the cause."""
+    result.setdefault('changed', False)
+    module.fail_json(msg=str(exc), error=type(exc).__name__, **result)

@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``file://`` secret files (Docker and Kubernetes mounts, Compose ``secrets:``) and ``env://`` variables."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+    CAP_DELETE,
+    CAP_READ,
+    CAP_WRITE,
+    Secret,
+    SecretBackend,
+    encode_value,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendUnavailable,
+    SecretNotFound,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils import _fileio
+
+
+def strip_newline(text):
+    """Secret files written by ``echo`` end in a newline that is not part of the secret."""
+    if text.endswith('\r\n'):
+        return text[:-2]
+    if text.endswith('\n'):
+        return text[:-1]
+    return text
+
+
+class LocalBackend(SecretBackend):
+    """Relative paths resolve against ``basedir`` (lookups set it to the playbook directory)."""
+
+    basedir = None
+
+    def path_of(self, ref):
+        path = os.path.expanduser(ref.location)
+        if not os.path.isabs(path) and self.basedir:
+            path = os.path.join(self.basedir, path)
+        return path
+
+    def identity(self):
+        return '%s:%s' % (self.NAME, self.basedir or os.getcwd())
+
+
+class FileBackend(LocalBackend):
+    """A whole file is one secret; a JSON object file is a map (``#key`` selects a field)."""
+
+    NAME = 'file'
+    CAPABILITIES = frozenset((CAP_READ, CAP_WRITE, CAP_DELETE))
+
+    def read(self, ref):
+        path = self.path_of(ref)
+        text = strip_newline(_fileio.read_text(path, ref, self.NAME))
+        mtime, _ = _fileio.file_times(path)
+        return Secret(text, None, mtime, mtime, {'path': path})
+
+    def write(self, ref, value, cas=None, metadata=None, mode=0o600):
+        path = self.path_of(ref)
+        if ref.key is not None:
+            try:
+                current = self.read(ref.without_key()).select(None)
+            except SecretNotFound:
+                current = {}
+            if not isinstance(current, dict):
+                current = {}
+            current[ref.key] = value
+            value = current
+        _fileio.atomic_write(path, encode_value(value), mode=mode, ref=ref, backend=self.NAME)
+        mtime, _ = _fileio.file_times(path)
+        return Secret(None, None, mtime, mtime, {'path': path})
+
+    def delete(self, ref, **kwargs):
+        path = self.path_of(ref)
+        if ref.key is not None:
+            current = self.read(ref.without_key()).select(None)
+            if not isinstance(current, dict) or ref.key not in current:
+                return False
+            del current[ref.key]
+            _fileio.atomic_write(path, encode_value(current), ref=ref, backend=self.NAME)
+            return True
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            if not os.path.exists(path):
+                return False
+            raise BackendUnavailable('cannot delete %s: %s' % (path, os.strerror(exc.errno)), ref=ref,
+                                     backend=self.NAME)
+        return True
+
+
+class EnvBackend(SecretBackend):
+    """``env://NAME``: the variable, else the file that ``NAME_FILE`` names (the Docker image convention)."""
+
+    NAME = 'env'
+    CAPABILITIES = frozenset((CAP_READ,))
+
+    def __init__(self, options=None, environ=None):
+        super(EnvBackend, self).__init__(options, environ)
+        self.environ = os.environ if environ is None else environ
+
+    def read(self, ref):
+        name = ref.location
+        if self.environ.get(name) is not None:
+            return Secret(self.environ[name], None, None, None, {'source': 'variable'})
+        file_var = name + '_FILE'
+        path = self.environ.get(file_var)
+        if path:
+            text = strip_newline(_fileio.read_text(path, ref, self.NAME))
+            mtime, _ = _fileio.file_times(path)
+            return Secret(text, None, mtime, mtime, {'source': 'file', 'path': path})
+        raise SecretNotFound('neither %s nor %s is set in the environment' % (name, file_var), ref=ref,
+                             backend=self.NAME)

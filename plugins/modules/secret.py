@@ -1,0 +1,267 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: secret
+short_description: Write, generate or delete a secret in any store
+version_added: 0.1.0
+author:
+  - agentarea.secrets contributors
+description:
+  - Ensures the secret at O(ref) holds O(value), or holds a value generated from the O(generate) policy (created
+    only when missing, so a second run never regenerates it), or is absent.
+  - The value is compared with what the store holds (or with the fingerprint the store keeps, where values cannot
+    be read back), so an unchanged value writes nothing.
+  - Writes use check-and-set where the store supports it, so a concurrent change fails with a conflict instead
+    of being overwritten. A C(#key) in O(ref) changes one field of a map secret and keeps the others.
+  - Returns versions and keyed fingerprints, never the value; the diff shows fingerprints.
+options:
+  ref:
+    description:
+      - The secret reference, such as C(vault://secret/agentarea/database#password), C(dotenv:///srv/app/.env#JWT_SECRET),
+        C(file:///srv/app/secrets/db_password.txt) or C(pass://agentarea/database).
+    type: str
+    required: true
+  value:
+    description:
+      - The value to store. A dict is stored as a map (or as JSON where the store holds one string).
+      - Mutually exclusive with O(generate).
+    type: raw
+  generate:
+    description:
+      - Generate the value from this policy when the secret does not exist (or always, with O(force)).
+      - "Passwords: C(length), minimum counts C(lower), C(upper), C(digits), C(symbols) (V(false) excludes a class),
+        C(symbol_set), C(exclude) characters, C(safe_for) (C(url), C(shell), C(quotes), C(ambiguous), C(yaml))."
+      - "Other kinds: C({kind: hex, bits: 256}), C({kind: base64url, bits: 256}), C({kind: fernet}),
+        C({kind: rsa, bits: 3072}), C({kind: ec, curve: P-256}), C({kind: ed25519}), C({kind: ssh, type: ed25519}),
+        C({kind: tls, common_name: api.internal, sans: [...], days: 365})."
+    type: dict
+  force:
+    description:
+      - With O(generate), generate and write a new value even when the secret exists.
+    type: bool
+    default: false
+  tags:
+    description:
+      - Tags, labels or custom metadata to set on the secret (where the store has them). Changes to tags alone are
+        detected and applied without writing a new value.
+    type: dict
+  state:
+    description:
+      - V(present) writes or generates; V(absent) deletes the secret (or the C(#key) field of it).
+    type: str
+    choices: [present, absent]
+    default: present
+  fingerprint_key:
+    description:
+      - Key of the returned HMAC-SHA256 fingerprints. Defaults to E(AGENTAREA_SECRETS_FINGERPRINT_KEY), then the
+        key file C(~/.config/agentarea-secrets/fingerprint.key) on the host that runs the module.
+    type: str
+extends_documentation_fragment:
+  - agentarea.secrets.pass_store
+attributes:
+  check_mode:
+    support: full
+    description: Reports what would change without writing.
+  diff_mode:
+    support: full
+    description: Shows fingerprints and versions before and after, never values.
+notes:
+  - Run it where the store is reachable, usually with C(delegate_to: localhost).
+seealso:
+  - module: agentarea.secrets.secret_info
+  - plugin: agentarea.secrets.secret
+    plugin_type: lookup
+"""
+
+EXAMPLES = r"""
+- name: Generate a JWT signing secret once (a second run keeps it)
+  agentarea.secrets.secret:
+    ref: "dotenv://{{ playbook_dir }}/.env.local#JWT_SECRET"
+    generate: {kind: base64url, bits: 512}
+
+- name: A database password that is safe inside a URL
+  agentarea.secrets.secret:
+    ref: "pass://agentarea/database"
+    generate: {length: 32, safe_for: [url, shell]}
+
+- name: Store a value given by an operator
+  agentarea.secrets.secret:
+    ref: "file:///srv/agentarea/secrets/openai_api_key.txt"
+    value: "{{ openai_api_key }}"
+
+- name: Remove an entry
+  agentarea.secrets.secret:
+    ref: "dotenv:///srv/agentarea/.env#LEGACY_TOKEN"
+    state: absent
+"""
+
+RETURN = r"""
+ref:
+  description: The reference, in canonical form.
+  returned: always
+  type: str
+  sample: dotenv:///srv/agentarea/.env#JWT_SECRET
+fingerprint:
+  description: Keyed fingerprint of the value now in the store (or that would be, in check mode for a given value).
+  returned: when state is present
+  type: str
+  sample: hmac-sha256:3f2a9c0b5e1d47a8b6c2e9f01d3a5b7c
+previous_fingerprint:
+  description: Fingerprint of the value before, when there was one.
+  returned: when a value existed
+  type: str
+version:
+  description: The store's version of the secret after the change, where it has versions.
+  returned: when state is present
+  type: str
+previous_version:
+  description: The version before the change.
+  returned: when a value existed
+  type: str
+generated:
+  description: Whether a new value was generated.
+  returned: when state is present
+  type: bool
+action:
+  description: What was done (or would be, in check mode).
+  returned: always
+  type: str
+  sample: created
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_CAS, CAP_READ, CAS_CREATE
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    SecretConflict,
+    SecretDeleted,
+    SecretError,
+    SecretNotFound,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import canonical_bytes, fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils._generate import generate
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+    backend_for,
+    fail,
+    parse_module_ref,
+    ref_argument_spec,
+)
+
+
+def current_state(backend, ref):
+    """(secret or None, selected value or None, fingerprint or None). Stores that cannot return values may
+    keep a fingerprint in the metadata (Docker labels)."""
+    try:
+        if CAP_READ in backend.CAPABILITIES:
+            secret = backend.read(ref.without_key())
+            try:
+                value = backend.select(secret, ref)
+            except SecretNotFound:
+                return secret, None, None
+            return secret, value, None
+        secret = backend.describe(ref)
+        return secret, None, secret.metadata.get('fingerprint')
+    except (SecretNotFound, SecretDeleted):
+        return None, None, None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=ref_argument_spec(
+            ref=dict(type='str', required=True),
+            value=dict(type='raw', no_log=True),
+            generate=dict(type='dict'),
+            force=dict(type='bool', default=False),
+            tags=dict(type='dict'),
+            state=dict(type='str', default='present', choices=['present', 'absent']),
+        ),
+        mutually_exclusive=[('value', 'generate')],
+        required_if=[('state', 'present', ('value', 'generate'), True)],
+        supports_check_mode=True,
+    )
+    params = module.params
+    result = {'changed': False, 'ref': params['ref']}
+    ref = parse_module_ref(module, params['ref'], **result)
+    result['ref'] = str(ref)
+    fkey = params['fingerprint_key']
+
+    def fp(value):
+        return None if value is None else fingerprint(value, fkey)
+
+    try:
+        backend = backend_for(module, ref)
+        secret, current, current_fp = current_state(backend, ref)
+        exists = secret is not None and (current is not None or current_fp is not None or ref.key is None)
+        if current is not None:
+            current_fp = fp(current)
+        before = {'exists': exists, 'fingerprint': current_fp, 'version': secret.version if secret else None}
+        if exists:
+            result['previous_fingerprint'] = current_fp
+            result['previous_version'] = before['version']
+
+        if params['state'] == 'absent':
+            result['action'] = 'deleted' if exists else 'none'
+            if exists:
+                result['changed'] = True
+                if not module.check_mode:
+                    backend.delete(ref)
+            result['diff'] = {'before': before, 'after': {'exists': False}}
+            module.exit_json(**result)
+
+        generated = False
+        if params['generate'] is not None:
+            if exists and not params['force']:
+                desired, desired_fp = None, current_fp
+            else:
+                desired, generated = generate(params['generate']), True
+                desired_fp = fp(desired)
+        else:
+            desired = params['value']
+            desired_fp = fp(desired)
+        value_changes = desired is not None and (
+            not exists or current_fp != desired_fp
+            or (current is not None and canonical_bytes(current) != canonical_bytes(desired)))
+        tags = params['tags']
+        current_tags = (secret.metadata.get('tags') or {}) if secret else {}
+        tag_changes = tags is not None and dict((k, str(v)) for k, v in tags.items()) != current_tags
+
+        result.update(generated=generated, fingerprint=desired_fp,
+                      action='created' if not exists else ('updated' if value_changes else
+                                                          ('tagged' if tag_changes else 'none')))
+        result['version'] = before['version']
+        if value_changes or tag_changes:
+            result['changed'] = True
+            if not module.check_mode:
+                if value_changes:
+                    cas = None
+                    if CAP_CAS in backend.CAPABILITIES:
+                        cas = CAS_CREATE if secret is None else secret.version
+                    written = backend.write(ref, desired, cas=cas, metadata=tags)
+                else:
+                    written = backend.set_tags(ref, tags)
+                if written is not None and written.version is not None:
+                    result['version'] = written.version
+        result['diff'] = {
+            'before': before,
+            'after': {'exists': True, 'fingerprint': desired_fp,
+                      'version': result['version'] if not value_changes or not module.check_mode else '(new)'},
+        }
+        if tags is not None:
+            result['diff']['before']['tags'] = current_tags
+            result['diff']['after']['tags'] = tags
+    except SecretConflict as exc:
+        fail(module, exc, **result)
+    except SecretError as exc:
+        fail(module, exc, **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,181 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one flow every lookup shares: options -> references -> one backend per scheme -> run cache -> read ->
+select the key -> on_missing / on_denied / on_deleted -> audit. Lookup plugins only name their backend."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.common.text.converters import to_native
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AuditLog
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import Secret
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
+from ansible_collections.agentarea.secrets.plugins.plugin_utils import _runcache
+
+display = Display()
+
+_HINT = ('agentarea.secrets: the run cache is not enabled, so every task reads its secrets again (and logs in '
+         'again). Enable it with callbacks_enabled = agentarea.secrets.run_cache in ansible.cfg, or set '
+         'cache=false on the lookup to silence this.')
+
+_SKIPPED = object()
+
+
+class SecretLookupBase(LookupBase):
+    """Subclasses set ``SCHEME`` (a backend lookup: terms are locations of that scheme) or leave it None (terms
+    are full references of any scheme)."""
+
+    SCHEME = None
+    #: lookup options that become reference parameters (``version`` -> ``?version=``)
+    REF_PARAMS = ('version',)
+    #: the option that selects a field (``#key``)
+    KEY_OPTION = 'key'
+
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        self._backends = {}
+        self._cache = _runcache.RunCache() if self.get_option('cache') else None
+        if self._cache is not None and not self._cache.enabled:
+            display.warning(_HINT)
+            self._cache = None
+        audit_path = self.get_option('audit_log')
+        self._audit = AuditLog(audit_path) if audit_path else None
+
+        refs = [self._ref(term) for term in terms]
+        results = [None] * len(refs)
+        by_backend = {}
+        for index, ref in enumerate(refs):
+            by_backend.setdefault(ref.scheme, []).append(index)
+        for scheme, indexes in by_backend.items():
+            backend = self._backend(scheme, refs[indexes[0]])
+            secrets_ = self._read_all(backend, [refs[i] for i in indexes])
+            for i, outcome in zip(indexes, secrets_):
+                results[i] = self._resolve(backend, refs[i], outcome)
+        return [r for r in results if r is not _SKIPPED]
+
+    # -- references and backends -------------------------------------------------------------------------------
+    def _ref(self, term):
+        try:
+            if self.SCHEME is None:
+                return parse_ref(term)
+            backend = self._backend(self.SCHEME, term)
+            params = {}
+            for name in self.REF_PARAMS:
+                if self._has_option(name):
+                    params[name] = self.get_option(name)
+            return backend.ref_from_term(term, key=self.get_option(self.KEY_OPTION), **params)
+        except SecretError as exc:
+            raise AnsibleLookupError(self._message(exc)) from exc
+
+    def _has_option(self, name):
+        try:
+            self.get_option(name)
+        except KeyError:
+            return False
+        return True
+
+    def _backend(self, scheme, ref):
+        if scheme in self._backends:
+            return self._backends[scheme]
+        try:
+            cls = backend_class(scheme)
+            options = {}
+            for name in cls.ARGSPEC:
+                if self._has_option(name):
+                    options[name] = self.get_option(name)
+            backend = cls(options)
+            backend.basedir = self._loader.get_basedir() if self._loader is not None else None
+            backend.cache = self._cache
+            backend.validate()
+        except SecretError as exc:
+            if exc.ref is None:
+                exc.ref = ref
+            raise AnsibleLookupError(self._message(exc)) from exc
+        self._backends[scheme] = backend
+        return backend
+
+    # -- reading -------------------------------------------------------------------------------------------------
+    def _ident(self, backend, ref):
+        return '%s|%s' % (backend.identity(), ref.without_key())
+
+    def _read_all(self, backend, refs):
+        """Secret or SecretError per ref; each distinct (reference, version) is read once, from the cache when
+        another task of this run already read it."""
+        outcomes = {}
+        wanted = []
+        for ref in refs:
+            base = ref.without_key()
+            if base in outcomes or base in wanted:
+                continue
+            cached = self._cache.get('value', self._ident(backend, base)) if self._cache else None
+            if cached is not None:
+                outcomes[base] = Secret.from_dict(cached)
+            else:
+                wanted.append(base)
+        if wanted:
+            if self._cache is not None and len(wanted) == 1:
+                # another worker may be reading the same secret right now: wait for it instead of reading twice
+                ident = self._ident(backend, wanted[0])
+                with self._cache.lock('value', ident):
+                    cached = self._cache.get('value', ident)
+                    fresh = [Secret.from_dict(cached)] if cached is not None else self._fetch(backend, wanted)
+            else:
+                fresh = self._fetch(backend, wanted)
+            for base, outcome in zip(wanted, fresh):
+                outcomes[base] = outcome
+                if self._cache is not None and isinstance(outcome, Secret) and outcome.metadata.get('cache', True):
+                    self._cache.put('value', self._ident(backend, base), outcome.to_dict())
+        return [outcomes[ref.without_key()] for ref in refs]
+
+    def _fetch(self, backend, refs):
+        try:
+            return backend.read_many(refs)
+        except SecretError as exc:
+            return [exc] * len(refs)
+
+    def _resolve(self, backend, ref, outcome):
+        try:
+            if isinstance(outcome, SecretError):
+                raise outcome
+            value = backend.select(outcome, ref)
+        except SecretError as exc:
+            if exc.ref is None:
+                exc.ref = ref
+            if exc.backend is None:
+                exc.backend = backend.NAME
+            return self._on_error(ref, exc)
+        self._emit('read', 'ok', backend, ref, outcome.version, value)
+        return value
+
+    def _on_error(self, ref, exc):
+        policy = {'missing': 'on_missing', 'denied': 'on_denied', 'deleted': 'on_deleted'}.get(exc.category)
+        action = self.get_option(policy) if policy else 'error'
+        self._emit('read', exc.category if policy else 'error', None, ref, None, None, error=type(exc).__name__)
+        if action == 'warn':
+            display.warning('%s: %s (skipped)' % (self._plugin_name(), self._message(exc)))
+            return _SKIPPED
+        if action == 'skip':
+            return _SKIPPED
+        raise AnsibleLookupError(self._message(exc)) from exc
+
+    def _message(self, exc):
+        return to_native(exc)
+
+    def _plugin_name(self):
+        return getattr(self, 'ansible_name', None) or self._load_name
+
+    def _emit(self, action, outcome, backend, ref, version, value, **details):
+        if self._audit is None:
+            return
+        fp = fingerprint(value, self.get_option('fingerprint_key')) if value is not None else None
+        self._audit.emit(action, outcome, backend=ref.scheme, ref=ref, version=version, fingerprint=fp,
+                         plugin=self._plugin_name(), **details)

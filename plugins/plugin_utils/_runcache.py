@@ -1,0 +1,194 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The run cache: one login per backend identity and one read per (reference, version) per playbook run.
+
+Ansible runs every task in a worker forked from the main process, and creates the lookup object again for every
+call, so nothing a lookup keeps in memory outlives its task. What the main process holds *before* the fork is
+inherited, though. The ``agentarea.secrets.run_cache`` callback (enabled by one line of configuration) calls
+:func:`start` in the main process: it creates a random 256-bit key that lives only in this module's memory, and
+a private directory (0700, on tmpfs where there is one). Workers inherit both; each entry is a file encrypted
+with AES-256-GCM under that key, named by an HMAC of what it holds. When the run ends, :func:`finish` runs the
+backends' clean-ups (revoking tokens and leases the run created) and removes the directory. Files left behind
+by a killed run are useless without the key, which died with the process, and are removed by the next run.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import atexit
+import contextlib
+import fcntl
+import glob
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import tempfile
+
+_PREFIX = 'agentarea-secrets-run-'
+_STATE = {}
+
+
+def _base_dir():
+    shm = '/dev/shm'
+    if os.path.isdir(shm) and os.access(shm, os.W_OK):
+        return shm
+    return tempfile.gettempdir()
+
+
+def _remove_stale(base):
+    """Directories of runs whose main process is gone (killed runs)."""
+    for path in glob.glob(os.path.join(base, _PREFIX + '*')):
+        try:
+            pid = int(os.path.basename(path)[len(_PREFIX):].split('-', 1)[0])
+            if os.stat(path).st_uid != os.getuid():
+                continue
+            os.kill(pid, 0)
+        except (ValueError, OSError) as exc:
+            if isinstance(exc, ProcessLookupError) or isinstance(exc, ValueError):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def start():
+    """Called once in the controller's main process, before any worker forks."""
+    if _STATE.get('pid') == os.getpid():
+        return _STATE['dir']
+    base = _base_dir()
+    _remove_stale(base)
+    directory = tempfile.mkdtemp(prefix='%s%d-' % (_PREFIX, os.getpid()), dir=base)
+    os.chmod(directory, 0o700)
+    _STATE.update(key=os.urandom(32), dir=directory, pid=os.getpid())
+    atexit.register(finish)
+    return directory
+
+
+def active():
+    return bool(_STATE.get('key')) and os.path.isdir(_STATE.get('dir', ''))
+
+
+def finish(cleanup=None):
+    """Run clean-ups (``cleanup(record)`` for every record registered with :meth:`RunCache.on_finish`), then
+    remove the directory. Only the process that started the run does this."""
+    if _STATE.get('pid') != os.getpid() or not _STATE.get('dir'):
+        return []
+    results = []
+    cache = RunCache()
+    if cleanup is not None:
+        for record in cache.records('cleanup'):
+            try:
+                results.append(cleanup(record))
+            except Exception as exc:  # pylint: disable=broad-except
+                results.append({'record': record.get('what'), 'error': type(exc).__name__})
+    shutil.rmtree(_STATE['dir'], ignore_errors=True)
+    _STATE.clear()
+    return results
+
+
+class RunCache:
+    """Encrypted entries shared by the workers of one run. All methods are no-ops when the run cache is off."""
+
+    def __init__(self):
+        self.key = _STATE.get('key')
+        self.dir = _STATE.get('dir')
+
+    @property
+    def enabled(self):
+        return bool(self.key) and bool(self.dir) and os.path.isdir(self.dir)
+
+    def _path(self, kind, ident):
+        name = hmac.new(self.key, ('%s\0%s' % (kind, ident)).encode('utf-8'), hashlib.sha256).hexdigest()
+        return os.path.join(self.dir, kind, name)
+
+    def _aead(self):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # pylint: disable=import-outside-toplevel
+        return AESGCM(self.key)
+
+    def get(self, kind, ident):
+        if not self.enabled:
+            return None
+        path = self._path(kind, ident)
+        try:
+            with open(path, 'rb') as handle:
+                blob = handle.read()
+        except (IOError, OSError):
+            return None
+        try:
+            plain = self._aead().decrypt(blob[:12], blob[12:], os.path.basename(path).encode('ascii'))
+            return json.loads(plain.decode('utf-8'))
+        except Exception:  # pylint: disable=broad-except
+            return None  # tampered or torn: read again from the store
+
+    def put(self, kind, ident, obj):
+        if not self.enabled:
+            return
+        path = self._path(kind, ident)
+        self._write(path, obj)
+
+    def _write(self, path, obj):
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            try:
+                os.makedirs(directory, mode=0o700)
+            except OSError:
+                pass
+        nonce = os.urandom(12)
+        blob = nonce + self._aead().encrypt(nonce, json.dumps(obj, default=str).encode('utf-8'),
+                                            os.path.basename(path).encode('ascii'))
+        fd, tmp = tempfile.mkstemp(dir=directory)
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(blob)
+        os.rename(tmp, path)
+
+    def delete(self, kind, ident):
+        if self.enabled:
+            try:
+                os.unlink(self._path(kind, ident))
+            except OSError:
+                pass
+
+    @contextlib.contextmanager
+    def lock(self, kind, ident):
+        """Serialise workers that would fetch the same entry, so it is fetched once."""
+        if not self.enabled:
+            yield
+            return
+        path = self._path(kind, ident) + '.lock'
+        directory = os.path.dirname(path)
+        if not os.path.isdir(directory):
+            try:
+                os.makedirs(directory, mode=0o700)
+            except OSError:
+                pass
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def on_finish(self, ident, record):
+        """Register a clean-up for the end of the run (a dict with 'backend' and backend-specific fields)."""
+        self.put('cleanup', ident, record)
+
+    def forget_finish(self, ident):
+        self.delete('cleanup', ident)
+
+    def records(self, kind):
+        if not self.enabled:
+            return []
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.dir, kind, '*'))):
+            if path.endswith('.lock'):
+                continue
+            name = os.path.basename(path)
+            try:
+                with open(path, 'rb') as handle:
+                    blob = handle.read()
+                out.append(json.loads(self._aead().decrypt(blob[:12], blob[12:], name.encode('ascii'))))
+            except Exception:  # pylint: disable=broad-except
+                continue
+        return out
