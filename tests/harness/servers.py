@@ -76,8 +76,20 @@ def free_port(also_next=False, udp=False):
     raise HarnessError("no free port pair found")
 
 
-def port_is_free(port, host="127.0.0.1"):
-    with socket.socket() as s:
+def free_port_below(limit, udp=False):
+    """A free port under ``limit`` (Docker wants its VXLAN data-path port in 1024-49151, below most ephemeral
+    ranges' top)."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(20000, limit)
+        if port_is_free(port, udp=udp):
+            return port
+    raise HarnessError("no free port below %d" % limit)
+
+
+def port_is_free(port, host="127.0.0.1", udp=False):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as s:
         try:
             s.bind((host, port))
         except OSError:
@@ -491,8 +503,9 @@ class Harness:
         base = self.path("mysql")
         data = os.path.join(base, "data")
         os.makedirs(data, exist_ok=True)
-        os.chmod(base, 0o711)
-        if os.geteuid() == 0:
+        os.chmod(base, 0o700)
+        if os.geteuid() == 0:  # mariadbd (as mysql) writes its socket, pid file and log here
+            shutil.chown(base, "mysql", "mysql")
             shutil.chown(data, "mysql", "mysql")
         user_opt = ["--user=mysql"] if os.geteuid() == 0 else []
         common = ["--no-defaults"] + user_opt + ["--datadir=" + data]
@@ -518,7 +531,7 @@ class Harness:
             "--skip-log-bin", "--performance-schema=OFF", "--innodb-buffer-pool-size=32M",
             "--innodb-log-file-size=16M", "--innodb-flush-log-at-trx-commit=0", "--innodb-doublewrite=0",
             "--skip-external-locking", "--max-connections=50"]
-        proc = self._spawn("mysql", cmd, log=self.path("mysql.log"))
+        proc = self._spawn("mysql", cmd)
         # The handshake comes once the init file has run.
         self._wait("mysql", lambda: tcp_banner(port, expect=b"mysql_native_password"), log, proc)
         os.unlink(init)
@@ -583,10 +596,12 @@ class Harness:
             # Another harness's dockerd (it has its own --exec-root) means another swarm of ours.
             if (args and os.path.basename(args[0]) == "dockerd" and "--exec-root" in args
                     and not any(ours in a for a in args)):
+                other = os.path.dirname(os.path.dirname(args[args.index("--exec-root") + 1]))
                 raise HarnessError(
-                    "another dockerd (pid %s: %s) is running; the swarm gossip port %d is fixed, so only one "
-                    "swarm can exist per host. Stop it first (python tests/harness/servers.py stop --run-dir "
-                    "<its run dir>) or reuse its run dir." % (pid, " ".join(args), SWARM_GOSSIP_PORT))
+                    "another harness dockerd (pid %s, run dir %s) is running; the swarm gossip port %d is fixed, "
+                    "so only one swarm can exist per host. Stop it first (%s %s stop --run-dir %s) or reuse its run "
+                    "dir (AGENTAREA_HARNESS_RUN_DIR=%s)." % (pid, other, SWARM_GOSSIP_PORT, sys.executable,
+                                                             os.path.abspath(__file__), other, other))
         if not port_is_free(SWARM_GOSSIP_PORT, "0.0.0.0") or not port_is_free(SWARM_GOSSIP_PORT):
             raise HarnessError("port %d (swarm gossip, fixed) is in use: another swarm runs on this host"
                                % SWARM_GOSSIP_PORT)
@@ -610,7 +625,7 @@ class Harness:
             stderr=subprocess.DEVNULL, check=False).returncode == 0, log, proc)
         swarm_port = free_port()
         run([docker, "swarm", "init", "--advertise-addr", "127.0.0.1:%d" % swarm_port,
-             "--listen-addr", "127.0.0.1:%d" % swarm_port, "--data-path-port", str(free_port(udp=True))], env=env)
+             "--listen-addr", "127.0.0.1:%d" % swarm_port, "--data-path-port", str(free_port_below(49151, udp=True))], env=env)
         if not run([docker, "image", "ls", "-q", DOCKER_IMAGE], env=env).strip():
             run([docker, "import", "-c", 'CMD ["/bin/busybox","sleep","3600"]', "-", DOCKER_IMAGE], env=env,
                 input_=busybox_rootfs_tar())
