@@ -37,7 +37,7 @@ if [ "${#missing[@]}" -eq 0 ]; then
 fi
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 
-if [ "$(id -u)" -ne 0 ]; then
+if [ "${EUID}" -ne 0 ]; then
   echo "install-system-deps: missing (run as root to install): ${missing[*]}"
   exit 0
 fi
