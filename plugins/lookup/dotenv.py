@@ -11,7 +11,7 @@ name: dotenv
 short_description: Read variables from a .env file
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Returns the value of each variable named in the terms from a C(.env) file.
   - Reads quotes, C(export), comments, inline comments and values that span lines the way python-dotenv does,

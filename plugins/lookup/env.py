@@ -11,7 +11,7 @@ name: env
 short_description: Read a secret from an environment variable or the file its _FILE twin names
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - For each variable name, returns the variable's value from the controller's environment or, when it is not set,
     the content of the file named by C(<NAME>_FILE) (the convention of the official Docker images, such as

@@ -11,7 +11,7 @@ name: file
 short_description: Read secret files such as /run/secrets/db_password
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Returns the content of each secret file named in the terms, without its final newline.
   - Made for Docker and Kubernetes secret mounts and Compose C(secrets:) files. A JSON object file is returned as a

@@ -11,10 +11,10 @@ name: pass
 short_description: Read entries of the standard Unix password store (pass)
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
-  - Returns the first line (the password) of each C(pass) entry, or the value of a C(field: value) line with
-    O(field).
+  - "Returns the first line (the password) of each C(pass) entry, or the value of a C(field: value) line with
+    O(field)."
   - Only reads. Writing is the job of the M(agentarea.secrets.secret) module (C(pass://) references); unlike
     C(community.general.passwordstore), a lookup never creates or overwrites an entry as a side effect.
   - gpg runs in batch mode and never waits for a passphrase prompt; a missing key is reported as access denied.
@@ -28,7 +28,7 @@ options:
     required: true
   field:
     description:
-      - Return the value of this C(field: value) line instead of the first line.
+      - "Return the value of this C(field: value) line instead of the first line."
       - C(password) is the first line. C(pass://entry#field) in a term does the same.
     type: str
 extends_documentation_fragment:

@@ -11,7 +11,7 @@ name: secret
 short_description: Read secrets from any store by reference
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Reads each term, a secret reference such as C(vault://secret/agentarea/database#url), from the store its scheme
     names, with the same options, errors and result shape for every backend.

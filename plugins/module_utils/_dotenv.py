@@ -155,8 +155,8 @@ def set_key(text, key, value, export=None):
         prefix = 'export ' if (had_export if export is None else export) else ''
         indent = last.original[:len(last.original) - len(last.original.lstrip())]
         ending = '\n' if last.original.endswith('\n') else ''
-        bindings[positions[-1]] = Binding(key, value, '%s%s%s=%s%s' % (indent, prefix, key, render_value(value),
-                                                                        ending))
+        line = '%s%s%s=%s%s' % (indent, prefix, key, render_value(value), ending)
+        bindings[positions[-1]] = Binding(key, value, line)
         for i in positions[:-1]:
             bindings[i] = None
         return ''.join(b.original for b in bindings if b is not None)

@@ -94,9 +94,8 @@ def _write_error(exc, path, ref, backend):
                               ref=ref, backend=backend)
 
 
-def file_times(path):
+def file_mtime(path):
     try:
-        st = os.stat(path)
+        return os.stat(path).st_mtime
     except OSError:
-        return None, None
-    return st.st_mtime, st.st_mtime
+        return None

@@ -12,7 +12,7 @@ module: secret
 short_description: Write, generate or delete a secret in any store
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Ensures the secret at O(ref) holds O(value), or holds a value generated from the O(generate) policy (created
     only when missing, so a second run never regenerates it), or is absent.
@@ -73,7 +73,7 @@ attributes:
     support: full
     description: Shows fingerprints and versions before and after, never values.
 notes:
-  - Run it where the store is reachable, usually with C(delegate_to: localhost).
+  - "Run it where the store is reachable, usually with C(delegate_to: localhost)."
 seealso:
   - module: agentarea.secrets.secret_info
   - plugin: agentarea.secrets.secret
@@ -232,9 +232,13 @@ def main():
         current_tags = (secret.metadata.get('tags') or {}) if secret else {}
         tag_changes = tags is not None and dict((k, str(v)) for k, v in tags.items()) != current_tags
 
-        result.update(generated=generated, fingerprint=desired_fp,
-                      action='created' if not exists else ('updated' if value_changes else
-                                                          ('tagged' if tag_changes else 'none')))
+        if not exists:
+            action = 'created'
+        elif value_changes:
+            action = 'updated'
+        else:
+            action = 'tagged' if tag_changes else 'none'
+        result.update(generated=generated, fingerprint=desired_fp, action=action)
         result['version'] = before['version']
         if value_changes or tag_changes:
             result['changed'] = True

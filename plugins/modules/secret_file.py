@@ -12,7 +12,7 @@ module: secret_file
 short_description: Write a secret file or one entry of a .env file, atomically and privately
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Writes O(value) to the file at O(path) (a Compose or Docker secret file such as C(./secrets/db_password.txt)),
     or, with O(key), sets one variable of a C(.env) file and keeps every other line and comment.

@@ -12,7 +12,7 @@ module: secret_info
 short_description: Describe a secret in any store without reading it out
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Reports whether the secret at O(ref) exists, its version, when it was created and last changed, its age in
     days, its versions (where the store keeps them), tags, and a keyed fingerprint of the current value.

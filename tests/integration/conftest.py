@@ -1,10 +1,9 @@
 # -*- coding: utf-8 -*-
 import os
-import shutil
 
 import pytest
 
-from tests.integration.ansible_runner import AnsibleRunner, install_collection, temp_base
+from tests.integration.ansible_runner import AnsibleRunner, install_collection
 
 
 def pytest_collection_modifyitems(items):

@@ -36,7 +36,7 @@ class DotenvBackend(LocalBackend):
     def read(self, ref):
         path, text = self._load(ref)
         values = _dotenv.parse(text)
-        mtime, _ = _fileio.file_times(path)
+        mtime = _fileio.file_mtime(path)
         if ref.key is not None:
             if ref.key not in values:
                 raise SecretNotFound('%s has no variable %s' % (path, ref.key), ref=ref, backend=self.NAME)
@@ -65,7 +65,7 @@ class DotenvBackend(LocalBackend):
             except ValueError as exc:
                 raise InvalidReference(str(exc), ref=ref, backend=self.NAME)
         _fileio.atomic_write(path, text, mode=0o600, ref=ref, backend=self.NAME)
-        mtime, _ = _fileio.file_times(path)
+        mtime = _fileio.file_mtime(path)
         return Secret(None, None, mtime, mtime, {'path': path})
 
     def delete(self, ref, **kwargs):

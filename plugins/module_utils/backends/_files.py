@@ -57,7 +57,7 @@ class FileBackend(LocalBackend):
     def read(self, ref):
         path = self.path_of(ref)
         text = strip_newline(_fileio.read_text(path, ref, self.NAME))
-        mtime, _ = _fileio.file_times(path)
+        mtime = _fileio.file_mtime(path)
         return Secret(text, None, mtime, mtime, {'path': path})
 
     def write(self, ref, value, cas=None, metadata=None, mode=0o600):
@@ -72,7 +72,7 @@ class FileBackend(LocalBackend):
             current[ref.key] = value
             value = current
         _fileio.atomic_write(path, encode_value(value), mode=mode, ref=ref, backend=self.NAME)
-        mtime, _ = _fileio.file_times(path)
+        mtime = _fileio.file_mtime(path)
         return Secret(None, None, mtime, mtime, {'path': path})
 
     def delete(self, ref, **kwargs):
@@ -112,7 +112,7 @@ class EnvBackend(SecretBackend):
         path = self.environ.get(file_var)
         if path:
             text = strip_newline(_fileio.read_text(path, ref, self.NAME))
-            mtime, _ = _fileio.file_times(path)
+            mtime = _fileio.file_mtime(path)
             return Secret(text, None, mtime, mtime, {'source': 'file', 'path': path})
         raise SecretNotFound('neither %s nor %s is set in the environment' % (name, file_var), ref=ref,
                              backend=self.NAME)

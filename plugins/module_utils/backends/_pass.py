@@ -101,7 +101,7 @@ class PassBackend(SecretBackend):
         cmd = [self.options.get('pass_command') or 'pass'] + args
         try:
             proc = subprocess.run(cmd, input=stdin.encode('utf-8') if stdin is not None else None,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self._env(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self._env(), check=False,
                                   timeout=self.options.get('timeout') or 30)
         except OSError:
             raise MissingDependency("the '%s' command is not installed (Debian: apt-get install pass)" % cmd[0],

@@ -1,0 +1,76 @@
+# agentarea.secrets — every entry point. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
+BUILD ?= /tmp/agentarea-secrets-build-$(shell echo $(CURDIR) | md5sum | cut -c1-8)
+ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help venv system-deps deps demo test unit integration sanity lint docs build bench clean
+
+help:
+	@echo "make demo   - provision and rotate an AgentArea-style set of local secrets (no server needed)"
+	@echo "make test   - install everything, then unit, integration, sanity and lint"
+	@echo "make unit | integration | sanity | lint | docs | build | bench | clean"
+
+$(STAMP): requirements.txt tests/requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+system-deps:
+	bash tests/harness/install-system-deps.sh
+
+deps: system-deps venv
+
+demo: venv
+	bash scripts/demo.sh
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit -q $(PYTEST_ARGS)
+
+integration: deps
+	$(BIN)/python -m pytest tests/integration -q $(PYTEST_ARGS)
+
+# unit + integration in one pytest run, so the run ends with pytest's summary line
+pytest: deps
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+$(ANSIBLE_TEST_PIP): scripts/ansible-test-get-pip.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+sanity: venv $(ANSIBLE_TEST_PIP)
+	target=$$(bash scripts/stage-collection.sh $(BUILD)) && cd $$target && \
+	  PATH=$(BIN):$$PATH $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+lint: venv
+	mkdir -p $(BUILD)/lint/ansible_collections/agentarea
+	ln -sfn $(CURDIR) $(BUILD)/lint/ansible_collections/agentarea/secrets
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/lint PATH=$(BIN):$$PATH $(BIN)/ansible-lint --offline --profile production
+
+docs: venv
+	bash scripts/check-docs.sh
+
+build: venv
+	mkdir -p $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+bench: deps
+	$(BIN)/python tests/bench/run.py
+
+# Everything CI runs. Static checks first (fast), then the pytest run whose summary line ends the output.
+test: deps
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory docs
+	$(MAKE) --no-print-directory build
+	$(MAKE) --no-print-directory pytest
+
+clean:
+	rm -rf $(BUILD) tests/output .pytest_cache
