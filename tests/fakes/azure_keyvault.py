@@ -98,6 +98,7 @@ def deleted_bundle(base, name, entry, item=False):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeAzureKeyVault/1.0"
+    disable_nagle_algorithm = True  # headers and body go out separately: avoid 40 ms delayed-ACK stalls
     vault = None  # set by serve()
     token = None
 

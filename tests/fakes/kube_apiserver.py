@@ -438,7 +438,13 @@ class Cluster:
         if res.status and res.plural != "namespaces":
             # Status is the controllers' business: workloads start with an empty one, custom resources without.
             obj.pop("status", None)
-            if res.group == "apps":
+            # (the zeros are the fields the real API marks required, as the real server returns them)
+            if res.plural == "statefulsets":
+                obj["status"] = {"replicas": 0, "availableReplicas": 0}
+            elif res.plural == "daemonsets":
+                obj["status"] = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
+                                 "numberReady": 0}
+            elif res.group == "apps":
                 obj["status"] = {}
         if query.get("dryRun"):
             return obj
@@ -749,6 +755,7 @@ def sa_identity(claims):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "FakeKubeAPIServer/1.0"
+    disable_nagle_algorithm = True  # headers and body go out separately: avoid 40 ms delayed-ACK stalls
     cluster = None  # set by serve()
 
     def log_message(self, fmt, *args):

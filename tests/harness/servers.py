@@ -22,6 +22,7 @@ import atexit
 import contextlib
 import datetime
 import fcntl
+import glob
 import io
 import json
 import os
@@ -43,7 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 FAKES = os.path.join(TESTS, "fakes")
 BIN_DIRS = [os.path.dirname(sys.executable), "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
-            "/sbin", "/bin", "/usr/lib/postgresql/15/bin"]
+            "/sbin", "/bin"] + sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
 
 SERVICES = ("vault", "vault_tls", "aws", "aws_iam", "gcp", "azure", "k8s", "postgres", "mysql", "redis",
             "docker", "pass")

@@ -294,6 +294,8 @@ def test_mysql(harness):
 
 def test_redis(harness):
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     r = harness.start("redis")
     admin = redis.Redis(host=r["host"], port=r["port"], password=r["password"])
@@ -301,7 +303,9 @@ def test_redis(harness):
     admin.acl_setuser("app", enabled=True, passwords=["+apppw"], commands=["+@all"], keys=["*"])
     assert redis.Redis(host=r["host"], port=r["port"], username="app", password="apppw").ping()
     with pytest.raises(redis.AuthenticationError):
-        redis.Redis(host=r["host"], port=r["port"], username="app", password="wrong").ping()
+        # redis-py retries AuthenticationError (a ConnectionError) with backoff by default: ~5 s
+        redis.Redis(host=r["host"], port=r["port"], username="app", password="wrong",
+                    retry=Retry(NoBackoff(), 0)).ping()
 
 
 # --- Docker swarm ------------------------------------------------------------------------------------------
