@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+import hashlib
+import json
+import os
+import stat
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AuditLog, read_events
+from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint, matches
+
+
+def test_fingerprint_is_keyed_not_a_bare_hash():
+    fp1 = fingerprint("s3cret", "key-one")
+    assert fp1.startswith("hmac-sha256:") and len(fp1) == len("hmac-sha256:") + 32
+    assert fp1 != fingerprint("s3cret", "key-two")
+    assert fp1[12:] not in (hashlib.sha256(b"s3cret").hexdigest(), hashlib.sha224(b"s3cret").hexdigest())
+    assert matches("s3cret", fp1, "key-one") and not matches("other", fp1, "key-one")
+
+
+def test_structured_values_fingerprint_canonically():
+    assert fingerprint({"b": 1, "a": "x"}, "k") == fingerprint({"a": "x", "b": 1}, "k")
+
+
+def test_key_file_is_created_private_and_reused(tmp_path):
+    env = {"AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE": str(tmp_path / "sub" / "fp.key")}
+    first = fingerprint("v", environ=env)
+    assert stat.S_IMODE(os.stat(tmp_path / "sub" / "fp.key").st_mode) == 0o600
+    assert fingerprint("v", environ=env) == first
+
+
+def test_audit_events_are_value_free_json_lines(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(str(path))
+    log.emit("read", "ok", backend="dotenv", ref="dotenv://.env#A", version=None, fingerprint="hmac-sha256:x")
+    log.emit("write", "error", backend="vault", ref="vault://secret/a", error="SecretConflict")
+    events = read_events(str(path))
+    assert [e["action"] for e in events] == ["read", "write"]
+    assert set(events[0]) >= {"time", "actor", "action", "backend", "ref", "version", "fingerprint", "outcome"}
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    json.dumps(events)
+
+
+def test_audit_off_without_path():
+    assert AuditLog(None).emit("read", "ok") is None

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+"""Each option is declared once: backends that share an option name declare it the same way, and every backend
+option is documented in the lookups and modules that take any reference."""
+import pathlib
+
+import yaml
+
+from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
+
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+
+
+def _doc_options(path):
+    import ast
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DOCUMENTATION":
+            doc = yaml.safe_load(node.value.value)
+            return doc
+    raise AssertionError("no DOCUMENTATION in %s" % path)
+
+
+def _fragment_options(name, part="DOCUMENTATION"):
+    import importlib
+    module = importlib.import_module("ansible_collections.agentarea.secrets.plugins.doc_fragments.%s" % name)
+    return yaml.safe_load(getattr(module.ModuleDocFragment, part))["options"]
+
+
+def _all_options(doc):
+    options = dict(doc.get("options") or {})
+    for frag in doc.get("extends_documentation_fragment") or []:
+        parts = frag.split(".")
+        if parts[:2] != ["agentarea", "secrets"]:
+            continue
+        options.update(_fragment_options(parts[2], parts[3].upper() if len(parts) > 3 else "DOCUMENTATION"))
+    return options
+
+
+def test_shared_option_names_are_declared_identically():
+    seen = {}
+    for cls in _registry.all_backend_classes():
+        for name, spec in cls.ARGSPEC.items():
+            if name in seen:
+                assert seen[name][1] == spec, "option %r differs between %s and %s" % (name, seen[name][0], cls.NAME)
+            else:
+                seen[name] = (cls.NAME, spec)
+
+
+def test_any_reference_plugins_document_every_backend_option():
+    union = _registry.union_argspec()
+    for rel in ("plugins/lookup/secret.py", "plugins/modules/secret.py", "plugins/modules/secret_info.py"):
+        documented = _all_options(_doc_options(ROOT / rel))
+        missing = sorted(set(union) - set(documented))
+        assert not missing, "%s does not document %s" % (rel, missing)
+
+
+def test_secret_options_are_no_log():
+    words = ("token", "password", "secret", "key", "jwt")
+    for cls in _registry.all_backend_classes():
+        for name, spec in cls.ARGSPEC.items():
+            if any(w in name for w in words):
+                assert "no_log" in spec, "%s.%s must say no_log True or False explicitly" % (cls.NAME, name)
+
+
+def test_action_group_lists_existing_modules():
+    runtime = yaml.safe_load((ROOT / "meta/runtime.yml").read_text())
+    for module in runtime["action_groups"]["secrets"]:
+        assert (ROOT / "plugins/modules" / (module + ".py")).exists()
