@@ -19,3 +19,5 @@ def _collection_root():
 
 
 sys.path.insert(0, str(_collection_root()))
+
+pytest_plugins = ["tests.harness.conftest_plugin"]

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -46,7 +44,7 @@ class PlaybookResult:
         return self.stdout + self.stderr
 
     def task(self, name, host="localhost"):
-        """The result of the last task with this name (from the tree of JSON results)."""
+        """The result of the last task with this name, as `register:` would hold it."""
         found = [r for r in self.results.get(host, []) if r.get("_task") == name]
         if not found:
             raise KeyError("no result for task %r; tasks: %s" % (name, [r.get("_task") for r in self.results.get(host, [])]))
@@ -86,10 +84,9 @@ class AnsibleRunner:
             "AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE": str(self.fingerprint_key_file),
             "PYTHONWARNINGS": "ignore",
         })
-        if run_cache:
-            env["ANSIBLE_CALLBACKS_ENABLED"] = "agentarea.secrets.run_cache,ansible.builtin.tree"
-        else:
-            env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.builtin.tree"
+        env["ANSIBLE_CALLBACK_PLUGINS"] = str(Path(__file__).parent / "callback_plugins")
+        env["ANSIBLE_CALLBACKS_ENABLED"] = ("agentarea.secrets.run_cache,record_results" if run_cache
+                                            else "record_results")
         env.update({k: str(v) for k, v in (extra or {}).items()})
         return env
 
@@ -100,7 +97,7 @@ class AnsibleRunner:
         self.count += 1
         workdir = self.base / ("run%03d" % self.count)
         workdir.mkdir()
-        tree = workdir / "_tree"
+        results_file = workdir / "_results.jsonl"
         if isinstance(playbook, (list, dict)):
             text = yaml.safe_dump(playbook if isinstance(playbook, list) else [playbook], sort_keys=False)
         elif isinstance(playbook, (str,)) and "\n" in playbook:
@@ -127,16 +124,14 @@ class AnsibleRunner:
             cmd.append("-" + "v" * verbosity)
         cmd += list(args)
         run_env = self.env(env, run_cache=run_cache)
-        run_env["ANSIBLE_CALLBACK_TREE_DIR"] = str(tree)
+        run_env["AGENTAREA_TEST_RESULTS"] = str(results_file)
         proc = subprocess.run(cmd, cwd=str(workdir), env=run_env, capture_output=True, text=True, timeout=timeout,
                               check=False)
         results = {}
-        if tree.is_dir():
-            for host_file in tree.iterdir():
-                try:
-                    results[host_file.name] = [json.loads(host_file.read_text())]
-                except ValueError:
-                    results[host_file.name] = []
+        if results_file.exists():
+            for line in results_file.read_text().splitlines():
+                record = json.loads(line)
+                results.setdefault(record["_host"], []).append(record)
         result = PlaybookResult(proc.returncode, proc.stdout, proc.stderr, results, workdir)
         self.assert_no_leak(result, canaries, allowed_files)
         if expect_rc is not None:
@@ -167,10 +162,3 @@ class AnsibleRunner:
                     where, text[max(0, text.find(canary) - 300): text.find(canary) + 300].replace(canary, "<CANARY>"))
 
 
-def copy_playbook(src: Path, dest: Path):
-    shutil.copy(src, dest)
-    return dest
-
-
-def temp_base():
-    return Path(tempfile.mkdtemp(prefix="agentarea-it-"))
