@@ -152,18 +152,18 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self._body_cache = self._body()
             if not self._authorised():
+                challenge = ('Bearer authorization="https://login.microsoftonline.com/'
+                             '72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net"')
                 self._send(401, {"error": {"code": "Unauthorized",
                                            "message": "AKV10000: Request is missing a Bearer or PoP token."}},
-                           {"WWW-Authenticate": 'Bearer authorization="https://login.microsoftonline.com/'
-                                               '72f988bf-86f1-41af-91ab-2d7cd011db47", '
-                                               'resource="https://vault.azure.net"'})
+                           {"WWW-Authenticate": challenge})
                 return
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             if "api-version" not in query:
                 # DIFF: message approximated; the real service also rejects unknown api-version values.
                 raise AkvError(400, "BadParameter", "The 'api-version' query parameter is missing.")
-            parts = [p for p in url.path.split("/")][1:]
+            parts = url.path.split("/")[1:]
             status, body = self._route(method, parts, query)
             self._send(status, body)
         except AkvError as e:

@@ -60,10 +60,10 @@ class Res:
     """One resource type as discovery describes it."""
 
     def __init__(self, group, versions, plural, kind, namespaced=True, short=(), status=False, generation=False,
-                 verbs=VERBS, builtin=True):
+                 verbs=None, builtin=True):
         self.group, self.versions, self.plural, self.kind = group, versions, plural, kind
         self.namespaced, self.short, self.status, self.generation = namespaced, list(short), status, generation
-        self.verbs, self.builtin = verbs, builtin
+        self.verbs, self.builtin = verbs or VERBS, builtin
 
     @property
     def qualified(self):  # as in error messages: secrets, deployments.apps
@@ -226,6 +226,23 @@ def split_terms(s):
     return terms
 
 
+def _compare(get, op, values):
+    """A predicate: ``get(x)`` compared with ``values`` by a selector operator."""
+    def check(x):
+        if op == "in":
+            return get(x) in values
+        if op == "notin":  # like the real server, also true when the label is absent
+            return get(x) not in values
+        if op == "!=":
+            return get(x) != values
+        return get(x) == values
+    return check
+
+
+def _has_label(key, present):
+    return lambda labels: (key in labels) == present
+
+
 def label_matcher(selector):
     if not selector:
         return lambda labels: True
@@ -233,20 +250,16 @@ def label_matcher(selector):
     for term in split_terms(selector):
         m = re.match(r"^([\w./-]+)\s+(in|notin)\s+\((.*)\)$", term)
         if m:
-            key, op, values = m.group(1), m.group(2), {v.strip() for v in m.group(3).split(",")}
-            checks.append((lambda k, vs: lambda lb: lb.get(k) in vs)(key, values) if op == "in" else
-                          (lambda k, vs: lambda lb: lb.get(k) not in vs)(key, values))
+            values = {v.strip() for v in m.group(3).split(",")}
+            checks.append(_compare(lambda lb, k=m.group(1): lb.get(k), m.group(2), values))
             continue
         m = re.match(r"^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$", term)
         if m:
-            key, op, value = m.groups()
-            checks.append((lambda k, v: lambda lb: lb.get(k) != v)(key, value) if op == "!=" else
-                          (lambda k, v: lambda lb: lb.get(k) == v)(key, value))
+            checks.append(_compare(lambda lb, k=m.group(1): lb.get(k), m.group(2), m.group(3)))
             continue
         m = re.match(r"^(!?)([\w./-]+)$", term)
         if m:
-            neg, key = m.groups()
-            checks.append((lambda k: lambda lb: k not in lb)(key) if neg else (lambda k: lambda lb: k in lb)(key))
+            checks.append(_has_label(m.group(2), not m.group(1)))
             continue
         raise bad_request("unable to parse requirement: %r" % term)
     return lambda labels: all(c(labels) for c in checks)
@@ -269,9 +282,7 @@ def field_matcher(selector, res):
         field, op, value = m.groups()
         if field not in fields:
             raise bad_request('field label not supported: %s' % field)
-        get = fields[field]
-        checks.append((lambda g, v: lambda o: g(o) != v)(get, value) if op == "!=" else
-                      (lambda g, v: lambda o: g(o) == v)(get, value))
+        checks.append(_compare(fields[field], op, value))
     return lambda obj: all(c(obj) for c in checks)
 
 

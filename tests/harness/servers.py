@@ -68,7 +68,7 @@ def which(name):
 
 def free_port(also_next=False, udp=False):
     """A port that is free on 127.0.0.1 now (and port+1 too when asked: OpenBao binds API port + 1)."""
-    for _ in range(50):
+    for _attempt in range(50):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM if udp else socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
@@ -82,7 +82,7 @@ def free_port_below(limit, udp=False):
     ranges' top)."""
     import random
 
-    for _ in range(200):
+    for _attempt in range(200):
         port = random.randint(20000, limit)
         if port_is_free(port, udp=udp):
             return port
@@ -625,8 +625,14 @@ class Harness:
             [docker, "version", "--format", "{{.Server.Version}}"], env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, check=False).returncode == 0, log, proc)
         swarm_port = free_port()
+        data_port = free_port_below(49151, udp=True)
         run([docker, "swarm", "init", "--advertise-addr", "127.0.0.1:%d" % swarm_port,
-             "--listen-addr", "127.0.0.1:%d" % swarm_port, "--data-path-port", str(free_port_below(49151, udp=True))], env=env)
+             "--listen-addr", "127.0.0.1:%d" % swarm_port, "--data-path-port", str(data_port)], env=env)
+        # The ingress (routing mesh) network's VXLAN socket is a kernel socket on 0.0.0.0:data_port; nothing
+        # may listen beyond 127.0.0.1, and tests publish no ports, so remove it. A service attached to an
+        # overlay network would open that socket again: use host networking (or none) in tests.
+        run([docker, "network", "rm", "ingress"], env=env, input_=b"y\n")
+        self._wait("docker", lambda: not udp_wildcard_bound(data_port), log, proc, timeout=10)
         if not run([docker, "image", "ls", "-q", DOCKER_IMAGE], env=env).strip():
             run([docker, "import", "-c", 'CMD ["/bin/busybox","sleep","3600"]', "-", DOCKER_IMAGE], env=env,
                 input_=busybox_rootfs_tar())
@@ -649,6 +655,13 @@ class Harness:
             mounts = [line.split()[1] for line in f if line.split()[1].startswith(p["base"] + "/")]
         for m in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def udp_wildcard_bound(port):
+    """Whether something is bound to 0.0.0.0:port (UDP), e.g. a kernel VXLAN socket."""
+    with contextlib.suppress(OSError), open("/proc/net/udp") as f:
+        return any(line.split()[1] == "00000000:%04X" % port for line in list(f)[1:])
+    return False
 
 
 def pids_referencing(path):

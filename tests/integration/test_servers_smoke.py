@@ -243,9 +243,9 @@ def test_kubernetes(harness):
     st = apps.read_namespaced_deployment("api", ns).status
     assert st.updated_replicas < 2
 
-    w = watch.Watch()
-    events = [ev["type"] for ev in w.stream(core.list_namespaced_secret, ns, field_selector="metadata.name=smoke",
-                                             timeout_seconds=1)]
+    stream = watch.Watch().stream(core.list_namespaced_secret, ns, field_selector="metadata.name=smoke",
+                                  timeout_seconds=1)
+    events = [ev["type"] for ev in stream]
     assert events == ["ADDED"]
 
     dyn = dynamic.DynamicClient(api_client)
