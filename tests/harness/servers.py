@@ -655,6 +655,19 @@ class Harness:
             mounts = [line.split()[1] for line in f if line.split()[1].startswith(p["base"] + "/")]
         for m in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Swarm's docker_gwbridge interface outlives dockerd; remove it unless another dockerd may use it.
+        if os.path.exists("/sys/class/net/docker_gwbridge") and not any_dockerd_running():
+            subprocess.run(["ip", "link", "delete", "docker_gwbridge"], check=False, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+
+
+def any_dockerd_running():
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and pid_alive(int(pid)):
+            with contextlib.suppress(OSError), open("/proc/%s/comm" % pid) as f:
+                if f.read().strip() == "dockerd":
+                    return True
+    return False
 
 
 def udp_wildcard_bound(port):
