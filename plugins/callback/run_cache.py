@@ -16,6 +16,8 @@ description:
     lookup held in a variable and referenced by every task logs in once and reads each secret once.
   - Values are encrypted with AES-256-GCM under a key that exists only in the memory of the C(ansible-playbook)
     process; the cache directory is private (0700) and removed when the run ends.
+  - When a task of this collection reports a change (a write, a rotation), cached values are dropped, so later
+    lookups read what the store holds now. Local files are also checked for changes made by other means.
   - At the end of the run it revokes what the run created and did not ask to keep (Vault tokens and leases).
   - Optionally imports the SDKs of the backends you use once in the main process, so that workers do not
     import them again for every task.
@@ -81,6 +83,17 @@ class CallbackModule(CallbackBase):
         from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
         cls = backend_class(record['backend'])
         return cls.cleanup_run(record)
+
+    def _changed_a_store(self, result):
+        action = getattr(result._task, 'resolved_action', None) or result._task.action or ''
+        if action.startswith('agentarea.secrets.') and result._result.get('changed'):
+            _runcache.RunCache().flush('value')
+
+    def v2_runner_on_ok(self, result):
+        self._changed_a_store(result)
+
+    def v2_runner_item_on_ok(self, result):
+        self._changed_a_store(result)
 
     def v2_playbook_on_stats(self, stats):
         if self._finished:

@@ -202,6 +202,13 @@ class SecretBackend:
 
     #: set by the lookup base to the run cache (get/put/lock/on_finish), or None; backends keep logins there
     cache = None
+    #: whether values read through this backend may be kept in the run cache at all
+    CACHEABLE = True
+
+    def freshness(self, ref):
+        """A cheap token that changes when the stored secret changes without a new version (a file's inode,
+        size and mtime). A cached value whose token differs is read again. None: no such check."""
+        return None
 
     @classmethod
     def cleanup_run(cls, record):

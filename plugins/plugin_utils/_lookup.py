@@ -109,38 +109,50 @@ class SecretLookupBase(LookupBase):
 
     def _read_all(self, backend, refs):
         """Secret or SecretError per ref; each distinct (reference, version) is read once, from the cache when
-        another task of this run already read it."""
+        another task of this run already read it and the store has not changed since."""
+        cache = self._cache if backend.CACHEABLE else None
         outcomes = {}
         wanted = []
         for ref in refs:
             base = ref.without_key()
             if base in outcomes or base in wanted:
                 continue
-            cached = self._cache.get('value', self._ident(backend, base)) if self._cache else None
+            cached = self._cached(cache, backend, base)
             if cached is not None:
-                outcomes[base] = Secret.from_dict(cached)
+                outcomes[base] = cached
             else:
                 wanted.append(base)
         if wanted:
-            if self._cache is not None and len(wanted) == 1:
+            if cache is not None and len(wanted) == 1:
                 # another worker may be reading the same secret right now: wait for it instead of reading twice
-                ident = self._ident(backend, wanted[0])
-                with self._cache.lock('value', ident):
-                    cached = self._cache.get('value', ident)
-                    fresh = [Secret.from_dict(cached)] if cached is not None else self._fetch(backend, wanted)
+                with cache.lock('value', self._ident(backend, wanted[0])):
+                    cached = self._cached(cache, backend, wanted[0])
+                    fresh = [cached] if cached is not None else self._fetch(backend, wanted, cache)
             else:
-                fresh = self._fetch(backend, wanted)
+                fresh = self._fetch(backend, wanted, cache)
             for base, outcome in zip(wanted, fresh):
                 outcomes[base] = outcome
-                if self._cache is not None and isinstance(outcome, Secret) and outcome.metadata.get('cache', True):
-                    self._cache.put('value', self._ident(backend, base), outcome.to_dict())
         return [outcomes[ref.without_key()] for ref in refs]
 
-    def _fetch(self, backend, refs):
+    def _cached(self, cache, backend, base):
+        if cache is None:
+            return None
+        entry = cache.get('value', self._ident(backend, base))
+        if entry is None or entry.get('freshness') != backend.freshness(base):
+            return None
+        return Secret.from_dict(entry['secret'])
+
+    def _fetch(self, backend, refs, cache):
+        tokens = [backend.freshness(ref) for ref in refs] if cache is not None else None
         try:
-            return backend.read_many(refs)
+            outcomes = backend.read_many(refs)
         except SecretError as exc:
             return [exc] * len(refs)
+        if cache is not None:
+            for ref, token, outcome in zip(refs, tokens, outcomes):
+                if isinstance(outcome, Secret) and outcome.metadata.get('cache', True):
+                    cache.put('value', self._ident(backend, ref), {'freshness': token, 'secret': outcome.to_dict()})
+        return outcomes
 
     def _resolve(self, backend, ref, outcome):
         try:

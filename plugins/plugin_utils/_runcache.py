@@ -170,6 +170,11 @@ class RunCache:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
+    def flush(self, kind):
+        """Forget every entry of a kind (values, after a task of ours changed a store)."""
+        if self.enabled:
+            shutil.rmtree(os.path.join(self.dir, kind), ignore_errors=True)
+
     def on_finish(self, ident, record):
         """Register a clean-up for the end of the run (a dict with 'backend' and backend-specific fields)."""
         self.put('cleanup', ident, record)

@@ -33,6 +33,14 @@ def strip_newline(text):
     return text
 
 
+def stat_token(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return 'absent'
+    return '%d:%d:%d' % (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 class LocalBackend(SecretBackend):
     """Relative paths resolve against ``basedir`` (lookups set it to the playbook directory)."""
 
@@ -46,6 +54,9 @@ class LocalBackend(SecretBackend):
 
     def identity(self):
         return '%s:%s' % (self.NAME, self.basedir or os.getcwd())
+
+    def freshness(self, ref):
+        return stat_token(self.path_of(ref))
 
 
 class FileBackend(LocalBackend):
@@ -99,6 +110,7 @@ class EnvBackend(SecretBackend):
 
     NAME = 'env'
     CAPABILITIES = frozenset((CAP_READ,))
+    CACHEABLE = False  # reading the environment costs nothing; a cache could only be stale
 
     def __init__(self, options=None, environ=None):
         super(EnvBackend, self).__init__(options, environ)

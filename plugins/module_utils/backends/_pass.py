@@ -87,6 +87,11 @@ class PassBackend(SecretBackend):
     def identity(self):
         return 'pass:%s' % (self.options.get('password_store_dir') or '~/.password-store')
 
+    def freshness(self, ref):
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import stat_token
+        root = os.path.expanduser(self.options.get('password_store_dir') or '~/.password-store')
+        return stat_token(os.path.join(root, self._entry(ref) + '.gpg'))
+
     def _env(self):
         env = dict(os.environ)
         for option, var in (('password_store_dir', 'PASSWORD_STORE_DIR'), ('gnupghome', 'GNUPGHOME')):
