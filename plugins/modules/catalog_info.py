@@ -1,0 +1,175 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: catalog_info
+short_description: Validate the secrets catalog and describe every entry's secret in its store
+version_added: 0.1.0
+author:
+  - agentarea.secrets contributors (@agentarea)
+description:
+  - Validates O(catalog) (the C(agentarea_secrets_catalog) list that drives the roles) and fails with every problem
+    named by entry and field.
+  - For each entry in scope (O(names), O(tags) or all), reports whether its secret exists in its store, its version,
+    last change, age in days, a keyed fingerprint, whether it is due for rotation (C(rotation.every) against the
+    store's last change) and the compliance findings the audit role reports (missing owner or purpose, missing
+    secret, age over policy, unknown age).
+  - Never returns a value.
+options:
+  catalog:
+    description: The catalog entries (see the collection README for the schema).
+    type: list
+    elements: dict
+    required: true
+  names:
+    description: Only these entries.
+    type: list
+    elements: str
+    default: []
+  tags:
+    description: Only entries with any of these tags.
+    type: list
+    elements: str
+    default: []
+  describe:
+    description: Look each secret up in its store (V(false) only validates and selects).
+    type: bool
+    default: true
+  fingerprint_key:
+    description: Key of the fingerprints. Defaults to E(AGENTAREA_SECRETS_FINGERPRINT_KEY), then the key file.
+    type: str
+extends_documentation_fragment:
+  - agentarea.secrets.pass_store
+attributes:
+  check_mode:
+    support: full
+    description: Only reads.
+  diff_mode:
+    support: none
+    description: Nothing changes.
+seealso:
+  - module: agentarea.secrets.secret_info
+"""
+
+EXAMPLES = r"""
+- name: Which secrets are due?
+  agentarea.secrets.catalog_info:
+    catalog: "{{ agentarea_secrets_catalog }}"
+    tags: [prod]
+  register: catalog
+  delegate_to: localhost
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ catalog.entries | selectattr('due') | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+entries:
+  description: One item per entry in scope, in catalog order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: The entry's name., type: str}
+    store: {description: The store reference., type: str}
+    kind: {description: The entry's kind., type: str}
+    exists: {description: Whether the secret exists in its store., type: bool}
+    state: {description: C(present), C(missing), C(deleted) or C(denied)., type: str}
+    version: {description: The store's current version., type: str}
+    updated: {description: Last change (ISO 8601)., type: str}
+    age_days: {description: Days since the last change., type: float}
+    fingerprint: {description: Keyed fingerprint of the current value., type: str}
+    due: {description: Whether C(rotation.every) has passed since the last change., type: bool}
+    findings: {description: Compliance findings (check, severity, detail)., type: list, elements: dict}
+    error: {description: Why the store could not be asked (value-free)., type: str}
+names:
+  description: The names of the entries in scope.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_READ
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    SecretAccessDenied,
+    SecretDeleted,
+    SecretError,
+    SecretNotFound,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_for, ref_argument_spec
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+
+
+def describe(module, backends, entry):
+    ref = parse_ref(entry['store'])
+    info = {'exists': False}
+    try:
+        if ref.scheme not in backends:
+            backends[ref.scheme] = backend_for(module, ref)
+        backend = backends[ref.scheme]
+        if CAP_READ in backend.CAPABILITIES:
+            secret = backend.read(ref.without_key())
+            info['fingerprint'] = fingerprint(backend.select(secret, ref), module.params['fingerprint_key'])
+        else:
+            secret = backend.describe(ref)
+            info['fingerprint'] = secret.metadata.get('fingerprint')
+        info.update(exists=True, state='present', version=secret.version)
+        described = secret.describe()
+        info.update(updated=described['updated'], age_days=described['age_days'])
+    except SecretNotFound:
+        info['state'] = 'missing'
+    except SecretDeleted:
+        info['state'] = 'deleted'
+    except SecretAccessDenied as exc:
+        info.update(state='denied', error=str(exc))
+    except SecretError as exc:
+        info.update(state='error', error=str(exc))
+    return info
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=ref_argument_spec(
+            catalog=dict(type='list', elements='dict', required=True),
+            names=dict(type='list', elements='str', default=[]),
+            tags=dict(type='list', elements='str', default=[]),
+            describe=dict(type='bool', default=True),
+        ),
+        supports_check_mode=True,
+    )
+    catalog = module.params['catalog']
+    problems = _catalog.validate_catalog(catalog)
+    if problems:
+        module.fail_json(msg='the catalog has %d problem(s): %s' % (len(problems), '; '.join(problems)),
+                         problems=problems)
+    try:
+        scope = _catalog.select(catalog, module.params['names'], module.params['tags'])
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
+    backends = {}
+    entries = []
+    for entry in scope:
+        item = {'name': entry['name'], 'store': entry['store'], 'kind': entry.get('kind', 'static'),
+                'tags': entry.get('tags') or [], 'owner': entry.get('owner')}
+        info = describe(module, backends, entry) if module.params['describe'] else None
+        if info is not None:
+            item.update(info)
+            item['due'] = bool(info.get('exists')) and _catalog.is_due(entry, info.get('age_days'))
+        item['findings'] = _catalog.compliance(entry, info)
+        entries.append(item)
+    module.exit_json(changed=False, entries=entries, names=[e['name'] for e in entries])
+
+
+if __name__ == '__main__':
+    main()
