@@ -58,8 +58,7 @@ docs: venv
 	bash scripts/check-docs.sh
 
 build: venv
-	mkdir -p $(BUILD)/dist
-	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+	$(BIN)/ansible-galaxy collection build --force --output-path dist .
 
 bench: deps
 	$(BIN)/python tests/bench/run.py
@@ -73,4 +72,4 @@ test: deps
 	$(MAKE) --no-print-directory pytest
 
 clean:
-	rm -rf $(BUILD) tests/output .pytest_cache
+	rm -rf $(BUILD) dist tests/output .pytest_cache
