@@ -1,0 +1,394 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The steps of the rotation engine (``_rotation.py``): the phases, rollback, resume, contract and the plan.
+
+Functions take the engine (``Rotation``) as first argument; they keep its ``result`` up to date as they go, so a
+failure still reports how far the rotation got and what was rolled back.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import iso
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    RotationFailed, SecretConflict, SecretError, describe_exception,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import (
+    Envelope, RotationInProgress, now_iso,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils.targets._base import TargetUnavailable
+
+
+def why(exc):
+    """A value-free reason: our typed errors carry value-free messages, anything else only its class."""
+    return str(exc) if isinstance(exc, SecretError) else describe_exception(exc)
+
+
+class Phase:
+    """Times a phase, records it as reached, emits its audit event, then passes the test-only fault point."""
+
+    def __init__(self, engine, name, fields):
+        self.engine, self.name, self.fields = engine, name, dict(fields)
+        self.outcome = 'ok'
+
+    def __enter__(self):
+        self.started = time.time()
+        return self
+
+    def __exit__(self, exc_type, exc, _tb):
+        seconds = round(time.time() - self.started, 3)
+        timings = self.engine.result['timings']
+        timings[self.name] = round(timings.get(self.name, 0.0) + seconds, 3)
+        if exc_type is None:
+            self.engine.result['phase'] = self.name
+            self.engine.emit(self.name, self.outcome, seconds=seconds, **self.fields)
+            self.engine.fault_point(self.name)
+        else:
+            self.engine.emit(self.name, 'failed', seconds=seconds, error=why(exc), **self.fields)
+        return False
+
+
+def check(engine, value):
+    """True / False / None (target unreachable) for one value against the target."""
+    try:
+        return bool(engine.target.check(value))
+    except TargetUnavailable as exc:
+        engine.target.note('test skipped: %s' % exc)
+        return None
+
+
+# -- create, set, test, finish -------------------------------------------------------------------------------------
+def run_phases(engine, current, rehearse):
+    target, old = engine.target, current.value
+    new = None
+    engine.committed = False
+    engine.wrote_previous = False
+    try:
+        with engine.phase('create') as ph:
+            new = target.new_value(old, engine.policy)
+            envelope = Envelope(engine.new_record('rehearse' if rehearse else 'rotate', current, new), new)
+            engine.claim(envelope)
+            ph.fields.update(fingerprint=engine.fp(new))
+        engine.result['new'] = engine.facts(new)
+        engine.result['changed'] = True
+        with engine.phase('set'):
+            target.apply(new, old)
+        with engine.phase('test', fingerprint=engine.fp(new)):
+            if not target.check(new):
+                engine.fail('the new credential failed its test against the target')
+        if rehearse:
+            return rehearsal_rollback(engine, current, new)
+        return finish(engine, current, new)
+    except RotationInProgress:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        if engine.owns_pending and not engine.committed:
+            rollback(engine, current, new, exc)
+        raise
+
+
+def finish(engine, current, new):
+    target, old = engine.target, current.value
+    with engine.phase('finish', fingerprint=engine.fp(new)) as ph:
+        record = {'format': 1, 'id': engine.rotation_id, 'kind': engine.kind, 'strategy': target.strategy_used,
+                  'finished': now_iso(), 'contracted': target.strategy_used == 'single',
+                  'old_version': current.version, 'old_fingerprint': engine.fp(old),
+                  'new_fingerprint': engine.fp(new)}
+        if old is not None:
+            engine.previous.write(Envelope(record, old))
+            engine.wrote_previous = True
+        engine.fault_point('finish:previous')
+        version = engine.promote(new, current)
+        engine.committed = True
+        ph.fields['version'] = version
+    engine.result['new'] = engine.facts(new, version)
+    engine.fault_point('finish:promote')
+    # committed: what follows is clean-up; a failure is reported, never rolled back
+    try:
+        engine.pending.clear()
+    except SecretError as exc:
+        engine.target.note('the pending slot was not cleared (%s); the next run clears it' % why(exc))
+    if target.strategy_used == 'single' and old is not None:
+        try:
+            with engine.phase('contract'):
+                target.contract(old, new)
+            engine.result['contract'] = {'performed': True, 'reason': 'strategy single: the old credential is '
+                                                                      'gone at once'}
+        except (SecretError, Exception) as exc:  # pylint: disable=broad-except
+            engine.result['contract'] = {'performed': False, 'reason': why(exc)}
+    engine.result['action'] = 'rotated'
+    return engine.result
+
+
+def rollback(engine, current, new, exc):
+    """Put the target back on the old credential, prove it, clear the pending slot (only when that is safe)."""
+    target, old = engine.target, current.value
+    info = {'reason': why(exc), 'failed_in': _failed_phase(engine), 'target_reverted': None,
+            'old_credential_works': None, 'pending_cleared': False}
+    engine.result['rolled_back'] = info
+    with engine.phase('rollback') as ph:
+        if new is not None and target.touched:
+            try:
+                target.revert(new, old, engine.previous_value())
+                info['target_reverted'] = True
+            except Exception as err:  # pylint: disable=broad-except
+                info['target_reverted'] = False
+                info['revert_error'] = why(err)
+        else:
+            info['target_reverted'] = 'not needed: the target was not changed'
+        if old is not None and not target.STORE_ONLY:
+            info['old_credential_works'] = check(engine, old)
+        safe = not target.touched or (info['target_reverted'] is True and info['old_credential_works'] is not False)
+        if engine.wrote_previous:
+            _restore_previous(engine)
+        if safe:
+            engine.pending.clear()
+            info['pending_cleared'] = True
+        else:
+            ph.outcome = 'incomplete'
+            target.note('the pending slot is kept: the target may hold the new credential; run again to resume '
+                        '(it tests both and completes or rolls back)')
+    engine.result['action'] = 'rolled_back'
+
+
+def _failed_phase(engine):
+    order = ['lock', 'resume', 'create', 'set', 'test', 'finish']
+    reached = engine.result['phase']
+    return order[order.index(reached) + 1] if reached in order[:-1] else reached
+
+
+def _restore_previous(engine):
+    before = getattr(engine, 'previous_before', None)
+    try:
+        if before is None:
+            engine.previous.clear()
+        else:
+            engine.previous.write(before)
+    except SecretError as exc:
+        engine.target.note('the previous slot could not be restored (%s)' % why(exc))
+
+
+def rehearsal_rollback(engine, current, new):
+    target, old = engine.target, current.value
+    with engine.phase('rollback'):
+        target.revert(new, old, engine.previous_value())
+        old_works = check(engine, old) if old is not None and not target.STORE_ONLY else True
+        new_gone = None if target.STORE_ONLY else check(engine, new) is False
+        engine.pending.clear()
+    engine.result['rehearsal'] = {'rotation': 'ok', 'rollback': 'ok' if old_works else 'failed',
+                                  'old_credential_works': old_works, 'new_credential_rejected': new_gone}
+    engine.result['action'] = 'rehearsed'
+    engine.result['changed'] = False
+    if not old_works:
+        engine.fail('rehearsal: after the rollback the old credential does not work against the target')
+    return engine.result
+
+
+# -- resume -----------------------------------------------------------------------------------------------------
+def resume(engine, found, current):
+    """Resume a pending slot left by a run that is gone: ``completed``, ``rolled_back`` or ``cleared``."""
+    target = engine.target
+    with engine.phase('resume'):
+        engine.lock.take_over(found)
+        engine.owns_pending = True
+        record, new, old = found.record, found.value, current.value
+        engine.rotation_id = record.get('id')
+        engine.result['rotation_id'] = engine.rotation_id
+        info = {'rotation_id': record.get('id'), 'purpose': record.get('purpose'), 'started': record.get('started'),
+                'owner': record.get('resumed_from'), 'outcome': None}
+        engine.result['resumed'] = info
+        engine.result['changed'] = True
+        if new is None or record.get('purpose') == 'contract':
+            engine.pending.clear()
+            info['outcome'] = 'cleared'
+            return 'cleared'
+        if old is not None and engine.fp(old) == engine.fp(new):
+            engine.pending.clear()  # promoted before the crash: only the clean-up was missing
+            info['outcome'] = 'completed'
+            engine.result.update(action='resumed', new=engine.facts(new, current.version))
+            return 'completed'
+        target.prepare(old if old is not None else new)
+        engine.result['strategy_used'] = target.strategy_used
+        info['pending_works'] = check(engine, new)
+        info['current_works'] = check(engine, old) if old is not None else None
+        moved = old is not None and engine.fp(old) != record.get('old_fingerprint')
+    engine.result['old'] = engine.facts(old, current.version)
+    engine.result['new'] = engine.facts(new)
+    if record.get('purpose') == 'rehearse' or (info['current_works'] and (not info['pending_works'] or moved)):
+        return _resume_rollback(engine, info, current, new)
+    if info['pending_works'] and not moved:
+        engine.committed = False
+        engine.wrote_previous = False
+        engine.previous_before = engine.previous.read()
+        try:
+            if target.STORE_ONLY:
+                target.apply(new, old)
+            finish(engine, current, new)
+        except Exception as exc:  # pylint: disable=broad-except
+            if not engine.committed:
+                engine.target.note('completing the resumed rotation failed: %s' % why(exc))
+            raise
+        info['outcome'] = 'completed'
+        engine.result['action'] = 'resumed'
+        return 'completed'
+    engine.fail('found the pending slot of rotation %s, but %s; the pending slot is kept, nothing was changed '
+                '(pending works: %s, current works: %s)' % (
+                    record.get('id'), 'the store changed since it started' if moved else
+                    'the target accepts neither credential or cannot be reached', info['pending_works'],
+                    info['current_works']))
+
+
+def _resume_rollback(engine, info, current, new):
+    with engine.phase('rollback'):
+        engine.target.revert(new, current.value, engine.previous_value())
+        if not engine.target.STORE_ONLY and check(engine, current.value) is False:
+            engine.fail('rolled back the resumed rotation, but the current credential does not work; the pending '
+                        'slot is kept')
+        prev = engine.previous.read()
+        if prev is not None and prev.record.get('id') == engine.rotation_id:
+            engine.previous.clear()  # written by the crashed run just before it would have promoted
+        engine.pending.clear()
+    engine.owns_pending = False
+    engine.rotation_id = None  # a fresh rotation follows, under its own id
+    info['outcome'] = 'rolled_back'
+    engine.target.touched = False
+    return 'rolled_back'
+
+
+# -- gates and the contract step -------------------------------------------------------------------------------------
+def too_young(engine, current, record=True):
+    if engine.min_age is None or current.value is None:
+        return False
+    prev = engine.previous.read()
+    when = None
+    if prev is not None and prev.record.get('new_fingerprint') == engine.fp(current.value):
+        when = engine.finished_at(prev)
+    if when is None and current.secret is not None:
+        when = current.secret.updated
+    if when is None:
+        return False
+    due = when.timestamp() + engine.min_age
+    if time.time() >= due:
+        return False
+    engine.result.update(action='skipped', changed=False, next_due=iso(due),
+                         reason='the current value is younger than min_age')
+    if record:
+        engine.emit('skip', 'ok', next_due=iso(due))
+    return True
+
+
+def settle_previous(engine, current):
+    """Before a new rotation: the last one's old credential must be contracted (at once when its overlap is over)."""
+    prev = engine.previous.read()
+    engine.previous_before = prev
+    if prev is None or prev.record.get('contracted'):
+        return
+    if prev.record.get('new_fingerprint') != engine.fp(current.value):
+        engine.target.note('the previous slot describes a value that is no longer current; it is replaced')
+        return
+    if engine.overlap_left(prev) > 0:
+        engine.fail("the previous rotation's overlap runs until %s, so its old credential may still be in use: "
+                    "contract it after that (contract: true), or rotate with a shorter overlap to remove it now; "
+                    "nothing was changed" % engine.overlap_end(prev), cls=RotationInProgress)
+    do_contract(engine, prev, current)
+    engine.previous_before = engine.previous.read()
+
+
+def do_contract(engine, prev, current):
+    target = engine.target
+    with engine.phase('contract', fingerprint=engine.fp(prev.value)):
+        target.prepare(current.value)
+        new_store = target.contract(prev.value, current.value)
+        if new_store is not None:
+            version = engine.promote(new_store, current)
+            engine.result['new'] = engine.facts(new_store, version)
+        prev.record.update(contracted=True, contracted_at=now_iso())
+        engine.previous.write(prev)
+    engine.result['contract'] = {'performed': True, 'removed': engine.facts(prev.value, prev.record.get('old_version')),
+                                 'rotation_id': prev.record.get('id')}
+    engine.result['changed'] = True
+
+
+def contract_only(engine):
+    current = engine.read_current()
+    found = engine.pending.read()
+    if found is not None:
+        engine.fail('a rotation is pending (%s): run the rotation again to resume it, then contract' % found.who(),
+                    cls=RotationInProgress)
+    engine.result['old'] = engine.facts(current.value, current.version)
+    prev = engine.previous.read()
+    reason = None
+    if prev is None:
+        reason = 'nothing to contract: no previous value is recorded'
+    elif prev.record.get('contracted'):
+        reason = 'already contracted at %s' % prev.record.get('contracted_at', prev.record.get('finished'))
+    elif prev.record.get('new_fingerprint') != engine.fp(current.value):
+        reason = 'the current value is not the one that replaced the previous value; nothing removed'
+    elif engine.overlap_left(prev) > 0:
+        reason = 'the overlap runs until %s' % engine.overlap_end(prev)
+        engine.result['next_due'] = engine.overlap_end(prev)
+    if reason:
+        engine.result['contract'] = {'performed': False, 'reason': reason}
+        return engine.result
+    if engine.lock.uses_cas:
+        engine.claim(Envelope(engine.new_record('contract', current), None))
+    try:
+        do_contract(engine, prev, current)
+    finally:
+        if engine.owns_pending:
+            engine.pending.clear()
+    engine.result['action'] = 'contracted'
+    return engine.result
+
+
+# -- check mode -------------------------------------------------------------------------------------------------
+def plan(engine, contract=False, rehearse=False):
+    current = engine.read_current()
+    found = engine.pending.read()
+    prev = engine.previous.read()
+    result = engine.result
+    result['old'] = engine.facts(current.value, current.version)
+    info = {'exists': current.value is not None, 'lock': engine.lock.kind, 'pending_slot': None,
+            'previous_slot': None, 'steps': []}
+    if found is not None:
+        info['pending_slot'] = {'rotation_id': found.record.get('id'), 'purpose': found.record.get('purpose'),
+                                'started': found.record.get('started'), 'stale': found.stale()}
+    if prev is not None:
+        info['previous_slot'] = {'rotation_id': prev.record.get('id'), 'finished': prev.record.get('finished'),
+                                 'contracted': bool(prev.record.get('contracted')),
+                                 'overlap_ends': engine.overlap_end(prev)}
+    steps = info['steps']
+    if contract:
+        result['action'] = 'contract'
+        if found is None and prev is not None and not prev.record.get('contracted') and \
+                prev.record.get('new_fingerprint') == engine.fp(current.value) and engine.overlap_left(prev) <= 0:
+            steps.append('contract: remove the previous credential from the target')
+    else:
+        result['action'] = 'rehearse' if rehearse else 'rotate'
+        if found is not None:
+            steps.append('resume rotation %s: test pending and current against the target, then complete or roll '
+                         'back' % found.record.get('id'))
+        if not rehearse and engine.min_age is not None and found is None and too_young(engine, current, False):
+            steps[:] = []
+        else:
+            if not rehearse and prev is not None and not prev.record.get('contracted') and \
+                    prev.record.get('new_fingerprint') == engine.fp(current.value):
+                steps.append('contract the previous rotation first' if engine.overlap_left(prev) <= 0 else
+                             'stop: the previous rotation is in its overlap until %s' % engine.overlap_end(prev))
+            steps += ['create: generate and write the pending slot %s' % engine.pending.ref,
+                      'set: apply to the %s target (strategy %s)' % (engine.kind, engine.target.strategy),
+                      'test: verify the new credential']
+            steps.append('rollback on purpose and prove the old credential' if rehearse else
+                         'finish: keep the previous value, promote with check-and-set, clear the pending slot')
+    if engine.kind == 'mysql' and engine.target.strategy == 'overlap':
+        engine.target.note('on MariaDB, overlap falls back to single (checked when it runs)')
+    result['plan'] = info
+    result['changed'] = bool(steps) and not (rehearse and found is None)
+    return result
+
+
+__all__ = ['Phase', 'run_phases', 'resume', 'contract_only', 'plan', 'SecretConflict']
