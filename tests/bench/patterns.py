@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+"""The four playbook shapes the benchmark measures, for every implementation."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+PATTERNS = ("one call, N terms", "loop", "N tasks", "held variable")
+
+EMPTY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: nothing
+      ansible.builtin.meta: noop
+"""
+
+
+class Impl:
+    """How one implementation reads secret number ``i`` (``expr(i)``) and several at once (``query(indexes)``)."""
+
+    def __init__(self, name, expr, query=None, env=None, counts_vault=False):
+        self.name, self.expr, self.query = name, expr, query
+        self.env = env or {}
+        self.counts_vault = counts_vault
+
+    def playbook(self, pattern, count):
+        head = "- hosts: localhost\n  gather_facts: false\n"
+        if pattern == "one call, N terms":
+            if self.query is None:
+                return None
+            return head + "  tasks:\n    - name: all\n      ansible.builtin.set_fact:\n        x: \"{{ %s }}\"\n" % (
+                self.query(range(count)))
+        if pattern == "loop":
+            return head + ("  tasks:\n    - name: loop\n      ansible.builtin.set_fact:\n        x: \"{{ %s }}\"\n"
+                           "      loop: \"{{ range(%d) | list }}\"\n" % (self.expr("item"), count))
+        if pattern == "N tasks":
+            tasks = "".join("    - name: t%d\n      ansible.builtin.set_fact:\n        x: \"{{ %s }}\"\n"
+                            % (i, self.expr(i)) for i in range(count))
+            return head + "  tasks:\n" + tasks
+        held = self.expr(0)
+        tasks = "".join("    - name: use%d\n      ansible.builtin.set_fact:\n        x%d: \"{{ held | length }}\"\n"
+                        % (i, i) for i in range(3))
+        return head + "  vars:\n    held: \"{{ %s }}\"\n  tasks:\n" % held + tasks
+
+
+def _name(i):
+    return "'bench/s%03d'" % i if isinstance(i, int) else "'bench/s%03d' % " + i
+
+
+def implementations(vault, aws):
+    aws_kw = "endpoint_url='%s', region='%s'" % (aws["url"], aws["region"])
+    ours_env = {"ANSIBLE_CALLBACKS_ENABLED": "agentarea.secrets.run_cache"}
+    impls = [
+        Impl("no lookup", lambda i: "'constant'", lambda idx: "['constant'] * %d" % len(idx)),
+        Impl("agentarea.secrets.vault",
+             lambda i: "lookup('agentarea.secrets.vault', %s, key='value')" % _name(i),
+             lambda idx: "query('agentarea.secrets.vault', %s, key='value')" % ", ".join(_name(i) for i in idx),
+             env=ours_env, counts_vault=True),
+        Impl("agentarea.secrets.secret (vault://)",
+             lambda i: "lookup('agentarea.secrets.secret', 'vault://secret/' ~ (%s) ~ '#value')" % _name(i),
+             lambda idx: "query('agentarea.secrets.secret', %s)" % ", ".join(
+                 "'vault://secret/bench/s%03d#value'" % i for i in idx),
+             env=ours_env, counts_vault=True),
+        Impl("agentarea.secrets.aws",
+             lambda i: "lookup('agentarea.secrets.aws', %s, key='value', %s)" % (_name(i), aws_kw),
+             lambda idx: "query('agentarea.secrets.aws', %s, key='value', %s)" % (
+                 ", ".join(_name(i) for i in idx), aws_kw),
+             env=ours_env),
+        Impl("community.hashi_vault.vault_kv2_get",
+             lambda i: "lookup('community.hashi_vault.vault_kv2_get', %s, engine_mount_point='secret').secret.value"
+             % _name(i),
+             lambda idx: "query('community.hashi_vault.vault_kv2_get', %s, engine_mount_point='secret')" % ", ".join(
+                 _name(i) for i in idx),
+             counts_vault=True),
+        Impl("amazon.aws.secretsmanager_secret",
+             lambda i: "lookup('amazon.aws.secretsmanager_secret', %s, endpoint_url='%s', region='%s')" % (
+                 _name(i), aws["url"], aws["region"]),
+             lambda idx: "query('amazon.aws.secretsmanager_secret', %s, endpoint_url='%s', region='%s')" % (
+                 ", ".join(_name(i) for i in idx), aws["url"], aws["region"])),
+    ]
+    return impls
+
+
+def environment(root: Path, vault, aws, workdir: Path):
+    coll = workdir / "collections" / "ansible_collections" / "agentarea"
+    coll.mkdir(parents=True, exist_ok=True)
+    link = coll / "secrets"
+    if not link.exists():
+        link.symlink_to(root)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "VAULT_", "AWS_"))}
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(workdir / "collections"),
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_DISPLAY_OK_HOSTS": "false",
+        "ANSIBLE_DISPLAY_SKIPPED_HOSTS": "false",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "PATH": "%s:%s" % (Path(sys.executable).parent, os.environ.get("PATH", "")),
+        "HOME": str(workdir),
+        "VAULT_ADDR": vault["url"], "VAULT_TOKEN": vault["token"],
+        "AWS_ACCESS_KEY_ID": aws["access_key"], "AWS_SECRET_ACCESS_KEY": aws["secret_key"],
+        "AWS_REGION": aws["region"], "AWS_DEFAULT_REGION": aws["region"], "AWS_ENDPOINT_URL": aws["url"],
+    })
+    return env
