@@ -32,6 +32,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
 from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import (
     Envelope, RotationInProgress, Slot, SlotLock, new_id, now_iso, parse_duration, slot_ref,
 )
@@ -75,14 +76,14 @@ class StoreAccess:
         self.factory = factory
         self._backends = {}
 
-    def _backend(self, ref):
+    def backend(self, ref):
         if ref.scheme not in self._backends:
             self._backends[ref.scheme] = self.factory(ref)
         return self._backends[ref.scheme]
 
     def read(self, text):
         ref = parse_ref(text)
-        backend = self._backend(ref)
+        backend = self.backend(ref)
         return decode_structured(backend.select(backend.read(ref.without_key()), ref))
 
     def state(self, text):
@@ -94,12 +95,12 @@ class StoreAccess:
     def write(self, text, value):
         ref = parse_ref(text)
         value = encode_value(value) if ref.key or ref.scheme in STRING_STORES else value
-        return self._backend(ref).write(ref, value)
+        return self.backend(ref).write(ref, value)
 
     def delete(self, text):
         ref = parse_ref(text)
         try:
-            return self._backend(ref).delete(ref)
+            return self.backend(ref).delete(ref)
         except (SecretNotFound, SecretDeleted):
             return False
 
@@ -133,8 +134,9 @@ class Rotation:
         options = dict(target_options or {})
         options.setdefault('overlap_seconds', self.overlap)
         self.target = target_class(kind)(options, strategy, stores, self.fp)
-        self.pending = Slot(backend, slot_ref(ref, 'pending', pending_ref))
-        self.previous = Slot(backend, slot_ref(ref, 'previous', previous_ref))
+        pending, previous = slot_ref(ref, 'pending', pending_ref), slot_ref(ref, 'previous', previous_ref)
+        self.pending = Slot(self.slot_backend(pending, stores), pending)
+        self.previous = Slot(self.slot_backend(previous, stores), previous)
         self.lock = SlotLock(backend, ref, self.pending, float(lock_timeout or 300))
         self.owns_pending = False
         self.rotation_id = None
@@ -150,6 +152,16 @@ class Rotation:
         }
 
     # -- small helpers -------------------------------------------------------------------------------------------
+    def slot_backend(self, ref, stores):
+        """The store's own backend, or (a dotenv secret's slots are JSON files) the backend of the slot's scheme."""
+        if ref.scheme == self.ref.scheme:
+            return self.backend
+        if stores is not None:
+            return stores.backend(ref)
+        backend = backend_class(ref.scheme)()
+        backend.basedir = getattr(self.backend, 'basedir', None)
+        return backend
+
     def fp(self, value):
         return None if value is None else fingerprint(value, self.fkey)
 

@@ -253,7 +253,8 @@ def lock_path(backend, ref):
     """The flock file for stores that need one, or None when the pending slot's check-and-set is the lock."""
     if ref.scheme in LOCAL_SCHEMES and hasattr(backend, 'path_of'):
         path = os.path.abspath(backend.path_of(ref))
-        return os.path.join(os.path.dirname(path), '.%s.rotate-lock' % os.path.basename(path))
+        name = os.path.basename(path)
+        return os.path.join(os.path.dirname(path), '%s%s.rotate-lock' % ('' if name.startswith('.') else '.', name))
     if CAP_CAS in backend.CAPABILITIES:
         return None
     ident = '%s|%s' % (backend.identity(), ref.without_key())
