@@ -187,7 +187,9 @@ def compliance(entry, info, now_epoch=None):
         findings.append({'check': 'purpose', 'severity': 'violation', 'detail': 'no purpose'})
     if info is not None:
         if not info.get('exists'):
-            findings.append({'check': 'exists', 'severity': 'violation', 'detail': 'missing from %s' % info.get('state')})
+            detail = {'deleted': 'deleted or disabled in its store', 'denied': 'access to it is denied',
+                      'error': 'its store could not be asked'}.get(info.get('state'), 'missing from its store')
+            findings.append({'check': 'exists', 'severity': 'violation', 'detail': detail})
         else:
             every = (entry.get('rotation') or {}).get('every')
             age = info.get('age_days')
