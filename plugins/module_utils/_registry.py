@@ -25,6 +25,9 @@ def backend_class(scheme):
     if scheme == 'dotenv':
         from ansible_collections.agentarea.secrets.plugins.module_utils.backends._dotenv import DotenvBackend
         return DotenvBackend
+    if scheme == 'vault':
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+        return VaultBackend
     if scheme == 'pass':
         from ansible_collections.agentarea.secrets.plugins.module_utils.backends._pass import PassBackend
         return PassBackend
