@@ -31,6 +31,9 @@ extends_documentation_fragment:
   - agentarea.secrets.lookup
   - agentarea.secrets.pass_store
   - agentarea.secrets.pass_store.plugins
+  - agentarea.secrets.vault
+  - agentarea.secrets.vault.plugins
+  - agentarea.secrets.vault.modules
 notes:
   - Values are never written to the audit log, to the run cache in clear, or to any output of the collection.
 seealso:

@@ -65,6 +65,8 @@ options:
     type: str
 extends_documentation_fragment:
   - agentarea.secrets.pass_store
+  - agentarea.secrets.vault
+  - agentarea.secrets.vault.modules
 attributes:
   check_mode:
     support: full

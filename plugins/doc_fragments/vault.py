@@ -1,0 +1,344 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment:
+    # Options of the Vault/OpenBao backend (vault:// references), for lookups and modules alike.
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Address of the Vault or OpenBao server (vault:// references), such as C(https://vault.internal:8200).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).
+      - For Vault, O(ca_cert) defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), and
+        O(validate_certs) to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_VALIDATE_CERTS), then C(true).
+    type: str
+  namespace:
+    description:
+      - Vault Enterprise / OpenBao namespace to work in (vault:// references). The auth method is used in it too.
+      - Defaults to E(VAULT_NAMESPACE).
+    type: str
+  auth_method:
+    description:
+      - How to log in to Vault (vault:// references).
+      - V(token) uses O(token) as it is (no login, never revoked). The others log in once per playbook run with
+        the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is revoked at the
+        end of the run unless O(keep_token).
+      - V(approle) uses O(role_id) and O(secret_id); V(userpass) O(username) and O(password); V(jwt) O(role) and
+        O(jwt); V(kubernetes) O(role) and the pod's service-account token (O(kubernetes_token_path), or O(jwt));
+        V(cert) the TLS client certificate O(client_cert)/O(client_key) and optionally O(role).
+    type: str
+    choices: [approle, cert, jwt, kubernetes, token, userpass]
+    default: token
+  mount_point:
+    description:
+      - Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(jwt),
+        C(kubernetes), C(cert)).
+    type: str
+  token:
+    description:
+      - Vault token for O(auth_method=token). Defaults to E(VAULT_TOKEN), as AWX's Vault credential injects it.
+      - Never read from C(~/.vault-token) implicitly.
+    type: str
+  role_id:
+    description: AppRole role ID (O(auth_method=approle)).
+    type: str
+  secret_id:
+    description: AppRole secret ID (O(auth_method=approle)); leave unset for roles without C(bind_secret_id).
+    type: str
+  username:
+    description: User name for O(auth_method=userpass).
+    type: str
+  password:
+    description: Password for O(auth_method=userpass).
+    type: str
+  role:
+    description: Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).
+    type: str
+  jwt:
+    description:
+      - Signed JWT for O(auth_method=jwt) (a CI job token, for example), or for O(auth_method=kubernetes) instead
+        of the token file.
+    type: str
+  kubernetes_token_path:
+    description: The service-account token file read by O(auth_method=kubernetes).
+    type: path
+    default: /var/run/secrets/kubernetes.io/serviceaccount/token
+  ca_cert:
+    description:
+      - CA certificate file that signed the server certificate of the store.
+      - For Vault it defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), then the
+        system's CA bundle.
+    type: path
+  validate_certs:
+    description:
+      - Whether to verify the store's TLS certificate. Unset means C(true).
+    type: bool
+  client_cert:
+    description:
+      - TLS client certificate (PEM) presented to Vault; required by O(auth_method=cert), and by servers that ask
+        for mutual TLS.
+    type: path
+  client_key:
+    description: Private key (PEM file) of O(client_cert), when the certificate file does not hold it.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for the store to answer.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How often to retry a Vault request after a connection error, a timeout, or an answer of 412, 429 or 5xx,
+        with exponential back-off (0 s, 1 s, 2 s, 4 s ...). V(0) disables retries.
+    type: int
+    default: 3
+  proxies:
+    description:
+      - "Proxy for Vault requests: a URL for every scheme, or a dict such as C({https: http://proxy:3128})."
+      - E(HTTPS_PROXY) and E(NO_PROXY) in the environment are honoured without it.
+    type: raw
+  mount:
+    description:
+      - The KV mount that a bare path of the P(agentarea.secrets.vault#lookup) lookup is relative to.
+      - In a C(vault://) reference the mount is the start of the location; it is found from the server
+        (C(sys/internal/ui/mounts)), so mounts with a C(/) in their name work; C(?mount=) names one explicitly.
+    type: str
+    default: secret
+  kv_version:
+    description:
+      - KV secrets engine version of the mount, V(1) or V(2). Detected from the mount when not set (one request per
+        mount; the reference parameter C(?kv_version=) also sets it).
+    type: int
+    choices: [1, 2]
+  engine:
+    description:
+      - V(kv) reads and writes KV secrets.
+      - V(dynamic) reads a dynamic credential, such as C(database/creds/<role>) (the location is the full API path),
+        and returns a dict with the engine's fields (C(username), C(password) ...) and C(lease_id),
+        C(lease_duration), C(renewable). The lease is revoked at the end of the playbook run unless O(keep_lease);
+        each credential is issued once per run and shared by every task that uses it.
+      - V(dynamic) needs the P(agentarea.secrets.run_cache#callback) callback (which revokes the lease), or
+        O(keep_lease=true).
+    type: str
+    choices: [kv, dynamic]
+    default: kv
+  keep_token:
+    description:
+      - Keep the token that a login created instead of revoking it at the end of the run (or, without the run
+        cache, at the end of the task).
+    type: bool
+    default: false
+  keep_lease:
+    description:
+      - Keep the leases of dynamic credentials instead of revoking them at the end of the run; they end at their
+        TTL. As Vault revokes a token's leases with the token, this also keeps the login token that created them.
+    type: bool
+    default: false
+"""
+
+    # Options only the modules use (lookups never delete); agentarea.secrets.secret documents them as well.
+    MODULES = r"""
+options:
+  destroy_versions:
+    description:
+      - With O(state=absent) on a KV v2 C(vault://) reference, destroy these versions for good instead of
+        soft-deleting the latest one (which C(vault kv undelete) can bring back). Lookups ignore it.
+      - V(all) removes every version and the metadata of the secret; a second run finds nothing to remove.
+      - With version numbers, pin one of them in the reference (C(?version=N)) so that a second run sees it
+        destroyed and changes nothing; without a pin the module acts while the latest version is live.
+    type: list
+    elements: str
+"""
+
+    # Sources of the Vault-only options (env first, then the collection's names, which win).
+    PLUGINS = r"""
+options:
+  url:
+    env:
+      - name: VAULT_ADDR
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_URL
+    vars:
+      - name: ansible_agentarea_secrets_vault_url
+    ini:
+      - section: agentarea_secrets_vault
+        key: url
+  namespace:
+    env:
+      - name: VAULT_NAMESPACE
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_NAMESPACE
+    vars:
+      - name: ansible_agentarea_secrets_vault_namespace
+    ini:
+      - section: agentarea_secrets_vault
+        key: namespace
+  auth_method:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD
+    vars:
+      - name: ansible_agentarea_secrets_vault_auth_method
+    ini:
+      - section: agentarea_secrets_vault
+        key: auth_method
+  mount_point:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_MOUNT_POINT
+    vars:
+      - name: ansible_agentarea_secrets_vault_mount_point
+    ini:
+      - section: agentarea_secrets_vault
+        key: mount_point
+  token:
+    env:
+      - name: VAULT_TOKEN
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN
+    vars:
+      - name: ansible_agentarea_secrets_vault_token
+  role_id:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_ROLE_ID
+    vars:
+      - name: ansible_agentarea_secrets_vault_role_id
+    ini:
+      - section: agentarea_secrets_vault
+        key: role_id
+  secret_id:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_SECRET_ID
+    vars:
+      - name: ansible_agentarea_secrets_vault_secret_id
+  username:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_USERNAME
+    vars:
+      - name: ansible_agentarea_secrets_vault_username
+    ini:
+      - section: agentarea_secrets_vault
+        key: username
+  password:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_PASSWORD
+    vars:
+      - name: ansible_agentarea_secrets_vault_password
+  role:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_ROLE
+    vars:
+      - name: ansible_agentarea_secrets_vault_role
+    ini:
+      - section: agentarea_secrets_vault
+        key: role
+  jwt:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_JWT
+    vars:
+      - name: ansible_agentarea_secrets_vault_jwt
+  kubernetes_token_path:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KUBERNETES_TOKEN_PATH
+    vars:
+      - name: ansible_agentarea_secrets_vault_kubernetes_token_path
+    ini:
+      - section: agentarea_secrets_vault
+        key: kubernetes_token_path
+  client_cert:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CLIENT_CERT
+    vars:
+      - name: ansible_agentarea_secrets_vault_client_cert
+    ini:
+      - section: agentarea_secrets_vault
+        key: client_cert
+  client_key:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CLIENT_KEY
+    vars:
+      - name: ansible_agentarea_secrets_vault_client_key
+    ini:
+      - section: agentarea_secrets_vault
+        key: client_key
+  retries:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_RETRIES
+    vars:
+      - name: ansible_agentarea_secrets_vault_retries
+    ini:
+      - section: agentarea_secrets_vault
+        key: retries
+  proxies:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_PROXIES
+    vars:
+      - name: ansible_agentarea_secrets_vault_proxies
+    ini:
+      - section: agentarea_secrets_vault
+        key: proxies
+  mount:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_MOUNT
+    vars:
+      - name: ansible_agentarea_secrets_vault_mount
+    ini:
+      - section: agentarea_secrets_vault
+        key: mount
+  kv_version:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KV_VERSION
+    vars:
+      - name: ansible_agentarea_secrets_vault_kv_version
+    ini:
+      - section: agentarea_secrets_vault
+        key: kv_version
+  keep_token:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KEEP_TOKEN
+    vars:
+      - name: ansible_agentarea_secrets_vault_keep_token
+    ini:
+      - section: agentarea_secrets_vault
+        key: keep_token
+  keep_lease:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KEEP_LEASE
+    vars:
+      - name: ansible_agentarea_secrets_vault_keep_lease
+    ini:
+      - section: agentarea_secrets_vault
+        key: keep_lease
+"""
+
+    # Sources of the options other backends share (ca_cert, validate_certs, timeout). Only for the vault lookup:
+    # in agentarea.secrets.secret a source declared here would feed every backend (VAULT_CACERT to Kubernetes).
+    # There the Vault backend still reads VAULT_CACERT and ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT itself.
+    LOOKUP_SHARED = r"""
+options:
+  ca_cert:
+    env:
+      - name: VAULT_CACERT
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT
+    vars:
+      - name: ansible_agentarea_secrets_vault_ca_cert
+    ini:
+      - section: agentarea_secrets_vault
+        key: ca_cert
+  validate_certs:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_VALIDATE_CERTS
+    vars:
+      - name: ansible_agentarea_secrets_vault_validate_certs
+    ini:
+      - section: agentarea_secrets_vault
+        key: validate_certs
+  timeout:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_TIMEOUT
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_TIMEOUT
+    vars:
+      - name: ansible_agentarea_secrets_timeout
+      - name: ansible_agentarea_secrets_vault_timeout
+"""
