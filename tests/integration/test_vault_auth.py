@@ -1,0 +1,239 @@
+# -*- coding: utf-8 -*-
+"""Vault/OpenBao auth through ansible-playbook: every auth method logs in for real (counted in OpenBao's audit
+log), one login and one read for 50 tasks, token renewal near its TTL, revocation at the end of the run,
+namespaces, TLS with ca_cert."""
+import time
+import uuid
+
+import hvac
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.integration.vault_helpers import (  # noqa: F401 (fixtures)
+    Audit,
+    ca_and_client_cert,
+    ensure_auth,
+    ensure_engine,
+    env_for,
+    play,
+    prefix,
+    public_pem,
+    read_policy,
+    root,
+    rsa_key,
+    sha,
+    vault,
+)
+
+CANARY = "canary-5be0a9d3-vault-auth"
+OPTION = "ansible_agentarea_secrets_vault_"
+READ_TWICE = """
+    - name: read
+      ansible.builtin.assert:
+        that: lookup('agentarea.secrets.vault', '%(p)s/db', key='v') | hash('sha256') == '%(h)s'
+        quiet: true
+    - name: read another
+      ansible.builtin.assert:
+        that: lookup('agentarea.secrets.vault', '%(p)s/other', key='v') == 'other'
+        quiet: true
+"""
+
+
+def seed(client, prefix):
+    client.secrets.kv.v2.create_or_update_secret(prefix + "/db", {"v": CANARY})
+    client.secrets.kv.v2.create_or_update_secret(prefix + "/other", {"v": "other"})
+    return read_policy(client, prefix, "secret/data/%s/*" % prefix)
+
+
+def setup_approle(client, prefix, **role):
+    ensure_auth(client, "approle")
+    client.auth.approle.create_or_update_approle(prefix, token_policies=[prefix], token_ttl=role.get("ttl", "5m"),
+                                                 token_max_ttl="10m")
+    role_id = client.auth.approle.read_role_id(prefix)["data"]["role_id"]
+    secret_id = client.auth.approle.generate_secret_id(prefix)["data"]["secret_id"]
+    return {OPTION + "auth_method": "approle", OPTION + "role_id": role_id, OPTION + "secret_id": secret_id}
+
+
+def setup_userpass(client, prefix, tmp_path):
+    ensure_auth(client, "userpass")
+    password = "pw-" + uuid.uuid4().hex
+    client.auth.userpass.create_or_update_user(prefix, password, policies=[prefix])
+    return {OPTION + "auth_method": "userpass", OPTION + "username": prefix, OPTION + "password": password}
+
+
+def setup_jwt(client, prefix, tmp_path):
+    ensure_auth(client, "jwt")
+    key = rsa_key()
+    client.auth.jwt.configure(jwt_validation_pubkeys=[public_pem(key)], bound_issuer="https://ci.agentarea.test")
+    client.auth.jwt.create_role(prefix, role_type="jwt", user_claim="sub", bound_audiences=["agentarea"],
+                                bound_claims={"project": "agentarea"}, token_policies=[prefix], allowed_redirect_uris=[])
+    now = int(time.time())
+    token = jwt.encode({"iss": "https://ci.agentarea.test", "aud": "agentarea", "sub": "pipeline-42",
+                        "project": "agentarea", "iat": now, "nbf": now - 5, "exp": now + 600}, key, algorithm="RS256")
+    return {OPTION + "auth_method": "jwt", OPTION + "role": prefix, OPTION + "jwt": token}
+
+
+def setup_kubernetes(client, prefix, tmp_path, k8s):
+    ensure_auth(client, "kubernetes")
+    any_pem = open(ca_and_client_cert(tmp_path, "k8s-ca")["ca"]).read()  # bao insists on some CA PEM
+    client.auth.kubernetes.configure(kubernetes_host=k8s["url"], kubernetes_ca_cert=any_pem,
+                                     token_reviewer_jwt=k8s["token"], disable_local_ca_jwt=True)
+    client.auth.kubernetes.create_role(prefix, bound_service_account_names=["agentarea-api"],
+                                       bound_service_account_namespaces=["agentarea"], policies=[prefix])
+    claims = {"iss": "kubernetes/serviceaccount", "sub": "system:serviceaccount:agentarea:agentarea-api",
+              "kubernetes.io/serviceaccount/namespace": "agentarea",
+              "kubernetes.io/serviceaccount/service-account.name": "agentarea-api",
+              "kubernetes.io/serviceaccount/service-account.uid": str(uuid.uuid4())}
+    token_file = tmp_path / "sa-token"
+    token_file.write_text(jwt.encode(claims, ec.generate_private_key(ec.SECP256R1()), algorithm="ES256"))
+    return {OPTION + "auth_method": "kubernetes", OPTION + "role": prefix,
+            OPTION + "kubernetes_token_path": str(token_file)}
+
+
+@pytest.mark.parametrize("method", ["token", "approle", "userpass", "jwt", "kubernetes"])
+def test_each_auth_method_logs_in_once_and_is_revoked(ansible, harness, vault, root, prefix, tmp_path, method):
+    seed(root, prefix)
+    env = env_for(vault, token=False)
+    if method == "token":
+        token = root.auth.token.create(policies=[prefix], ttl="10m")["auth"]["client_token"]
+        env["VAULT_TOKEN"], options, secret = token, {}, token
+    elif method == "approle":
+        options = setup_approle(root, prefix)
+        secret = options[OPTION + "secret_id"]
+    elif method == "kubernetes":
+        options = setup_kubernetes(root, prefix, tmp_path, harness.start("k8s"))
+        secret = None
+    else:
+        options = globals()["setup_" + method](root, prefix, tmp_path)
+        secret = options[OPTION + ("password" if method == "userpass" else "jwt")]
+    audit = Audit(vault["audit_log"])
+    result = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, extra_vars=options,
+                              canaries=[CANARY, secret], verbosity=3)
+    login = "auth/%s/login" % method + ("/" + prefix if method == "userpass" else "")
+    assert audit.count(login) == (0 if method == "token" else 1), result
+    assert audit.count("secret/data/%s/db" % prefix) == 1
+    assert audit.count("auth/token/revoke-self") == (0 if method == "token" else 1)
+    if method == "token":
+        assert sorted(root.auth.token.lookup(token)["data"]["policies"]) == sorted(["default", prefix])  # kept
+
+
+def test_cert_auth_over_tls_with_ca_cert(ansible, harness, prefix, tmp_path):
+    tls = harness.start("vault_tls")
+    client = hvac.Client(url=tls["url"], token=tls["token"], verify=tls["ca_cert"])
+    seed(client, prefix)
+    ensure_auth(client, "cert")
+    pki = ca_and_client_cert(tmp_path, prefix)
+    client.auth.cert.create_ca_certificate_role(prefix, certificate=open(pki["ca"]).read(), token_policies=[prefix])
+    options = {OPTION + "auth_method": "cert", OPTION + "client_cert": pki["cert"],
+               OPTION + "client_key": pki["key"], OPTION + "role": prefix}
+    audit = Audit(tls["audit_log"])
+    ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env_for(tls, token=False),
+                     extra_vars=options, canaries=[CANARY])
+    assert audit.count("auth/cert/login") == 1 and audit.count("auth/token/revoke-self") == 1
+    assert audit.count("secret/data/%s/db" % prefix) == 1
+
+    no_ca = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env={"VAULT_ADDR": tls["url"]},
+                             extra_vars=options, canaries=[CANARY], expect_rc=2)
+    assert "TLS verification failed" in no_ca.output and "set ca_cert" in no_ca.output
+
+
+def test_failed_logins_are_clear(ansible, vault, root, prefix, tmp_path):
+    seed(root, prefix)
+    approle = setup_approle(root, prefix)
+    approle[OPTION + "secret_id"] = "not-" + approle[OPTION + "secret_id"]
+    userpass = setup_userpass(root, prefix, tmp_path)
+    userpass[OPTION + "password"] = "wrong-password-canary"
+    for options, why in ((approle, "invalid role_id or secret_id"), (userpass, "invalid username or password")):
+        result = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env_for(vault, token=False),
+                                  extra_vars=options, expect_rc=2, canaries=[CANARY, "wrong-password-canary"])
+        method = options[OPTION + "auth_method"]
+        assert "login failed (login, root namespace, auth %s at auth/%s" % (method, method) in result.output
+        assert why in result.output and "Traceback" not in result.output
+
+
+def test_fifty_tasks_one_login_one_read(ansible, vault, root, prefix):
+    """The lazy-templating trap: a play variable holding a lookup is evaluated again by every task."""
+    seed(root, prefix)
+    options = setup_approle(root, prefix)
+    tasks = "\n".join("""
+        - name: use %d
+          ansible.builtin.assert: {that: database_password | length > 0, quiet: true}""" % i for i in range(50))
+    playbook = play(tasks, vars_="database_password: \"{{ lookup('agentarea.secrets.vault', '%s/db', key='v') }}\""
+                    % prefix)
+    audit = Audit(vault["audit_log"])
+    ansible.playbook(playbook, env=env_for(vault, token=False), extra_vars=options, canaries=[CANARY])
+    assert audit.count("auth/approle/login") == 1
+    assert audit.count("secret/data/%s/db" % prefix) == 1
+    assert audit.count("auth/token/revoke-self") == 1
+
+    audit = Audit(vault["audit_log"])
+    result = ansible.playbook(playbook, env=env_for(vault, token=False), extra_vars=options, canaries=[CANARY],
+                              run_cache=False)
+    # without the run cache every task logs in and reads, and revokes its own token at once
+    assert audit.count("auth/approle/login") == 50 and audit.count("secret/data/%s/db" % prefix) == 50
+    assert audit.count("auth/token/revoke-self") == 50
+    assert result.output.count("run cache is not enabled") == 1
+
+
+def test_token_renewed_near_its_ttl_and_kept_on_request(ansible, vault, root, prefix):
+    seed(root, prefix)
+    options = setup_approle(root, prefix, ttl="9s")
+    tasks = READ_TWICE.replace("    - name: read another", "    - name: wait\n      ansible.builtin.pause: {seconds: 6.5}"
+                               "\n    - name: read another")
+    audit = Audit(vault["audit_log"])
+    ansible.playbook(play(tasks % {"p": prefix, "h": sha(CANARY)}), env=env_for(vault, token=False),
+                     extra_vars=options, canaries=[CANARY])
+    assert audit.count("auth/approle/login") == 1
+    assert audit.count("auth/token/renew-self") == 1
+    assert audit.count("secret/data/%s/other" % prefix) == 1 and audit.count("auth/token/revoke-self") == 1
+
+    audit = Audit(vault["audit_log"])
+    options[OPTION + "keep_token"] = True
+    ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env_for(vault, token=False),
+                     extra_vars=options, canaries=[CANARY])
+    assert audit.count("auth/approle/login") == 1 and audit.count("auth/token/revoke-self") == 0
+
+
+def test_namespaces(ansible, vault, root, prefix):
+    namespace = "team-" + prefix[-8:]
+    root.sys.create_namespace(namespace)
+    scoped = hvac.Client(url=vault["url"], token=vault["token"], namespace=namespace)
+    ensure_engine(scoped, "kv", "secret", options={"version": "2"})
+    seed(scoped, prefix)
+    options = setup_approle(scoped, prefix)
+    reads = play("""
+        - name: token in the namespace
+          ansible.builtin.assert:
+            that:
+              - lookup('agentarea.secrets.vault', '%(p)s/db', key='v', namespace='%(ns)s') | hash('sha256') == '%(h)s'
+              - query('agentarea.secrets.vault', '%(p)s/db', key='v', on_missing='skip') == []
+            quiet: true
+        - name: approle in the namespace
+          ansible.builtin.assert:
+            that: lookup('agentarea.secrets.vault', '%(p)s/other', key='v', namespace='%(ns)s', auth_method='approle',
+                         role_id=role_id, secret_id=secret_id) == 'other'
+            quiet: true
+    """ % {"p": prefix, "ns": namespace, "h": sha(CANARY)})
+    creds = {"role_id": options[OPTION + "role_id"], "secret_id": options[OPTION + "secret_id"]}
+    audit = Audit(vault["audit_log"])
+    ansible.playbook(reads, env=env_for(vault), extra_vars=creds, canaries=[CANARY])
+    assert any(r.get("namespace", {}).get("path") == namespace + "/" and r["path"] == "auth/approle/login"
+               for r in audit.requests())
+
+    write = play("""
+        - name: write
+          agentarea.secrets.secret: {ref: "vault://secret/%s/written#k", value: in-namespace}
+          register: write
+    """ % prefix)
+    env = dict(env_for(vault), VAULT_NAMESPACE=namespace)
+    assert ansible.playbook(write, env=env, check=True).task("write")["changed"]
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        scoped.secrets.kv.v2.read_secret_version(prefix + "/written", raise_on_deleted_version=True)
+    assert ansible.playbook(write, env=env).task("write")["changed"]
+    assert scoped.secrets.kv.v2.read_secret_version(prefix + "/written", raise_on_deleted_version=True)[
+        "data"]["data"] == {"k": "in-namespace"}
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        root.secrets.kv.v2.read_secret_version(prefix + "/written", raise_on_deleted_version=True)
+    assert not ansible.playbook(write, env=env).task("write")["changed"]
+    scoped.secrets.kv.v2.delete_metadata_and_all_versions(prefix + "/written")
