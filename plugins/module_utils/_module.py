@@ -44,4 +44,6 @@ def parse_module_ref(module, text, **result):
 def fail(module, exc, **result):
     """``fail_json`` with the typed error's message: it names the backend, the reference and the cause."""
     result.setdefault('changed', False)
+    if getattr(exc, 'ref', None) is None and result.get('ref'):
+        exc.ref = result['ref']  # the message names the reference even when the error came from deep inside
     module.fail_json(msg=str(exc), error=type(exc).__name__, **result)
