@@ -72,9 +72,9 @@ class StoreAccess:
     """Other references a target reads or writes (an admin credential, a published copy), one backend per
     scheme, built by ``factory(ref)`` with the module's backend options."""
 
-    def __init__(self, factory):
+    def __init__(self, factory, known=None):
         self.factory = factory
-        self._backends = {}
+        self._backends = dict((b.NAME, b) for b in (known or ()))
 
     def backend(self, ref):
         if ref.scheme not in self._backends:
@@ -179,7 +179,7 @@ class Rotation:
     def fault_point(self, point):
         """Test-only (see FAULT_ENV): exit hard like kill -9, or pause, at a phase boundary."""
         for item in (self.environ.get(FAULT_ENV) or '').split(','):
-            name, _sep, action = item.strip().partition(':')
+            name, _sep, action = item.strip().rpartition(':')
             if name != point:
                 continue
             if action == 'exit':

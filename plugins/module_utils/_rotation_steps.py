@@ -52,10 +52,10 @@ class Phase:
         return False
 
 
-def check(engine, value):
+def check(engine, value, login_only=True):
     """True / False / None (target unreachable) for one value against the target."""
     try:
-        return bool(engine.target.check(value))
+        return bool(engine.target.check(value, login_only=login_only))
     except TargetUnavailable as exc:
         engine.target.note('test skipped: %s' % exc)
         return None

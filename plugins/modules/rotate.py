@@ -531,10 +531,11 @@ def main():
     ref = parse_module_ref(module, params['store'], **result)
     result['ref'] = str(ref)
     try:
+        backend = backend_for(module, ref)
         engine = Rotation(
-            backend_for(module, ref), ref, params['kind'], strategy=params['strategy'],
+            backend, ref, params['kind'], strategy=params['strategy'],
             target_options=target_options(params['target']), policy=params['generate'],
-            stores=StoreAccess(lambda other: backend_for(module, other)),
+            stores=StoreAccess(lambda other: backend_for(module, other), known=[backend]),
             fingerprint_key=params['fingerprint_key'],
             audit=AuditLog(params['audit_log'] or os.environ.get(AUDIT_ENV)),
             overlap=params['overlap'], min_age=params['min_age'], lock_timeout=params['lock_timeout'],

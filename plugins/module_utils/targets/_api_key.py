@@ -129,7 +129,7 @@ class ApiKeyTarget(Target):
         if not ok:
             raise TargetRejected('target.register failed: %s' % how)
 
-    def check(self, value):
+    def check(self, value, login_only=False):
         if not self.hook('test'):
             return True
         ok, how = self.call('test', value, new=value)

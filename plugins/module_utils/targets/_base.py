@@ -65,9 +65,10 @@ class Target:
     def apply(self, new, old):
         """``set``: make ``new`` valid on the target (keeping ``old`` valid where the strategy allows)."""
 
-    def check(self, value):
+    def check(self, value, login_only=False):
         """``test``: True when ``value`` works against the target, False when refused; TargetUnavailable when
-        the target cannot be reached."""
+        the target cannot be reached. ``login_only`` skips extra proofs (a test query): it asks only whether the
+        credential is accepted (used to prove the old one after a rollback and to decide a resume)."""
         return True
 
     def revert(self, new, old, previous=None):

@@ -168,7 +168,7 @@ class JwtTarget(StaticTarget):
             return super(JwtTarget, self).revert(new, old, previous)
         self.publish(self.keyset(old))
 
-    def check(self, value):
+    def check(self, value, login_only=False):
         jwt = _jwt()
         if self.bare:
             key = value.encode('utf-8')

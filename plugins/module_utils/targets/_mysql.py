@@ -145,14 +145,14 @@ class MysqlTarget(DatabaseTarget):
         conn = self.admin_conn(self.cred(old))
         self.set_password(conn, self.cred(new), retain=self.strategy_used == 'overlap')
 
-    def check(self, value):
+    def check(self, value, login_only=False):
         cred = self.cred(value)
         try:
             conn = self.connect(cred['username'], cred['password'])
         except TargetRejected:
             return False
         try:
-            query = self.opt('test_query') or 'SELECT 1'
+            query = 'SELECT 1' if login_only else (self.opt('test_query') or 'SELECT 1')
             try:
                 self._run(conn, query, None, 'run the test query')
             except TargetRejected as exc:

@@ -140,14 +140,14 @@ class PostgresTarget(DatabaseTarget):
             self.ensure_role(conn, new_c['username'])
         self.set_password(conn, new_c['username'], new_c['password'])
 
-    def check(self, value):
+    def check(self, value, login_only=False):
         cred = self.cred(value)
         try:
             conn = self.connect(cred['username'], cred['password'])
         except TargetRejected:
             return False
         try:
-            query = self.opt('test_query')
+            query = None if login_only else self.opt('test_query')
             if query:
                 psycopg, _sql = _psycopg()
                 try:

@@ -158,7 +158,7 @@ class RedisTarget(DatabaseTarget):
         self._setuser(conn, user, create + reset + ['#' + acl_hash(new_c['password'])],
                       "add the new password of '%s'" % user)
 
-    def check(self, value):
+    def check(self, value, login_only=False):
         cred = self.cred(value)
         try:
             self.connect(cred['username'], cred['password']).close()

@@ -38,7 +38,7 @@ class StaticTarget(Target):
     def new_value(self, current, policy):
         return self.generate(policy)
 
-    def check(self, value):
+    def check(self, value, login_only=False):
         return value not in (None, '', {}, [])
 
     def apply(self, new, old):

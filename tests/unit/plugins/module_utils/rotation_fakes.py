@@ -94,7 +94,7 @@ class FakeTarget(DatabaseTarget):
             pw.clear()
         pw.add(new_c['password'])
 
-    def check(self, value):
+    def check(self, value, login_only=False):
         cred = self.cred(value)
         self.server.calls.append('check')
         ok = self.server.login(cred['username'], cred['password'])
