@@ -25,7 +25,7 @@ import os
 import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
-    CAP_CAS, CAS_CREATE, decode_structured, encode_value, iso, to_datetime,
+    CAP_CAS, CAP_STAGES, CAS_CREATE, decode_structured, encode_value, iso, to_datetime,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     InvalidOption, RotationFailed, SecretConflict, SecretDeleted, SecretError, SecretNotFound,
@@ -33,6 +33,9 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
+from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_stages import (
+    StagePendingSlot, StagePreviousSlot,
+)
 from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import (
     Envelope, RotationInProgress, Slot, SlotLock, new_id, now_iso, parse_duration, slot_ref,
 )
@@ -134,9 +137,13 @@ class Rotation:
         options = dict(target_options or {})
         options.setdefault('overlap_seconds', self.overlap)
         self.target = target_class(kind)(options, strategy, stores, self.fp)
-        pending, previous = slot_ref(ref, 'pending', pending_ref), slot_ref(ref, 'previous', previous_ref)
-        self.pending = Slot(self.slot_backend(pending, stores), pending)
-        self.previous = Slot(self.slot_backend(previous, stores), previous)
+        if CAP_STAGES in backend.CAPABILITIES and hasattr(backend, 'put_pending') and not (pending_ref or previous_ref):
+            # AWS: AWSPENDING and AWSPREVIOUS are the slots (see _rotation_stages.py)
+            self.pending, self.previous = StagePendingSlot(backend, ref), StagePreviousSlot(backend, ref)
+        else:
+            pending, previous = slot_ref(ref, 'pending', pending_ref), slot_ref(ref, 'previous', previous_ref)
+            self.pending = Slot(self.slot_backend(pending, stores), pending)
+            self.previous = Slot(self.slot_backend(previous, stores), previous)
         self.lock = SlotLock(backend, ref, self.pending, float(lock_timeout or 300))
         self.owns_pending = False
         self.rotation_id = None
@@ -215,13 +222,16 @@ class Rotation:
             return value
         return encode_value(value)
 
-    def promote(self, value, current):
-        """Write ``value`` as the current value with check-and-set against ``current`` (what this run read)."""
+    def promote(self, value, current, from_pending=False):
+        """Write ``value`` as the current value with check-and-set against ``current`` (what this run read); with
+        ``from_pending`` on a store with stages, move AWSCURRENT to the AWSPENDING version instead."""
         again = self.read_current()
         if self.fp(again.value) != self.fp(current.value) or again.version != current.version:
             raise SecretConflict('the secret changed since this rotation read it (now version %s, fingerprint %s); '
                                  'nothing was promoted' % (again.version, self.fp(again.value)), ref=self.ref,
                                  backend=self.backend.NAME)
+        if from_pending and hasattr(self.pending, 'promote'):
+            return self.pending.promote(current.version)
         cas = None
         if CAP_CAS in self.backend.CAPABILITIES:
             cas = current.version if current.secret is not None else CAS_CREATE

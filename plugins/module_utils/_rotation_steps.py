@@ -102,7 +102,7 @@ def finish(engine, current, new):
             engine.previous.write(Envelope(record, old))
             engine.wrote_previous = True
         engine.fault_point('finish:previous')
-        version = engine.promote(new, current)
+        version = engine.promote(new, current, from_pending=True)
         engine.committed = True
         ph.fields['version'] = version
     engine.result['new'] = engine.facts(new, version)

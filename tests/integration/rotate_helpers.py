@@ -240,3 +240,21 @@ class Rds:
 @pytest.fixture(scope="module")
 def rds(harness):
     return Rds(harness.start("redis"))
+
+
+# -- AWS Secrets Manager (moto) ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def aws(harness):
+    import boto3
+    info = harness.start("aws")
+    client = boto3.client("secretsmanager", endpoint_url=info["url"], region_name=info["region"],
+                          aws_access_key_id=info["access_key"], aws_secret_access_key=info["secret_key"])
+    return info, client
+
+
+def aws_stage(client, name, stage):
+    """The value at a staging label (always named: moto's unnamed read lags behind a promotion), or None."""
+    try:
+        return client.get_secret_value(SecretId=name, VersionStage=stage)["SecretString"]
+    except client.exceptions.ResourceNotFoundException:
+        return None

@@ -18,8 +18,8 @@ from psycopg import sql
 from tests.harness.servers import free_port
 from tests.integration.leak import run_leak_suite
 from tests.integration.rotate_helpers import (  # noqa: F401 - fixtures
-    Background, audit_actions, bao, bao_env, bao_read, bao_slot_value, bao_versions, kill9_module, maria, pg,
-    rds, rotate, token, uid, wait_for,
+    Background, audit_actions, aws, aws_stage, bao, bao_env, bao_read, bao_slot_value, bao_versions, kill9_module,
+    maria, pg, rds, rotate, token, uid, wait_for,
 )
 
 pytest_plugins = ["tests.harness.conftest_plugin"]
@@ -487,3 +487,42 @@ def test_api_key_hooks(ansible, tmp_path):
         assert rotate(ansible, dict(args, contract=True))["changed"] and KeyProvider.keys == {new}
     finally:
         server.shutdown()
+
+
+# -- AWS Secrets Manager: AWSPENDING / AWSCURRENT / AWSPREVIOUS are the slots ------------------------------------------
+def test_aws_stages_kill_after_set_and_foreign_pending(ansible, pg, aws, tmp_path):
+    info, client = aws
+    app, adm, old, admin_pw, n = "app_" + uid(), "adm_" + uid(), token(), token(), uid()
+    pg.create_role(app, old)
+    pg.create_role(adm, admin_pw, "CREATEROLE")
+    name, admin_name = "agentarea/%s/database" % n, "agentarea/%s/db-admin" % n
+    client.create_secret(Name=name, SecretString=json.dumps({"username": app, "password": old}))
+    client.create_secret(Name=admin_name, SecretString=json.dumps({"username": adm, "password": admin_pw}))
+    args = {"store": "aws://" + name, "kind": "postgres",
+            "target": {"host": pg.info["host"], "port": pg.info["port"], "admin": "aws://" + admin_name}}
+    case = SimpleNamespace(args=args, env=info["env"], canaries=[old, admin_pw])
+    try:
+        died = ansible.playbook(rotate_play(case), env=dict(case.env, AGENTAREA_SECRETS_ROTATION_FAULT="set:exit"),
+                                expect_rc=None, canaries=case.canaries)
+        assert died.rc != 0
+        pending = json.loads(aws_stage(client, name, "AWSPENDING"))
+        assert json.loads(aws_stage(client, name, "AWSCURRENT"))["password"] == old      # readers still get old
+        assert pg.ok(app, pending["password"])
+        r = run(ansible, case)
+        assert r["resumed"]["outcome"] == "completed" and r["pending_ref"].endswith("?stage=AWSPENDING")
+        current = json.loads(aws_stage(client, name, "AWSCURRENT"))
+        assert current["password"] == pending["password"] and pg.ok(app, current["password"])
+        assert json.loads(aws_stage(client, name, "AWSPREVIOUS"))["password"] == old
+        assert aws_stage(client, name, "AWSPENDING") is None
+        tags = dict((t["Key"], t["Value"]) for t in client.describe_secret(SecretId=name).get("Tags") or [])
+        assert "agentarea-rotation" not in tags and "agentarea-previous" in tags
+        # a rotation Lambda's AWSPENDING is never touched
+        client.put_secret_value(SecretId=name, SecretString=json.dumps({"username": app, "password": "x"}),
+                                VersionStages=["AWSPENDING"])
+        r = run(ansible, case, expect_rc=2)
+        assert "not by agentarea.secrets" in r["msg"] and aws_stage(client, name, "AWSPENDING")
+        assert pg.ok(app, current["password"])
+    finally:
+        pg.drop_roles(app, adm)
+        for secret in (name, admin_name):
+            client.delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
