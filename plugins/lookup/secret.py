@@ -34,6 +34,10 @@ extends_documentation_fragment:
   - agentarea.secrets.vault
   - agentarea.secrets.vault.plugins
   - agentarea.secrets.vault.modules
+  - agentarea.secrets.k8s
+  - agentarea.secrets.k8s.plugins
+  - agentarea.secrets.docker
+  - agentarea.secrets.docker.plugins
 notes:
   - Values are never written to the audit log, to the run cache in clear, or to any output of the collection.
 seealso:

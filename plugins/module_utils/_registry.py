@@ -31,6 +31,12 @@ def backend_class(scheme):
     if scheme == 'pass':
         from ansible_collections.agentarea.secrets.plugins.module_utils.backends._pass import PassBackend
         return PassBackend
+    if scheme == 'k8s':
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s import K8sBackend
+        return K8sBackend
+    if scheme == 'docker':
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._docker import DockerBackend
+        return DockerBackend
     raise InvalidReference("no backend for scheme '%s' in this version of agentarea.secrets" % scheme)
 
 

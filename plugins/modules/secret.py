@@ -67,6 +67,8 @@ extends_documentation_fragment:
   - agentarea.secrets.pass_store
   - agentarea.secrets.vault
   - agentarea.secrets.vault.modules
+  - agentarea.secrets.k8s
+  - agentarea.secrets.docker
 attributes:
   check_mode:
     support: full

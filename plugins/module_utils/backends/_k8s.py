@@ -1,0 +1,449 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``k8s://namespace/name[#key]``: the keys of a Kubernetes Secret, decoded.
+
+Connection, first that applies: ``host`` (with ``api_key``, ``ca_cert``, ``validate_certs``); ``in_cluster: true``;
+a kubeconfig (the option, ``K8S_AUTH_KUBECONFIG``, ``KUBECONFIG``) with ``context``; the service account of the pod
+we run in (AWX on Kubernetes: ``KUBERNETES_SERVICE_HOST`` and a mounted token) unless ``in_cluster: false``;
+``~/.kube/config``. ``host``/``api_key``/``ca_cert``/``validate_certs`` given together with a kubeconfig override
+what it says, as in kubernetes.core.
+
+The Secret's ``resourceVersion`` is the version used for check-and-set; labels are ``metadata['tags']``.
+The modules (k8s_secret, rollout, external_secret) reuse :meth:`K8sBackend.api` and :func:`api_error`.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import os
+import time
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+    CAP_CAS,
+    CAP_DELETE,
+    CAP_LIST,
+    CAP_METADATA,
+    CAP_READ,
+    CAP_WRITE,
+    CAS_CREATE,
+    Secret,
+    SecretBackend,
+    decode_structured,
+    encode_value,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendUnavailable,
+    InvalidOption,
+    InvalidReference,
+    NotSupported,
+    SecretAccessDenied,
+    SecretConflict,
+    SecretError,
+    SecretNotFound,
+    describe_exception,
+    missing_dependency,
+)
+
+SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
+DEFAULT_KUBECONFIG = os.path.join('~', '.kube', 'config')
+#: read-modify-write attempts when someone else changes the Secret between our read and our write
+CONFLICT_RETRIES = 5
+
+_TRUE = ('1', 'true', 'yes', 'on', 'y', 't')
+_FALSE = ('0', 'false', 'no', 'off', 'n', 'f')
+
+
+def to_bool(value, name):
+    """Options from the environment arrive as strings."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidOption("%s must be a boolean, got %r" % (name, value), backend='k8s')
+
+
+def b64encode(value):
+    if not isinstance(value, bytes):
+        value = str(value).encode('utf-8')
+    return base64.b64encode(value).decode('ascii')
+
+
+def b64decode(text):
+    """Decoded bytes as text where they are UTF-8, else bytes."""
+    raw = base64.b64decode(text or '')
+    try:
+        return raw.decode('utf-8')
+    except UnicodeDecodeError:
+        return raw
+
+
+def status_of(exc):
+    """HTTP status and the Kubernetes ``Status`` reason/message of an ApiException (never its body as a whole).
+
+    The API server's Status messages name objects, fields and keys, not Secret values, so the message is kept;
+    the rest of the body (which may echo what was sent) is not."""
+    import json
+    status = getattr(exc, 'status', None)
+    reason, message = getattr(exc, 'reason', None), None
+    body = getattr(exc, 'body', None)
+    if body:
+        try:
+            data = json.loads(body)
+        except (TypeError, ValueError):
+            data = None
+        if isinstance(data, dict):
+            reason = data.get('reason') or reason
+            message = data.get('message')
+    return status, reason, (message or '')[:400]
+
+
+def api_error(exc, ref=None, what=None, backend='k8s'):
+    """A typed error for an exception of the kubernetes client."""
+    if isinstance(exc, SecretError):
+        return exc
+    status, reason, message = status_of(exc)
+    prefix = '%s: ' % what if what else ''
+    if status is None or not isinstance(status, int):
+        return BackendUnavailable('%scannot reach the Kubernetes API: %s' % (prefix, describe_exception(exc)),
+                                  ref=ref, backend=backend)
+    detail = message or reason or 'HTTP %s' % status
+    if status == 404:
+        return SecretNotFound('%s%s' % (prefix, detail), ref=ref, backend=backend)
+    if status in (401, 403):
+        return SecretAccessDenied('%s%s (HTTP %s; check the credentials and RBAC of the user or service account)'
+                                  % (prefix, detail, status), ref=ref, backend=backend)
+    if status == 409:
+        return SecretConflict('%s%s' % (prefix, detail), ref=ref, backend=backend)
+    if status in (400, 415, 422):
+        return InvalidOption('%s%s' % (prefix, detail), ref=ref, backend=backend)
+    return BackendUnavailable('%s%s (HTTP %s)' % (prefix, detail, status), ref=ref, backend=backend)
+
+
+class K8sBackend(SecretBackend):
+    NAME = 'k8s'
+    CAPABILITIES = frozenset((CAP_READ, CAP_WRITE, CAP_DELETE, CAP_CAS, CAP_LIST, CAP_METADATA))
+    ARGSPEC = {
+        'kubeconfig': {'type': 'path'},
+        'context': {'type': 'str'},
+        'host': {'type': 'str'},
+        'api_key': {'type': 'str', 'no_log': True},
+        'ca_cert': {'type': 'path'},
+        'validate_certs': {'type': 'bool'},
+        'in_cluster': {'type': 'bool'},
+        'timeout': {'type': 'int', 'default': 30},
+    }
+    ENV = {
+        'kubeconfig': ('ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG', 'K8S_AUTH_KUBECONFIG', 'KUBECONFIG'),
+        'context': ('ANSIBLE_AGENTAREA_SECRETS_K8S_CONTEXT', 'K8S_AUTH_CONTEXT'),
+        'host': ('ANSIBLE_AGENTAREA_SECRETS_K8S_HOST', 'K8S_AUTH_HOST'),
+        'api_key': ('ANSIBLE_AGENTAREA_SECRETS_K8S_API_KEY', 'K8S_AUTH_API_KEY'),
+        'ca_cert': ('ANSIBLE_AGENTAREA_SECRETS_K8S_CA_CERT', 'K8S_AUTH_SSL_CA_CERT'),
+        'validate_certs': ('ANSIBLE_AGENTAREA_SECRETS_K8S_VALIDATE_CERTS', 'K8S_AUTH_VERIFY_SSL'),
+        'in_cluster': ('ANSIBLE_AGENTAREA_SECRETS_K8S_IN_CLUSTER',),
+    }
+
+    def __init__(self, options=None, environ=None):
+        super(K8sBackend, self).__init__(options, environ)
+        self._environ = os.environ if environ is None else environ
+        self._apis = {}
+
+    # -- connection -------------------------------------------------------------------------------------------
+    def validate(self):
+        opts = self.options
+        opts['validate_certs'] = to_bool(opts.get('validate_certs'), 'validate_certs')
+        opts['in_cluster'] = to_bool(opts.get('in_cluster'), 'in_cluster')
+        if opts.get('timeout') is not None:
+            try:
+                opts['timeout'] = int(opts['timeout'])
+            except (TypeError, ValueError):
+                raise InvalidOption('timeout must be a number of seconds', backend=self.NAME)
+        if opts.get('host') and not str(opts['host']).startswith(('http://', 'https://')):
+            raise InvalidOption("host must be a URL such as https://k8s.example.com:6443, got %r" % opts['host'],
+                                backend=self.NAME)
+        if opts.get('in_cluster') and (opts.get('kubeconfig') or opts.get('context')):
+            raise InvalidOption('in_cluster cannot be combined with kubeconfig or context', backend=self.NAME)
+
+    def source(self):
+        """Where the connection settings come from: ``host``, ``in_cluster`` or ``kubeconfig`` (no I/O but stat)."""
+        opts = self.options
+        if opts.get('in_cluster'):
+            return 'in_cluster'
+        if opts.get('kubeconfig') or opts.get('context'):
+            return 'kubeconfig'
+        if opts.get('host'):
+            return 'host'
+        if opts.get('in_cluster') is None and self._environ.get('KUBERNETES_SERVICE_HOST') \
+                and os.path.exists(os.path.join(SA_DIR, 'token')):
+            return 'in_cluster'
+        return 'kubeconfig'
+
+    def identity(self):
+        source = self.source()
+        if source == 'kubeconfig':
+            where = '%s@%s' % (self.options.get('context') or '', self.options.get('kubeconfig') or DEFAULT_KUBECONFIG)
+        elif source == 'host':
+            where = self.options['host']
+        else:
+            where = self._environ.get('KUBERNETES_SERVICE_HOST', '')
+        return 'k8s:%s:%s:%s' % (source, where, self.options.get('host') or '')
+
+    def configuration(self):
+        """A ``kubernetes.client.Configuration`` for the options (reads the kubeconfig or service account)."""
+        try:
+            from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+            from kubernetes import config as k8s_config  # pylint: disable=import-outside-toplevel
+            from kubernetes.config.config_exception import ConfigException  # pylint: disable=import-outside-toplevel
+        except ImportError as exc:
+            raise missing_dependency('kubernetes', backend=self.NAME, import_error=exc)
+        opts = self.options
+        cfg = k8s_client.Configuration()
+        source = self.source()
+        try:
+            if source == 'in_cluster':
+                from kubernetes.config.incluster_config import InClusterConfigLoader  # pylint: disable=import-outside-toplevel
+                InClusterConfigLoader(token_filename=os.path.join(SA_DIR, 'token'),
+                                      cert_filename=os.path.join(SA_DIR, 'ca.crt'),
+                                      environ=self._environ).load_and_set(cfg)
+            elif source == 'kubeconfig':
+                path = opts.get('kubeconfig') or DEFAULT_KUBECONFIG
+                paths = [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
+                if not any(os.path.exists(p) for p in paths):
+                    raise InvalidOption(
+                        'no Kubernetes connection: the kubeconfig %s does not exist; set kubeconfig (or '
+                        'K8S_AUTH_KUBECONFIG / KUBECONFIG), host and api_key, or in_cluster' % path, backend=self.NAME)
+                k8s_config.load_kube_config(config_file=os.pathsep.join(paths), context=opts.get('context'),
+                                            client_configuration=cfg, persist_config=False)
+        except ConfigException as exc:
+            # its messages name files, contexts and missing fields, not credentials
+            raise InvalidOption('cannot load the Kubernetes configuration (%s): %s' % (source, str(exc)[:300]),
+                                backend=self.NAME)
+        except (IOError, OSError) as exc:
+            raise InvalidOption('cannot read the Kubernetes configuration (%s): %s' % (source,
+                                                                                      describe_exception(exc)),
+                                backend=self.NAME)
+        if opts.get('host'):
+            cfg.host = opts['host'].rstrip('/')
+        if opts.get('api_key'):
+            cfg.api_key = {'authorization': opts['api_key']}
+            cfg.api_key_prefix = {'authorization': 'Bearer'}
+        if opts.get('ca_cert'):
+            cfg.ssl_ca_cert = os.path.expanduser(opts['ca_cert'])
+        if opts.get('validate_certs') is not None:
+            cfg.verify_ssl = opts['validate_certs']
+        cfg.retries = 2
+        return cfg
+
+    def connect(self):
+        from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+        return k8s_client.ApiClient(self.configuration())
+
+    def api(self, name):
+        """``core`` (CoreV1Api), ``apps`` (AppsV1Api) or ``custom`` (CustomObjectsApi), sharing one client."""
+        if name not in self._apis:
+            from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
+            cls = {'core': k8s_client.CoreV1Api, 'apps': k8s_client.AppsV1Api,
+                   'custom': k8s_client.CustomObjectsApi}[name]
+            self._apis[name] = cls(self.client())
+        return self._apis[name]
+
+    def call(self, api, method, *args, **kwargs):
+        """Call ``api.method`` with the request timeout; raise typed errors (``ref``/``what`` name the object)."""
+        ref = kwargs.pop('_ref', None)
+        what = kwargs.pop('_what', None)
+        kwargs.setdefault('_request_timeout', self.options.get('timeout') or 30)
+        try:
+            return getattr(self.api(api), method)(*args, **kwargs)
+        except SecretError:
+            raise
+        except Exception as exc:  # ApiException, urllib3 and socket errors alike
+            raise api_error(exc, ref=ref, what=what, backend=self.NAME)
+
+    def close(self):
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # pragma: no cover - best effort
+                pass
+        self._apis = {}
+        super(K8sBackend, self).close()
+
+    # -- references ---------------------------------------------------------------------------------------------
+    def _where(self, ref):
+        parts = ref.parts
+        if len(parts) != 2:
+            raise InvalidReference('expected k8s://namespace/name', ref=ref, backend=self.NAME)
+        return parts[0], parts[1]
+
+    def read_object(self, ref):
+        """The Secret as a plain dict (``data`` still base64), or raise SecretNotFound."""
+        namespace, name = self._where(ref)
+        obj = self.call('core', 'read_namespaced_secret', name, namespace, _ref=ref, _preload_content=False)
+        import json
+        return json.loads(obj.data)
+
+    @staticmethod
+    def secret_from_object(obj):
+        meta = obj.get('metadata') or {}
+        data = obj.get('data') or {}
+        values = dict((k, b64decode(v)) for k, v in data.items())
+        times = [m.get('time') for m in meta.get('managedFields') or [] if m.get('time')]
+        metadata = {
+            'tags': dict(meta.get('labels') or {}),
+            'annotations': dict((k, v) for k, v in (meta.get('annotations') or {}).items()
+                                if k != 'kubectl.kubernetes.io/last-applied-configuration'),
+            'type': obj.get('type') or 'Opaque',
+            'keys': sorted(values),
+            'immutable': bool(obj.get('immutable')),
+            'uid': meta.get('uid'),
+        }
+        if any(isinstance(v, bytes) for v in values.values()):
+            metadata['cache'] = False  # the run cache stores JSON: binary keys are read each time
+        return Secret(values, meta.get('resourceVersion'), meta.get('creationTimestamp'),
+                      max(times) if times else None, metadata)
+
+    # -- operations -------------------------------------------------------------------------------------------
+    def read(self, ref):
+        return self.secret_from_object(self.read_object(ref.without_key()))
+
+    def select(self, secret, ref):
+        """A whole Secret is its map of keys (no JSON decoding of the map); ``#key`` is one key, as stored."""
+        if ref.key is None:
+            return dict(secret.value)
+        if ref.key not in secret.value:
+            raise SecretNotFound("the Secret has no key '%s' (keys: %s)" % (ref.key, ', '.join(sorted(secret.value))
+                                                                           or 'none'), ref=ref, backend=self.NAME)
+        return secret.value[ref.key]
+
+    def _patch(self, ref, body):
+        namespace, name = self._where(ref)
+        return self.call('core', 'patch_namespaced_secret', name, namespace, body, _ref=ref)
+
+    def write(self, ref, value, cas=None, metadata=None):
+        """``#key``: set that key, keep the others. No key: ``value`` (a dict, or a JSON object) is the whole
+        Secret. ``cas``: the resourceVersion read before (or CAS_CREATE). ``metadata``: the labels."""
+        namespace, name = self._where(ref)
+        if ref.key is None:
+            value = decode_structured(value)
+            if not isinstance(value, dict):
+                raise InvalidReference('a whole Secret is a map of keys: give a dict, or name one key with #key',
+                                       ref=ref, backend=self.NAME)
+            wanted = dict((k, encode_value(v)) for k, v in value.items())
+        else:
+            wanted = {ref.key: encode_value(value)}
+        labels = None if metadata is None else dict((k, str(v)) for k, v in metadata.items())
+        for attempt in range(CONFLICT_RETRIES):
+            try:
+                current = self.read_object(ref.without_key())
+            except SecretNotFound:
+                current = None
+            if current is None:
+                if cas not in (None, CAS_CREATE):
+                    raise SecretConflict('the Secret was deleted since it was read (version %s)' % cas,
+                                         ref=ref, backend=self.NAME)
+                body = {'apiVersion': 'v1', 'kind': 'Secret', 'type': 'Opaque',
+                        'metadata': {'name': name, 'namespace': namespace},
+                        'data': dict((k, b64encode(v)) for k, v in wanted.items())}
+                if labels:
+                    body['metadata']['labels'] = labels
+                try:
+                    self.call('core', 'create_namespaced_secret', namespace, body, _ref=ref)
+                except SecretConflict:
+                    if cas == CAS_CREATE:
+                        raise SecretConflict('the Secret was created by someone else meanwhile', ref=ref,
+                                             backend=self.NAME)
+                    continue
+                return self.read(ref.without_key())
+            version = current['metadata'].get('resourceVersion')
+            if cas == CAS_CREATE:
+                raise SecretConflict('the Secret exists already (check-and-set expected none)', ref=ref,
+                                     backend=self.NAME)
+            if cas is not None and cas != version:
+                raise SecretConflict('the Secret changed since it was read (version %s, now %s)' % (cas, version),
+                                     ref=ref, backend=self.NAME)
+            if current.get('immutable'):
+                raise NotSupported('the Secret is immutable: its data cannot change (delete it first, or use '
+                                   'agentarea.secrets.k8s_secret with append_hash)', ref=ref, backend=self.NAME)
+            data = {}
+            for k, v in wanted.items():
+                data[k] = b64encode(v)
+            if ref.key is None:
+                for k in (current.get('data') or {}):
+                    if k not in wanted:
+                        data[k] = None
+            body = {'metadata': {'resourceVersion': version}, 'data': data}
+            if labels is not None:
+                body['metadata']['labels'] = label_patch(current['metadata'].get('labels') or {}, labels)
+            try:
+                self._patch(ref, body)
+            except SecretConflict:
+                if cas is not None:
+                    raise SecretConflict('the Secret changed since it was read (version %s); nothing was written'
+                                         % version, ref=ref, backend=self.NAME)
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            return self.read(ref.without_key())
+        raise SecretConflict('the Secret kept changing; gave up after %d attempts' % CONFLICT_RETRIES, ref=ref,
+                             backend=self.NAME)
+
+    def delete(self, ref, **kwargs):
+        namespace, name = self._where(ref)
+        if ref.key is None:
+            try:
+                self.call('core', 'delete_namespaced_secret', name, namespace, _ref=ref)
+            except SecretNotFound:
+                return False
+            return True
+        for _attempt in range(CONFLICT_RETRIES):
+            try:
+                current = self.read_object(ref.without_key())
+            except SecretNotFound:
+                return False
+            if ref.key not in (current.get('data') or {}):
+                return False
+            try:
+                self._patch(ref, {'metadata': {'resourceVersion': current['metadata']['resourceVersion']},
+                                  'data': {ref.key: None}})
+            except SecretConflict:
+                continue
+            return True
+        raise SecretConflict('the Secret kept changing; gave up after %d attempts' % CONFLICT_RETRIES, ref=ref,
+                             backend=self.NAME)
+
+    def set_tags(self, ref, tags):
+        labels = dict((k, str(v)) for k, v in (tags or {}).items())
+        for _attempt in range(CONFLICT_RETRIES):
+            current = self.read_object(ref.without_key())
+            body = {'metadata': {'resourceVersion': current['metadata']['resourceVersion'],
+                                 'labels': label_patch(current['metadata'].get('labels') or {}, labels)}}
+            try:
+                self._patch(ref, body)
+            except SecretConflict:
+                continue
+            return self.read(ref.without_key())
+        raise SecretConflict('the Secret kept changing; gave up after %d attempts' % CONFLICT_RETRIES, ref=ref,
+                             backend=self.NAME)
+
+    def list(self, prefix=''):
+        """``namespace`` or ``namespace/name-prefix`` -> ``namespace/name`` of each Secret."""
+        parts = [p for p in (prefix or '').split('/') if p]
+        if not parts:
+            raise InvalidReference('listing needs a namespace (k8s://namespace)', backend=self.NAME)
+        namespace, start = parts[0], '/'.join(parts[1:])
+        found = self.call('core', 'list_namespaced_secret', namespace, _what='namespace %s' % namespace)
+        return sorted('%s/%s' % (namespace, s.metadata.name) for s in found.items
+                      if s.metadata.name.startswith(start))
+
+
+def label_patch(current, wanted):
+    """A merge-patch map that makes ``current`` equal ``wanted`` (None removes a key)."""
+    patch = dict(wanted)
+    for k in current:
+        if k not in wanted:
+            patch[k] = None
+    return patch
