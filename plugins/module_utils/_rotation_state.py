@@ -20,8 +20,8 @@ Slot locations (``<x>`` is the secret's location, ``<key>`` its ``#key`` if any)
 A slot holds a map of two strings, so every store can keep it: ``rotation`` (the JSON record: id, owner, times,
 versions and fingerprints, never a value) and ``value`` (the JSON of the value).
 
-Locking. A store with check-and-set: the pending slot itself is created with ``CAS_CREATE``; whoever creates it
-owns the rotation, a second run sees it and fails cleanly while the owner's lease is alive (same host: its PID
+Locking. A store with check-and-set: the pending slot itself is claimed with check-and-set (``CAS_CREATE``, or
+the version of the empty slot's tombstone); whoever writes it owns the rotation, a second run sees it and fails cleanly while the owner's lease is alive (same host: its PID
 is alive; elsewhere: until ``expires``), or takes it over with check-and-set once the owner is gone (resume).
 Stores without check-and-set on this host (``file``, ``dotenv``, ``pass``): an exclusive ``flock`` on a lock file
 (``.<name>.rotate-lock`` beside the file, or one under ``~/.cache/agentarea-secrets/locks`` for pass). The kernel
@@ -183,21 +183,35 @@ class Envelope:
             owner.get('pid'), owner.get('host'))
 
 
+TOMBSTONE = {'rotation': '{}', 'value': 'null'}
+
+
 class Slot:
-    """One slot (pending or previous) of a secret, in the secret's own store."""
+    """One slot (pending or previous) of a secret, in the secret's own store.
+
+    On check-and-set stores an empty slot is a *tombstone* (an empty record) rather than a deleted secret: the
+    next claim is a check-and-set on the tombstone's version, and nothing is ever deleted, which matters where a
+    deleted name cannot be reused at once (Azure soft-delete, AWS recovery windows, Vault KV v2 metadata)."""
 
     def __init__(self, backend, ref):
         self.backend = backend
         self.ref = ref
+        self.tombstones = CAP_CAS in backend.CAPABILITIES and ref.scheme not in LOCAL_SCHEMES
+        self.empty_version = None
 
     def read(self):
+        self.empty_version = None
         try:
             secret = self.backend.read(self.ref)
         except (SecretNotFound, SecretDeleted):
             return None
         if secret is None or secret.value in (None, '', {}):
             return None
-        return Envelope.from_secret(secret, self.ref, self.backend.NAME)
+        envelope = Envelope.from_secret(secret, self.ref, self.backend.NAME)
+        if not envelope.record:
+            self.empty_version = secret.version
+            return None
+        return envelope
 
     def write(self, envelope, cas=None):
         """Write and read back: the slot is durable once this returns. Returns the stored version."""
@@ -209,10 +223,20 @@ class Slot:
         return envelope.version
 
     def clear(self):
+        if self.tombstones:
+            self.backend.write(self.ref, dict(TOMBSTONE))
+            return True
         try:
             return bool(self.backend.delete(self.ref))
         except (SecretNotFound, SecretDeleted):
             return False
+
+    def claim_cas(self):
+        """The check-and-set that claims this slot: CAS_CREATE, or the version of its tombstone."""
+        found = self.read()
+        if found is not None:
+            return found
+        return self.empty_version if self.empty_version is not None else CAS_CREATE
 
 
 class FileLock:
@@ -297,8 +321,14 @@ class SlotLock:
     def claim(self, envelope):
         """Create the pending slot; with CAS only if none exists (else RotationInProgress)."""
         self.stamp(envelope.record)
+        cas = None
+        if self.uses_cas:
+            cas = self.pending.claim_cas() if hasattr(self.pending, 'claim_cas') else CAS_CREATE
+            if isinstance(cas, Envelope):
+                raise RotationInProgress('another run holds the rotation of this secret: %s; nothing was changed'
+                                         % cas.who(), ref=self.ref, backend=self.backend.NAME)
         try:
-            return self.pending.write(envelope, cas=CAS_CREATE if self.uses_cas else None)
+            return self.pending.write(envelope, cas=cas)
         except SecretConflict:
             found = self.pending.read()
             raise RotationInProgress('another run holds the rotation of this secret: %s; nothing was changed'

@@ -51,6 +51,14 @@ def owner_gone(monkeypatch):
     monkeypatch.setattr(_rotation_state, 'owner_alive', lambda owner: False)
 
 
+def live(store, location):
+    """The slot's record and value, or None when it is missing or an empty tombstone."""
+    data = store.current(location)
+    if data is None or json.loads(data['rotation']) == {}:
+        return None
+    return data
+
+
 def values_in(obj):
     return json.dumps(obj, default=str)
 
@@ -67,7 +75,7 @@ def test_phases_in_order_and_state_after(world):
     assert new['password'] != OLD['password'] and new['username'] == 'app'
     assert new['url'] == 'app:%s@db' % new['password']                      # rebuilt from the template
     assert server.users['app'] == {new['password']}                         # single: old gone
-    assert store.current('secret/app/db__pending') is None                  # cleared
+    assert live(store, 'secret/app/db__pending') is None                  # cleared
     prev = json.loads(store.current('secret/app/db__previous')['value'])
     assert prev == OLD                                                      # previous kept
     assert result['action'] == 'rotated' and result['phase'] == 'contract' and result['changed']
@@ -106,7 +114,7 @@ def test_failed_test_rolls_back(world):
     assert rb['pending_cleared'] is True
     assert server.users['app'] == {OLD['password']}
     assert store.current('secret/app/db') == OLD and len(store.data['secret/app/db']) == 1
-    assert store.current('secret/app/db__pending') is None
+    assert live(store, 'secret/app/db__pending') is None
 
 
 def test_store_refusing_the_final_write_rolls_back(world):
@@ -118,8 +126,8 @@ def test_store_refusing_the_final_write_rolls_back(world):
     assert eng.result['rolled_back']['failed_in'] == 'finish'
     assert server.users['app'] == {OLD['password']}
     assert store.current('secret/app/db') == OLD
-    assert store.current('secret/app/db__pending') is None
-    assert store.current('secret/app/db__previous') is None               # restored to what it was (nothing)
+    assert live(store, 'secret/app/db__pending') is None
+    assert live(store, 'secret/app/db__previous') is None               # restored to what it was (nothing)
 
 
 def test_unreachable_target_needs_no_revert(world):
@@ -131,7 +139,7 @@ def test_unreachable_target_needs_no_revert(world):
     rb = eng.result['rolled_back']
     assert rb['target_reverted'].startswith('not needed') and rb['pending_cleared'] is True
     assert 'revert' not in server.calls
-    assert store.current('secret/app/db__pending') is None
+    assert live(store, 'secret/app/db__pending') is None
 
 
 def test_failed_revert_keeps_the_pending_slot_and_the_next_run_resumes(world, monkeypatch):
@@ -148,7 +156,7 @@ def test_failed_revert_keeps_the_pending_slot_and_the_next_run_resumes(world, mo
     result = engine(store).rotate()
     assert result['resumed']['outcome'] == 'completed' and result['resumed']['pending_works'] is True
     assert store.current('secret/app/db')['password'] == pending['password']
-    assert store.current('secret/app/db__pending') is None
+    assert live(store, 'secret/app/db__pending') is None
 
 
 # -- resume after a crash -------------------------------------------------------------------------------------
@@ -169,7 +177,7 @@ def test_resume_after_a_crash(world, monkeypatch, point, outcome):
     assert result['resumed']['outcome'] == outcome
     current = store.current('secret/app/db')
     assert server.login('app', current['password'])                        # the store works
-    assert store.current('secret/app/db__pending') is None
+    assert live(store, 'secret/app/db__pending') is None
     if outcome == 'completed':
         assert current['password'] == crashed['password']
         assert result['action'] == 'resumed'
@@ -246,7 +254,7 @@ def test_rehearse_rolls_back_on_purpose(world):
                                    'new_credential_rejected': True}
     assert store.data['secret/app/db'] == [OLD]
     assert server.users['app'] == {OLD['password']}
-    assert store.current('secret/app/db__pending') is None
+    assert live(store, 'secret/app/db__pending') is None
     assert audit.actions()[-1] == 'rotate.rollback'
 
 
@@ -326,3 +334,24 @@ def test_durations():
     assert parse_duration(None) is None
     with pytest.raises(SecretError):
         parse_duration('soon')
+
+
+def test_empty_slot_is_a_tombstone_claimed_with_check_and_set(world):
+    store, server = world
+    engine(store).rotate()
+    tomb = store.data['secret/app/db__pending']
+    assert json.loads(tomb[-1]['rotation']) == {} and 'secret/app/db__pending' in store.data   # never deleted
+    second = engine(store)
+    stale = second.pending.claim_cas()
+    assert stale == str(len(tomb))
+
+    def racing_claim_cas():
+        # another run claims the slot right after this one read the tombstone
+        record = json.dumps({'id': 'other', 'owner': _rotation_state.owner_record()})
+        store.write(parse_ref('vault://secret/app/db__pending'), {'rotation': record, 'value': 'null'})
+        return stale
+    second.pending.claim_cas = racing_claim_cas
+    with pytest.raises(RotationInProgress, match='rotation other'):
+        second.rotate()
+    assert second.result['rolled_back'] is None
+    assert server.users['app'] == {store.current('secret/app/db')['password']}
