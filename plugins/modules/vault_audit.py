@@ -1,0 +1,191 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vault_audit
+short_description: Enable and verify a file audit device on Vault or OpenBao
+version_added: 0.1.0
+author:
+  - agentarea.secrets contributors (@agentarea)
+description:
+  - Ensures a C(file) audit device is enabled at O(path), so that the store itself records who read which secret,
+    and reports every audit device that is enabled.
+  - HashiCorp Vault enables audit devices through the API (C(sys/audit), with a token that has C(sudo) there).
+    OpenBao refuses that ("cannot enable audit device via API") unless its configuration sets
+    C(unsafe_allow_api_audit_creation); the module detects the refusal and reports that the device must be
+    declared in the server configuration, returning the block to add in RV(declaration). With O(on_refused=warn)
+    it only warns, so a play can go on and still see in RV(file_audit_enabled) whether one is enabled.
+  - An audit device is never changed in place; one at O(path) that writes elsewhere is reported as an error.
+options:
+  path:
+    description: Path (name) of the audit device.
+    type: str
+    default: file
+  file_path:
+    description:
+      - File the device writes to, on the Vault server. Needed to enable one; without it the module only verifies
+        that a file device is enabled at O(path).
+    type: path
+  description:
+    description: Description of a device enabled by the module.
+    type: str
+    default: agentarea.secrets audit trail
+  state:
+    description: V(present) enables the device when missing; V(absent) disables it.
+    type: str
+    choices: [present, absent]
+    default: present
+  on_refused:
+    description: What to do when the server manages audit devices in its configuration only.
+    type: str
+    choices: [error, warn]
+    default: error
+  probe:
+    description:
+      - Make a harmless request (token lookup-self) and check that O(file_path) grew. Only meaningful where the
+        audit file is readable by the module (Vault on the same host); elsewhere RV(probe) is null.
+    type: bool
+    default: false
+  url:
+    description: Vault/OpenBao address. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).
+    type: str
+  token:
+    description:
+      - A token with C(sudo) on C(sys/audit). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then
+        E(VAULT_TOKEN).
+    type: str
+  namespace:
+    description: Vault namespace. Defaults to E(VAULT_NAMESPACE).
+    type: str
+  ca_cert:
+    description: CA certificate of the Vault server. Defaults to E(VAULT_CACERT).
+    type: path
+  validate_certs:
+    description: Whether to verify the server certificate. Unset means V(true).
+    type: bool
+  timeout:
+    description: Seconds to wait for Vault to answer.
+    type: int
+    default: 30
+attributes:
+  check_mode:
+    support: full
+    description: Lists the devices and reports whether one would be enabled or disabled.
+  diff_mode:
+    support: full
+    description: Shows the device before and after.
+requirements:
+  - hvac
+seealso:
+  - module: agentarea.secrets.audit_report
+  - module: agentarea.secrets.access_policy
+"""
+
+EXAMPLES = r"""
+- name: Make sure the store keeps an audit trail
+  agentarea.secrets.vault_audit:
+    file_path: /var/log/vault/audit.log
+  delegate_to: localhost
+  run_once: true
+
+- name: Only verify (OpenBao declares it in its configuration)
+  agentarea.secrets.vault_audit:
+    on_refused: warn
+  register: store_audit
+"""
+
+RETURN = r"""
+devices:
+  description: Every enabled audit device (no secrets; the file path is on the server).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{path: file, type: file, file_path: /var/log/bao/audit.log, local: false, description: ""}]
+file_audit_enabled:
+  description: Whether at least one file audit device is enabled (after the change, in check mode as planned).
+  returned: always
+  type: bool
+api_refused:
+  description: Whether the server refused to manage the device through the API (OpenBao).
+  returned: always
+  type: bool
+declaration:
+  description: The block to add to the server configuration when the API refused.
+  returned: when api_refused
+  type: str
+probe:
+  description: Whether the probe request reached the audit file; null when it was not checked.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils._policy_connect import (
+    VAULT_ARGSPEC,
+    resolve,
+    vault_client,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._vault_audit import (
+    AuditDeviceRefused,
+    declaration,
+    devices,
+    ensure,
+    probe,
+)
+
+
+def main():
+    spec = dict(
+        path=dict(type='str', default='file'),
+        file_path=dict(type='path'),
+        description=dict(type='str', default='agentarea.secrets audit trail'),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        on_refused=dict(type='str', choices=['error', 'warn'], default='error'),
+        probe=dict(type='bool', default=False),
+    )
+    spec.update((name, dict(opt)) for name, opt in VAULT_ARGSPEC.items())
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    params = module.params
+    result = {'changed': False, 'api_refused': False, 'file_audit_enabled': False, 'probe': None}
+    try:
+        client = vault_client(resolve(params, 'vault'))
+        before = dict((d['path'], d) for d in devices(client))
+        try:
+            result['changed'], device = ensure(client, params['path'], params['file_path'], params['state'],
+                                               module.check_mode, params['description'])
+        except AuditDeviceRefused as exc:
+            result['api_refused'] = True
+            result['declaration'] = exc.declaration or declaration(params['path'], params['file_path'])
+            result['devices'] = list(before.values())
+            result['file_audit_enabled'] = any(d['type'] == 'file' for d in before.values())
+            message = '%s. Add this to the server configuration:\n%s' % (exc, result['declaration'])
+            if params['on_refused'] == 'error':
+                module.fail_json(msg=message, error=type(exc).__name__, **result)
+            module.warn(message)
+            module.exit_json(**result)
+        after = dict(before)
+        after.pop(params['path'].strip('/'), None)
+        if device is not None:
+            after[device['path']] = device
+        result['devices'] = sorted(after.values(), key=lambda d: d['path'])
+        result['file_audit_enabled'] = any(d['type'] == 'file' for d in after.values())
+        if params['probe'] and params['file_path'] and not module.check_mode and device is not None:
+            result['probe'] = probe(client, params['file_path'])
+        result['diff'] = {'before': before.get(params['path'].strip('/')) or {},
+                          'after': device or {}}
+    except SecretError as exc:
+        fail(module, exc, **result)
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
