@@ -21,8 +21,9 @@ A slot holds a map of two strings, so every store can keep it: ``rotation`` (the
 versions and fingerprints, never a value) and ``value`` (the JSON of the value).
 
 Locking. A store with check-and-set: the pending slot itself is claimed with check-and-set (``CAS_CREATE``, or
-the version of the empty slot's tombstone); whoever writes it owns the rotation, a second run sees it and fails cleanly while the owner's lease is alive (same host: its PID
-is alive; elsewhere: until ``expires``), or takes it over with check-and-set once the owner is gone (resume).
+the version of the empty slot's tombstone); whoever writes it owns the rotation, a second run sees it and fails
+cleanly while the owner's lease is alive (same host: its PID is alive; elsewhere: until ``expires``), or takes it
+over with check-and-set once the owner is gone (resume).
 Stores without check-and-set on this host (``file``, ``dotenv``, ``pass``): an exclusive ``flock`` on a lock file
 (``.<name>.rotate-lock`` beside the file, or one under ``~/.cache/agentarea-secrets/locks`` for pass). The kernel
 drops it when the process dies, even on ``kill -9``, so a slot found while holding it is always stale.

@@ -15,7 +15,7 @@ import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._backend import iso
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    RotationFailed, SecretConflict, SecretError, describe_exception,
+    SecretConflict, SecretError, describe_exception,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import (
     Envelope, RotationInProgress, now_iso,

@@ -12,7 +12,7 @@ module: rotate
 short_description: Rotate a credential safely - create, set, test, finish - with rollback and resume
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Rotates the credential stored at O(store) for the system named by O(kind) and O(target), following a
     generalisation of the AWS Secrets Manager protocol that works with every store.

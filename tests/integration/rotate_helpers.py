@@ -169,8 +169,8 @@ def bao(harness):
 def bao_read(client, path):
     """The live data at secret/<path>, or None (missing or deleted)."""
     try:
-        return client.secrets.kv.v2.read_secret_version(path, mount_point="secret",
-                                                         raise_on_deleted_version=True)["data"]["data"]
+        kv = client.secrets.kv.v2
+        return kv.read_secret_version(path, mount_point="secret", raise_on_deleted_version=True)["data"]["data"]
     except hvac.exceptions.InvalidPath:
         return None
 

@@ -25,10 +25,8 @@ import json
 import os
 import subprocess
 
-try:
-    from urllib.parse import urlparse
-except ImportError:  # pragma: no cover
-    from urlparse import urlparse  # type: ignore
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlparse
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
 from ansible_collections.agentarea.secrets.plugins.module_utils.targets._base import (
@@ -88,7 +86,7 @@ class ApiKeyTarget(Target):
         env.update(dict((str(k), str(v)) for k, v in (spec.get('env') or {}).items()))
         env.update(AGENTAREA_ROTATION_SECRET=secret, AGENTAREA_ROTATION_ACTION=name)
         try:
-            proc = subprocess.run(argv, input=secret.encode('utf-8'), stdout=subprocess.PIPE,
+            proc = subprocess.run(argv, input=secret.encode('utf-8'), stdout=subprocess.PIPE, check=False,
                                   stderr=subprocess.PIPE, env=env, timeout=int(spec.get('timeout') or 30))
         except OSError as exc:
             raise TargetUnavailable('target.%s: cannot run %s (%s)' % (name, argv[0], type(exc).__name__))
@@ -98,10 +96,6 @@ class ApiKeyTarget(Target):
 
     def _http(self, name, spec, fields):
         from ansible.module_utils.urls import open_url
-        try:
-            from urllib.error import HTTPError, URLError
-        except ImportError:  # pragma: no cover
-            from urllib2 import HTTPError, URLError  # type: ignore
         url = _fill(spec['url'], fields)
         host = urlparse(spec['url']).hostname or '?'
         body = spec.get('body')

@@ -120,7 +120,7 @@ class MysqlTarget(DatabaseTarget):
             if not supports_dual_passwords(version):
                 self.strategy_used = 'single'
                 self.note('%s has no dual passwords (RETAIN CURRENT PASSWORD is MySQL 8.0.14+ only): rotated with '
-                          'strategy single, the old password stops working at set' % version.split('-')[0] +
+                          'strategy single, the old password stops working at set' % version.split('-', 1)[0] +
                           (' (MariaDB)' if 'mariadb' in version.lower() else ''))
         return cred
 
