@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: distribute
+short_description: Push a secret from its store to every consumer, and report drift by fingerprint
+version_added: 0.1.0
+author:
+  - agentarea.secrets contributors (@agentarea)
+description:
+  - Reads the secret at O(store) and writes it to each of O(consumers) - keys of Kubernetes Secrets, Docker swarm
+    secrets (a new version, services re-pointed and waited for, old versions pruned once unused), entries of
+    C(.env) files, secret files - and can make External Secrets Operator re-sync.
+  - The value goes from the store to the consumers inside the module; it never passes through Ansible variables
+    and never appears in the result. A consumer gets the whole value, one C(field) of a map secret, or a
+    C(template) such as C(postgresql://{username}:{password:url}@db:5432/agentarea) filled by the module (not by
+    Jinja, so a value cannot inject template code; C(:url) percent-encodes).
+  - Each consumer is reported as C(in_sync), C(drifted), C(missing) or C(updated) by keyed fingerprint. In check
+    mode nothing is written, so the report is a drift report.
+  - Returns the workloads to restart (the C(restart) list of each consumer that changed), for
+    M(agentarea.secrets.rollout).
+options:
+  name:
+    description: The catalog entry's name, used in messages and results.
+    type: str
+    required: true
+  store:
+    description: The reference of the secret's source of truth.
+    type: str
+    required: true
+  consumers:
+    description:
+      - The catalog entry's consumers. Each names one of C(k8s), C(docker), C(env_file), C(file),
+        C(external_secret), with an optional C(restart) list of C(KIND/NAME) workloads.
+      - "C(k8s: {namespace, secret, key, field, template}) (without C(key) a map secret becomes the Secret's keys);
+        C(docker: {secret, services, field, template}); C(env_file: {path, key, field, template});
+        C(file: {path, field, template, mode}); C(external_secret: {namespace, name, api_version})."
+    type: list
+    elements: dict
+    required: true
+  sync_external:
+    description:
+      - Annotate C(external_secret) consumers with C(force-sync) so the operator fetches the new value now (set
+        after a rotation; every run with it set changes the annotation).
+    type: bool
+    default: false
+  docker_wait:
+    description: Wait until every task of re-pointed Docker services runs the new secret.
+    type: bool
+    default: true
+  docker_timeout:
+    description: Seconds to wait for Docker services to converge.
+    type: int
+    default: 300
+  fingerprint_key:
+    description: Key of the fingerprints. Defaults to E(AGENTAREA_SECRETS_FINGERPRINT_KEY), then the key file.
+    type: str
+extends_documentation_fragment:
+  - agentarea.secrets.pass_store
+  - agentarea.secrets.vault
+  - agentarea.secrets.vault.modules
+  - agentarea.secrets.k8s
+  - agentarea.secrets.docker
+  - agentarea.secrets.aws
+  - agentarea.secrets.aws.modules
+  - agentarea.secrets.azure
+  - agentarea.secrets.azure.modules
+  - agentarea.secrets.gcp
+attributes:
+  check_mode:
+    support: full
+    description: Reports drift (in_sync, drifted, missing) without writing.
+  diff_mode:
+    support: full
+    description: Fingerprints per consumer before and after, never values.
+seealso:
+  - module: agentarea.secrets.rollout
+  - module: agentarea.secrets.catalog_info
+"""
+
+EXAMPLES = r"""
+- name: Push the database credential to Kubernetes, Docker and the .env file
+  agentarea.secrets.distribute:
+    name: database
+    store: vault://secret/agentarea/database
+    consumers:
+      - k8s: {namespace: agentarea, secret: agentarea-secrets, key: database-url,
+              template: "postgresql://{username}:{password:url}@db.internal:5432/agentarea"}
+        restart: [deployment/agentarea-api]
+      - docker: {secret: db_password, services: [agentarea-api], field: password}
+      - env_file: {path: /srv/agentarea/.env, key: DATABASE_URL,
+                   template: "postgresql://{username}:{password:url}@db.internal:5432/agentarea"}
+  register: pushed
+  delegate_to: localhost
+
+- name: Restart what changed
+  agentarea.secrets.rollout:
+    kind: "{{ item.kind }}"
+    name: "{{ item.name }}"
+    namespace: "{{ item.namespace }}"
+  loop: "{{ pushed.restarts }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+consumers:
+  description: One item per consumer, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    type: {description: The consumer type., type: str}
+    target: {description: A value-free label of the consumer., type: str}
+    state: {description: C(in_sync), C(drifted), C(missing), C(updated), C(synced) or C(external)., type: str}
+    changed: {description: Whether it was (or would be) written., type: bool}
+    fingerprint: {description: Keyed fingerprint of the value it should hold., type: str}
+drifted:
+  description: How many consumers were not in sync before this run.
+  returned: always
+  type: int
+restarts:
+  description: Workloads to restart because a consumer they read changed (kind, name, namespace).
+  returned: always
+  type: list
+  elements: dict
+store_fingerprint:
+  description: Keyed fingerprint of the store's value.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._distribute import Distributor
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+    backend_for,
+    fail,
+    parse_module_ref,
+    ref_argument_spec,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=ref_argument_spec(
+            name=dict(type='str', required=True),
+            store=dict(type='str', required=True),
+            consumers=dict(type='list', elements='dict', required=True),
+            sync_external=dict(type='bool', default=False),
+            docker_wait=dict(type='bool', default=True),
+            docker_timeout=dict(type='int', default=300),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    result = {'changed': False, 'ref': p['store'], 'consumers': [], 'restarts': [], 'drifted': 0}
+    ref = parse_module_ref(module, p['store'], **result)
+    result['ref'] = str(ref)
+    backends = {}
+
+    def backend(scheme):
+        if scheme not in backends:
+            backends[scheme] = backend_for(module, SecretRef(scheme, 'x/x'))
+        return backends[scheme]
+
+    def fp(value):
+        return fingerprint(value, p['fingerprint_key'])
+
+    def docker_rotation(docker, name, value, services):
+        # pylint: disable=import-outside-toplevel
+        from ansible_collections.agentarea.secrets.plugins.module_utils._docker_secret import Rotation
+        return Rotation(docker, name, value, services=services, wait=p['docker_wait'], timeout=p['docker_timeout'],
+                        check_mode=module.check_mode).run()
+
+    def force_sync(spec):
+        # pylint: disable=import-outside-toplevel
+        from ansible_collections.agentarea.secrets.plugins.module_utils import _external_secret as eso
+        objects = eso.CustomObjects(backend('k8s'), 'externalsecrets', spec.get('api_version') or 'v1')
+        objects.annotate(spec['name'], spec['namespace'], {eso.FORCE_SYNC: eso.force_sync_value()})
+
+    try:
+        store = backend_for(module, ref)
+        secret = store.read(ref.without_key())
+        value = store.select(secret, ref)
+        result['store_fingerprint'] = fp(value)
+        dist = Distributor(backend, fp, docker_rotation=docker_rotation, force_sync=force_sync,
+                           check_mode=module.check_mode)
+        consumers, restarts = dist.run(p['name'], value, p['consumers'], sync_external=p['sync_external'])
+    except SecretError as exc:
+        fail(module, exc, **result)
+    result.update(consumers=consumers, restarts=restarts, changed=any(c['changed'] for c in consumers),
+                  drifted=sum(1 for c in consumers if c.get('state') in ('drifted', 'missing')))
+    result['diff'] = {
+        'before': dict((c['target'], c['state'] if c['state'] != 'updated' else 'drifted') for c in consumers),
+        'after': dict((c['target'], 'in_sync' if c['changed'] or c['state'] == 'in_sync' else c['state'])
+                      for c in consumers),
+    }
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
