@@ -300,8 +300,13 @@ def settle_previous(engine, current):
 
 def do_contract(engine, prev, current):
     target = engine.target
+    recorded = prev.record.get('strategy')
+    if recorded in target.STRATEGIES and recorded != target.strategy:
+        # contract what that rotation did (a contract call need not repeat its strategy)
+        target.strategy = target.strategy_used = recorded
     with engine.phase('contract', fingerprint=engine.fp(prev.value)):
         target.prepare(current.value)
+        engine.result['strategy_used'] = target.strategy_used
         new_store = target.contract(prev.value, current.value)
         if new_store is not None:
             version = engine.promote(new_store, current)

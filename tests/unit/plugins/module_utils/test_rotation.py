@@ -237,6 +237,15 @@ def test_overlap_keeps_old_until_contract_which_is_idempotent(world):
     assert again['contract']['performed'] is False and not again['changed']
 
 
+def test_contract_follows_the_strategy_the_rotation_used(world):
+    store, server = world
+    engine(store, strategy='overlap').rotate()
+    new = store.current('secret/app/db')
+    done = engine(store).contract()                  # strategy not repeated: single by default
+    assert done['contract']['performed'] and done['strategy_used'] == 'overlap'
+    assert server.users['app'] == {new['password']}
+
+
 def test_rotation_contracts_the_last_one_when_its_overlap_is_over(world):
     store, server = world
     engine(store, strategy='overlap').rotate()
