@@ -147,7 +147,7 @@ options:
 options:
   destroy_versions:
     description:
-      - With O(state=absent) on a KV v2 C(vault://) reference, destroy these versions for good instead of
+      - With C(state=absent) on a KV v2 C(vault://) reference, destroy these versions for good instead of
         soft-deleting the latest one (which C(vault kv undelete) can bring back). Lookups ignore it.
       - V(all) removes every version and the metadata of the secret; a second run finds nothing to remove.
       - With version numbers, pin one of them in the reference (C(?version=N)) so that a second run sees it

@@ -11,7 +11,7 @@ name: vault
 short_description: Read secrets and dynamic credentials from HashiCorp Vault or OpenBao
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Reads KV v1 and v2 secrets. Each term is a path under O(mount) (C(agentarea/database)) or a full reference
     (C(vault://secret/agentarea/database#url?version=3)). Without O(key) a secret comes back as a dict.

@@ -175,8 +175,8 @@ class VaultConnection:
         """URL, namespace, auth method and mount, who (role, username ...) and an HMAC of the credential."""
         auth = self.auth()
         tag = hmac.new(self._hmac_key(), auth.secret_material().encode('utf-8'), hashlib.sha256).hexdigest()[:16]
-        return 'vault|%s|ns=%s|%s|%s|%s' % ((self.options.get('url') or '').rstrip('/'),
-                                           self.options.get('namespace') or '', auth.describe(), auth.who(), tag)
+        url = (self.options.get('url') or '').rstrip('/')
+        return 'vault|%s|ns=%s|%s|%s|%s' % (url, self.options.get('namespace') or '', auth.describe(), auth.who(), tag)
 
     def where(self, mount=None, path=None, what=None):
         parts = []
