@@ -7,18 +7,16 @@ import hvac
 import pytest
 
 from tests.integration.leak import run_leak_suite
-from tests.integration.vault_helpers import (  # noqa: F401 (fixtures)
-    Audit,
+from tests.integration.vault_helpers import (
     Proxy,
     ensure_engine,
     env_for,
     play,
-    prefix,
     read_policy,
-    root,
     sha,
-    vault,
 )
+
+pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
 
 CANARY = "canary-0d41c7e2-vault"
 CANARY2 = "canary-93ab51f4-vault"
@@ -321,7 +319,7 @@ def test_denied_path(ansible, vault, root, prefix):
     root.secrets.kv.v2.delete_metadata_and_all_versions(prefix + "/denied")
 
 
-def test_retries_with_back_off_then_a_clear_error(ansible, vault, root, prefix):
+def test_retries_with_back_off_then_a_clear_error_and_proxies(ansible, vault, root, prefix):
     root.secrets.kv.v2.create_or_update_secret(prefix + "/flaky", {"v": "ok"})
     answered = []
 
@@ -346,6 +344,16 @@ def test_retries_with_back_off_then_a_clear_error(ansible, vault, root, prefix):
     closed = ansible.playbook(play(tasks), env=dict(env_for(vault), VAULT_ADDR="http://127.0.0.1:9"),
                               extra_vars={"retries": 1}, expect_rc=2)
     assert "cannot reach Vault" in closed.output and "http://127.0.0.1:9" in closed.output
+
+    seen = []
+    proxied = play("""
+        - name: through a proxy
+          ansible.builtin.assert:
+            that: lookup('agentarea.secrets.vault', '%s/flaky', key='v', proxies=proxy) == 'ok'
+    """ % prefix)
+    with Proxy(vault["url"], lambda method, path: seen.append(path)) as forward:
+        ansible.playbook(proxied, env=env_for(vault), extra_vars={"proxy": forward.url})
+    assert any(p.startswith(vault["url"] + "/v1/secret/data/%s/flaky" % prefix) for p in seen), seen
     root.secrets.kv.v2.delete_metadata_and_all_versions(prefix + "/flaky")
 
 
@@ -372,7 +380,7 @@ def test_leak_suite_every_vault_plugin(ansible, vault, root, prefix):
         - name: failing lookup
           ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.vault', '%(p)s/app', key='nope') }}"}
           ignore_errors: true
-    """ % {"p": prefix, "c2": CANARY2}
+    """ % {"p": prefix}
     playbook = play(tasks, vars_="new_token: %s" % CANARY2)  # the playbook file itself is not scanned
     results = run_leak_suite(ansible, playbook, [CANARY, CANARY2, vault["token"]], env=env_for(vault))
     assert "the secret has no key 'nope' (keys: password, url)" in results[0].output

@@ -10,21 +10,20 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.integration.vault_helpers import (  # noqa: F401 (fixtures)
+from tests.integration.vault_helpers import (
     Audit,
     ca_and_client_cert,
     ensure_auth,
     ensure_engine,
     env_for,
     play,
-    prefix,
     public_pem,
     read_policy,
-    root,
     rsa_key,
     sha,
-    vault,
 )
+
+pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
 
 CANARY = "canary-5be0a9d3-vault-auth"
 OPTION = "ansible_agentarea_secrets_vault_"
@@ -152,21 +151,24 @@ def test_failed_logins_are_clear(ansible, vault, root, prefix, tmp_path):
         assert why in result.output and "Traceback" not in result.output
 
 
-def test_fifty_tasks_one_login_one_read(ansible, vault, root, prefix):
-    """The lazy-templating trap: a play variable holding a lookup is evaluated again by every task."""
+@pytest.mark.parametrize("where", ["play", "group_vars"])
+def test_fifty_tasks_one_login_one_read(ansible, vault, root, prefix, where):
+    """The lazy-templating trap: a variable holding a lookup is evaluated again by every task that uses it."""
     seed(root, prefix)
     options = setup_approle(root, prefix)
     tasks = "\n".join("""
         - name: use %d
           ansible.builtin.assert: {that: database_password | length > 0, quiet: true}""" % i for i in range(50))
-    playbook = play(tasks, vars_="database_password: \"{{ lookup('agentarea.secrets.vault', '%s/db', key='v') }}\""
-                    % prefix)
+    variable = "database_password: \"{{ lookup('agentarea.secrets.vault', '%s/db', key='v') }}\"\n" % prefix
+    playbook = play(tasks, vars_=variable if where == "play" else None)
+    files = {"group_vars/all.yml": variable} if where == "group_vars" else None
     audit = Audit(vault["audit_log"])
-    ansible.playbook(playbook, env=env_for(vault, token=False), extra_vars=options, canaries=[CANARY])
+    ansible.playbook(playbook, env=env_for(vault, token=False), extra_vars=options, canaries=[CANARY], files=files)
     assert audit.count("auth/approle/login") == 1
     assert audit.count("secret/data/%s/db" % prefix) == 1
     assert audit.count("auth/token/revoke-self") == 1
-
+    if where == "group_vars":
+        return
     audit = Audit(vault["audit_log"])
     result = ansible.playbook(playbook, env=env_for(vault, token=False), extra_vars=options, canaries=[CANARY],
                               run_cache=False)

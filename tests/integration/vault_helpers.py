@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
-"""What the Vault integration tests share: the OpenBao servers from the harness, root clients (set-up and checks
-are done with hvac, never with the code under test), the audit log, a proxy that races or fails requests, and
-keys and certificates made in the test."""
+"""What the Vault integration tests share: the audit log, a proxy that races or fails requests, policies, keys and
+certificates made in the test. Set-up and checks are done with hvac, never with the code under test. The fixtures
+(the OpenBao server, a root client, a unique prefix) are in vault_fixtures.py."""
 import datetime
 import hashlib
 import http.client
@@ -10,30 +10,11 @@ import os
 import textwrap
 import threading
 import urllib.parse
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import hvac
-import pytest
 
 
 def sha(text):
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@pytest.fixture(scope="session")
-def vault(harness):
-    return harness.start("vault")
-
-
-@pytest.fixture(scope="session")
-def root(vault):
-    return hvac.Client(url=vault["url"], token=vault["token"])
-
-
-@pytest.fixture
-def prefix():
-    return "agentarea-%s" % uuid.uuid4().hex[:10]
 
 
 def env_for(info, token=True):
@@ -148,8 +129,8 @@ def ca_and_client_cert(directory, name="agentarea-client"):
     now = datetime.datetime.now(datetime.timezone.utc)
 
     def build(subject, issuer, public, signer, ca):
-        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
-                                                                                           subject)]))
+        builder = (x509.CertificateBuilder()
+                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
                    .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
                    .public_key(public).serial_number(x509.random_serial_number())
                    .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -175,7 +156,8 @@ def ca_and_client_cert(directory, name="agentarea-client"):
 
 
 def play(tasks, vars_=None):
-    """One play on localhost. ``tasks`` and ``vars_`` are YAML text (indented by 6 and 8 spaces in the output)."""
+    """One play on localhost. ``tasks`` (a YAML list) and ``vars_`` (a YAML mapping) are dedented and indented into
+    the play."""
     def indent(block):
         return "\n".join("    " + line for line in textwrap.dedent(block).strip("\n").splitlines()) + "\n"
 

@@ -150,7 +150,7 @@ def _hvac_error(cls, errors, json=None):
 def test_error_mapping_names_where_and_never_echoes_vault_text(exc, expected, text):
     b = backend(token=TOKEN, namespace="team1")
     err = _vault_client.map_error(exc, b.where("secret", "agentarea/db", "read"), ref="vault://secret/agentarea/db")
-    assert type(err) is expected
+    assert err.__class__ is expected
     message = str(err)
     assert text in message
     for part in ("mount 'secret'", "path 'agentarea/db'", "namespace 'team1'", "auth token", URL):
