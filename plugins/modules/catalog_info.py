@@ -46,6 +46,15 @@ options:
     type: str
 extends_documentation_fragment:
   - agentarea.secrets.pass_store
+  - agentarea.secrets.vault
+  - agentarea.secrets.vault.modules
+  - agentarea.secrets.k8s
+  - agentarea.secrets.docker
+  - agentarea.secrets.aws
+  - agentarea.secrets.aws.modules
+  - agentarea.secrets.azure
+  - agentarea.secrets.azure.modules
+  - agentarea.secrets.gcp
 attributes:
   check_mode:
     support: full
@@ -80,6 +89,10 @@ entries:
     name: {description: The entry's name., type: str}
     store: {description: The store reference., type: str}
     kind: {description: The entry's kind., type: str}
+    policy: {description: The generation policy (the entry's C(generate), else the kind's default)., type: dict}
+    rotate_kind: {description: The M(agentarea.secrets.rotate) kind for the entry., type: str}
+    strategy: {description: The rotation strategy., type: str}
+    overlap: {description: The rotation overlap (a duration) or null., type: str}
     exists: {description: Whether the secret exists in its store., type: bool}
     state: {description: C(present), C(missing), C(deleted) or C(denied)., type: str}
     version: {description: The store's current version., type: str}
@@ -160,8 +173,12 @@ def main():
     backends = {}
     entries = []
     for entry in scope:
-        item = {'name': entry['name'], 'store': entry['store'], 'kind': entry.get('kind', 'static'),
-                'tags': entry.get('tags') or [], 'owner': entry.get('owner')}
+        kind = entry.get('kind', 'static')
+        item = {'name': entry['name'], 'store': entry['store'], 'kind': kind, 'tags': entry.get('tags') or [],
+                'owner': entry.get('owner'), 'policy': _catalog.policy_for(entry),
+                'rotate_kind': kind if kind in _catalog.ROTATE_KINDS else 'static',
+                'strategy': (entry.get('rotation') or {}).get('strategy', 'single'),
+                'overlap': (entry.get('rotation') or {}).get('overlap')}
         info = describe(module, backends, entry) if module.params['describe'] else None
         if info is not None:
             item.update(info)
