@@ -25,7 +25,8 @@ options:
     type: str
   auth_method:
     description:
-      - How to log in to Vault (vault:// references).
+      - How to log in to Vault (vault:// references). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD), then
+        V(token).
       - V(token) uses O(token) as it is (no login, never revoked). The others log in once per playbook run with
         the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is revoked at the
         end of the run unless O(keep_token).
@@ -34,7 +35,6 @@ options:
         V(cert) the TLS client certificate O(client_cert)/O(client_key) and optionally O(role).
     type: str
     choices: [approle, cert, jwt, kubernetes, token, userpass]
-    default: token
   mount_point:
     description:
       - Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(jwt),

@@ -137,6 +137,29 @@ def test_cert_auth_over_tls_with_ca_cert(ansible, harness, prefix, tmp_path):
     assert "TLS verification failed" in no_ca.output and "set ca_cert" in no_ca.output
 
 
+def test_modules_log_in_from_the_environment_as_awx_injects_it(ansible, vault, root, prefix):
+    """A custom AWX credential type injects ANSIBLE_AGENTAREA_SECRETS_VAULT_* variables; each module run logs in once
+    and revokes its token when the module exits."""
+    policy = seed(root, prefix)
+    root.sys.create_or_update_policy(policy, 'path "secret/data/%s/*" { capabilities = ["create", "read", "update"] }'
+                                     '\npath "secret/metadata/%s/*" { capabilities = ["read", "update"] }'
+                                     % (prefix, prefix))
+    options = setup_approle(root, prefix)
+    env = dict(env_for(vault, token=False), **{name.upper(): value for name, value in options.items()})
+    write = play("""
+        - name: write
+          agentarea.secrets.secret: {ref: "vault://secret/%s/module#k", value: from-module}
+          register: write
+    """ % prefix)
+    audit = Audit(vault["audit_log"])
+    assert ansible.playbook(write, env=env, check=True).task("write")["changed"]
+    assert ansible.playbook(write, env=env).task("write")["changed"]
+    assert not ansible.playbook(write, env=env).task("write")["changed"]
+    assert audit.count("auth/approle/login") == 3 and audit.count("auth/token/revoke-self") == 3
+    assert root.secrets.kv.v2.read_secret_version(prefix + "/module", raise_on_deleted_version=True)[
+        "data"]["data"] == {"k": "from-module"}
+
+
 def test_failed_logins_are_clear(ansible, vault, root, prefix, tmp_path):
     seed(root, prefix)
     approle = setup_approle(root, prefix)

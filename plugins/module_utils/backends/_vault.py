@@ -58,7 +58,8 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
     ARGSPEC = {
         'url': {'type': 'str'},
         'namespace': {'type': 'str'},
-        'auth_method': {'type': 'str', 'default': 'token', 'choices': sorted(METHODS)},
+        # no default here: modules must see ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD (AWX injects it); unset = token
+        'auth_method': {'type': 'str', 'choices': sorted(METHODS)},
         'mount_point': {'type': 'str'},
         'token': {'type': 'str', 'no_log': True},
         'role_id': {'type': 'str'},
