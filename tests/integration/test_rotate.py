@@ -527,3 +527,34 @@ def test_aws_stages_kill_after_set_and_foreign_pending(ansible, pg, aws, tmp_pat
         pg.drop_roles(app, adm)
         for secret in (name, admin_name):
             client.delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
+
+
+# -- the other stores: a static value rotated three times (slots are reused, the previous one contracted) --------------
+def cloud_store(harness, svc, name):
+    info = harness.start(svc)
+    if svc == "k8s":
+        return "k8s://default/%s#session" % name, info["env"]
+    if svc == "gcp":
+        return "gcp://%s/%s" % (info["project"], name), {
+            "ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT": info["url"], "GOOGLE_CLOUD_PROJECT": info["project"],
+            "CLOUDSDK_AUTH_ACCESS_TOKEN": "ya29.test"}
+    return "azure://%s/%s" % (info["url"].split("://", 1)[1], name), {
+        "ANSIBLE_AGENTAREA_SECRETS_AZURE_ACCESS_TOKEN": "eyJ0.test", "AZURE_KEYVAULT_URL": info["url"],
+        "ANSIBLE_AGENTAREA_SECRETS_AZURE_CA_CERT": info["ca_cert"]}
+
+
+@pytest.mark.parametrize("svc", ["k8s", "gcp", "azure"])
+def test_static_rotation_on_other_stores(ansible, harness, svc):
+    store, env = cloud_store(harness, svc, "rot-" + uid())
+    seed = token()
+    playbook = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "seed", "agentarea.secrets.secret": {"ref": store, "value": "{{ seed }}"}},
+        {"name": "rotate", "agentarea.secrets.rotate": {"store": store, "kind": "static", "strategy": "overlap"},
+         "register": "r", "loop": [1, 2, 3]},
+        {"name": "info", "agentarea.secrets.secret_info": {"ref": store}},
+    ]}]
+    res = ansible.playbook(playbook, env=env, extra_vars={"seed": seed}, canaries=[seed], diff=True)
+    runs = res.task("rotate")["results"]
+    assert [r["action"] for r in runs] == ["rotated"] * 3
+    assert runs[0]["contract"] is None and all(r["contract"]["performed"] for r in runs[1:])
+    assert res.task("info")["fingerprint"] == runs[-1]["new"]["fingerprint"]
