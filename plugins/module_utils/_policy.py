@@ -132,9 +132,10 @@ def render_vault(identity, entries, prefix, rotation_slots=True):
             if meta:
                 rules.setdefault(meta, set()).update(('read', 'update'))
             if rotation_slots:
-                rules.setdefault(data + '__*', set()).update(VAULT_ROTATE + ('delete',))
+                # slots are created once and then overwritten with check-and-set, never deleted
+                rules.setdefault(data + '__*', set()).update(VAULT_ROTATE)
                 if meta:
-                    rules.setdefault(meta + '__*', set()).update(('read', 'update', 'delete'))
+                    rules.setdefault(meta + '__*', set()).update(('read', 'update'))
     if rotate:
         rules['auth/token/renew-self'] = {'update'}
     lines = ['# Managed by agentarea.secrets (access_policy) for identity "%s"%s.'
@@ -210,7 +211,7 @@ def render_k8s(identity, entries, prefix, rotation_slots=True):
         info = per_ns[ns]
         rules = [_rule(info['names'], K8S_ROTATE if rotate else K8S_READ)]
         if info['slots']:
-            rules.append(_rule(info['slots'], K8S_ROTATE + ('delete',)))
+            rules.append(_rule(info['slots'], K8S_ROTATE))
             rules.append({'apiGroups': [''], 'resources': ['secrets'], 'verbs': ['create']})
         meta = {'name': name, 'namespace': ns, 'labels': dict(labels)}
         role = {'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'Role', 'metadata': meta, 'rules': rules}

@@ -23,8 +23,9 @@ description:
     C(auth/token/renew-self). Optionally the policy is added to an AppRole role's C(token_policies)."
   - "Kubernetes: in every namespace that holds one of the identity's Secrets (the store C(k8s://ns/name) and the
     catalog's C(k8s) consumers), a Role with C(resourceNames) (verb C(get); C(get), C(update), C(patch) for
-    rotation) and a RoleBinding to the service account, user or group. RBAC cannot limit C(create) by name, so a
-    rotation Role that keeps slots also gets C(create) on secrets in that namespace. Roles and RoleBindings of
+    rotation, also on the C(-pending) and C(-previous) slots) and a RoleBinding to the service account, user or
+    group. RBAC cannot limit C(create) by name, so a rotation Role that keeps slots also gets C(create) on secrets
+    in that namespace. Roles and RoleBindings of
     the identity left in other namespaces are removed."
   - "AWS: an IAM managed policy on the secrets' ARNs with the C(-??????) suffix AWS appends to every secret name
     (C(GetSecretValue), C(DescribeSecret); for rotation also C(PutSecretValue), C(UpdateSecretVersionStage) and

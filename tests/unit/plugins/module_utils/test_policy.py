@@ -53,7 +53,8 @@ def test_vault_rotation_policy_updates_data_metadata_and_slots():
     assert objs[0]["name"] == "rotate-all"
     assert 'path "secret/data/agentarea/database" {\n  capabilities = ["create", "read", "update"]\n}' in text
     assert 'path "secret/metadata/agentarea/database" {\n  capabilities = ["read", "update"]\n}' in text
-    assert 'path "secret/data/agentarea/database__*"' in text and "auth/token/renew-self" in text
+    assert 'path "secret/data/agentarea/database__*" {\n  capabilities = ["create", "read", "update"]\n}' in text
+    assert "delete" not in text and "auth/token/renew-self" in text
     assert 'path "legacy/app/token__*"' in text  # kv1: no metadata path
     no_slots = render(CATALOG, [{"name": "r", "rotation": True, "vault": {}}], systems=["vault"],
                       rotation_slots=False)[0]["body"]
@@ -92,7 +93,7 @@ def test_k8s_rotation_role_slots_and_create():
                         "verbs": ["get", "patch", "update"]}
     assert rules[1]["resourceNames"] == ["job-keys-pending-signing-key", "job-keys-previous-signing-key",
                                          "job-token-pending", "job-token-previous"]
-    assert "delete" in rules[1]["verbs"]
+    assert rules[1]["verbs"] == ["get", "patch", "update"]  # slots are overwritten, never deleted
     assert rules[2] == {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]}
     # a consumer copy is not a store: no slots, no create
     assert len(objs["k8s/Role/agentarea/agentarea-secrets-rot"]["body"]["rules"]) == 1
