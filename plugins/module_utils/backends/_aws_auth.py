@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AWS credentials and errors for ``_aws.py``: which boto3 session to build, who it is (for cache keys, never a
+credential), and how botocore exceptions become typed errors.
+
+Credentials, first found wins: ``access_key``/``secret_key`` (+ ``session_token``), ``profile``, then boto3's own
+chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``, shared files, SSO, container and
+instance roles). ``assume_role_arn`` then assumes a role with those; its temporary credentials are kept in the
+(encrypted) run cache until five minutes before they expire, so a playbook run calls STS once.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import iso, to_datetime, utc_now
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendUnavailable, InvalidOption, InvalidReference, SecretAccessDenied, SecretError, SecretNotFound,
+    describe_exception, missing_dependency,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import hashed
+
+_DENIED = ('AccessDeniedException', 'AccessDenied', '403', 'UnrecognizedClientException', 'InvalidSignatureException',
+           'ExpiredTokenException', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'KMSAccessDeniedException')
+_UNAVAILABLE = ('InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'ThrottlingException',
+                'RequestTimeout', 'RequestTimeoutException')
+
+
+def import_boto3(ref=None):
+    try:
+        import boto3  # pylint: disable=import-outside-toplevel
+        import botocore.config  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError as exc:
+        raise missing_dependency('boto3', ref=ref, backend='aws', import_error=exc)
+    return boto3
+
+
+def error_code(exc):
+    response = getattr(exc, 'response', None)
+    return str(response.get('Error', {}).get('Code', '')) if isinstance(response, dict) else ''
+
+
+def who(options, environ):
+    """The identity part of a cache key: whose credentials, never the credentials."""
+    if options.get('access_key'):
+        return 'keys:' + hashed(options['access_key'])
+    if options.get('profile'):
+        return 'profile:' + options['profile']
+    return 'env:%s:%s' % (hashed(environ.get('AWS_ACCESS_KEY_ID', '')), environ.get('AWS_PROFILE', ''))
+
+
+def botocore_config(options):
+    import botocore.config  # pylint: disable=import-outside-toplevel
+    timeout = options.get('timeout') or 30
+    return botocore.config.Config(connect_timeout=timeout, read_timeout=timeout,
+                                  retries={'mode': 'standard', 'max_attempts': 3},
+                                  user_agent_extra='agentarea.secrets')
+
+
+def make_session(options, cache=None, ident=''):
+    """The one boto3 session of a backend instance."""
+    boto3 = import_boto3()
+    kwargs = {'region_name': options.get('region')}
+    if options.get('access_key'):
+        kwargs.update(aws_access_key_id=options['access_key'], aws_secret_access_key=options['secret_key'],
+                      aws_session_token=options.get('session_token'))
+    elif options.get('profile'):
+        kwargs['profile_name'] = options['profile']
+    session = boto3.session.Session(**kwargs)
+    if not options.get('assume_role_arn'):
+        return session
+    creds = role_credentials(session, options, cache, ident)
+    return boto3.session.Session(aws_access_key_id=creds['AccessKeyId'], aws_secret_access_key=creds['SecretAccessKey'],
+                                 aws_session_token=creds['SessionToken'], region_name=options.get('region'))
+
+
+def role_credentials(session, options, cache, ident):
+    """STS credentials of ``assume_role_arn``: from the run cache while they have 5 minutes left, else assumed.
+    STS is reached through boto3's usual endpoint resolution (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``), not
+    through ``endpoint_url``, which is the Secrets Manager endpoint."""
+    ident = '%s|%s|%s' % (ident, options['assume_role_arn'], options.get('assume_role_session_name'))
+    cached = cache.get('aws-role', ident) if cache is not None else None
+    if cached and (to_datetime(cached.get('Expiration')) - utc_now()).total_seconds() > 300:
+        return cached
+    try:
+        resp = session.client('sts', config=botocore_config(options)).assume_role(
+            RoleArn=options['assume_role_arn'],
+            RoleSessionName=options.get('assume_role_session_name') or 'agentarea-secrets')
+    except Exception as exc:  # pylint: disable=broad-except
+        raise to_error(exc, None, 'assuming role %s' % options['assume_role_arn'])
+    creds = dict((k, resp['Credentials'][k]) for k in ('AccessKeyId', 'SecretAccessKey', 'SessionToken'))
+    creds['Expiration'] = iso(resp['Credentials']['Expiration'])
+    if cache is not None:
+        cache.put('aws-role', ident, creds)
+    return creds
+
+
+def to_error(exc, ref, action, backend='aws'):
+    """A typed error for a botocore exception. AWS messages are left out (validation errors may echo a request
+    value), except for denials, which name the principal, action and resource."""
+    if isinstance(exc, SecretError):
+        return exc
+    name, code = type(exc).__name__, error_code(exc)
+    response = getattr(exc, 'response', None) if isinstance(getattr(exc, 'response', None), dict) else {}
+    status = response.get('ResponseMetadata', {}).get('HTTPStatusCode')
+    where = dict(ref=ref, backend=backend)
+    if code == 'ResourceNotFoundException':
+        return SecretNotFound('%s: no such secret, or no version with that stage or id' % action, **where)
+    if code in _DENIED or status in (401, 403):
+        msg = str(response.get('Error', {}).get('Message') or '')[:300]
+        return SecretAccessDenied('%s: access denied (%s)%s' % (action, code or status, ': ' + msg if msg else ''),
+                                  **where)
+    if code == 'DecryptionFailure':
+        return SecretAccessDenied('%s: KMS refused to decrypt the secret (kms:Decrypt on its key)' % action, **where)
+    if name == 'NoCredentialsError':
+        return InvalidOption('no AWS credentials found: set access_key and secret_key, profile or assume_role_arn, '
+                             'or the AWS_* environment', **where)
+    if name == 'NoRegionError':
+        return InvalidOption('no AWS region: set region (or AWS_REGION)', **where)
+    if name in ('ProfileNotFound', 'PartialCredentialsError'):
+        return InvalidOption('%s: %s' % (action, describe_exception(exc)), **where)
+    if name == 'ParamValidationError' or code in ('InvalidParameterException', 'ValidationException'):
+        return InvalidReference('%s: AWS rejected the request (%s)' % (action, code or name), **where)
+    if code in _UNAVAILABLE or (status or 0) >= 500 or 'Endpoint' in name or 'Timeout' in name:
+        return BackendUnavailable('%s: %s' % (action, describe_exception(exc)), **where)
+    return BackendUnavailable('%s failed: %s%s' % (action, describe_exception(exc), ' ' + code if code else ''),
+                              **where)
