@@ -1,0 +1,405 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``azure://<vault name or host[:port]>/<secret name>[#key][?version=<id>]``: Azure Key Vault secrets.
+
+A vault name means ``https://<name>.vault.azure.net`` (or ``vault_url`` when its host starts with that name, for
+sovereign clouds); a host (with a dot or a port) means ``https://<host>``, such as a private endpoint.
+
+Credentials (``auth``): ``default`` (azure-identity's DefaultAzureCredential: environment, workload identity,
+managed identity, Azure CLI ...), ``client_secret`` (a service principal), ``managed_identity``, or
+``access_token`` (a bearer token for ``https://vault.azure.net`` obtained elsewhere). Tokens are kept in the
+encrypted run cache, so a playbook run asks Entra ID once per identity.
+
+The SDK checks that the resource named in the vault's 401 challenge belongs to the vault's domain; for hosts outside
+the Key Vault domains (private DNS names, test servers) that check cannot pass and is turned off
+(``verify_challenge_resource=False``). In exchange, the credential handed to the SDK only ever issues tokens for
+Key Vault scopes, so a host that challenges for another resource (Azure Resource Manager, Graph) gets nothing.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+    CAP_CAS, CAP_DELETE, CAP_LIST, CAP_METADATA, CAP_READ, CAP_VERSIONS, CAP_WRITE, CAS_CREATE,
+    Secret, SecretBackend, iso, to_datetime,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendUnavailable, InvalidOption, InvalidReference, SecretAccessDenied, SecretConflict, SecretDeleted,
+    SecretError, SecretNotFound, describe_exception, missing_dependency,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
+    hashed, stored_text, string_tags, with_field, without_field,
+)
+
+try:
+    from urllib.parse import urlsplit
+except ImportError:  # pragma: no cover
+    from urlparse import urlsplit  # type: ignore
+
+# Key Vault (and Managed HSM) DNS suffixes of the public and sovereign clouds, and their token resources.
+KV_SUFFIXES = ('.vault.azure.net', '.vault.azure.cn', '.vault.usgovcloudapi.net', '.vault.microsoftazure.de',
+               '.managedhsm.azure.net', '.managedhsm.azure.cn', '.managedhsm.usgovcloudapi.net')
+KV_RESOURCES = tuple('https://' + s[1:] for s in KV_SUFFIXES)
+
+
+def _sdk(ref=None):
+    try:
+        from azure.keyvault.secrets import SecretClient  # pylint: disable=import-outside-toplevel
+        from azure.core import exceptions  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise missing_dependency('azure-keyvault-secrets', ref=ref, backend='azure', import_error=exc)
+    return SecretClient, exceptions
+
+
+class _VaultCredential:
+    """What the SDK gets as its credential: tokens for Key Vault scopes only, from the run cache while they have
+    five minutes left, else from the configured credential (``inner``, or the static ``token``)."""
+
+    def __init__(self, inner=None, token=None, cache=None, ident=''):
+        self.inner, self.token, self.cache, self.ident = inner, token, cache, ident
+
+    def get_token(self, *scopes, **kwargs):
+        from azure.core.credentials import AccessToken  # pylint: disable=import-outside-toplevel
+        from azure.core.exceptions import ClientAuthenticationError  # pylint: disable=import-outside-toplevel
+        if not scopes or not all(s.rstrip('/').startswith(KV_RESOURCES) for s in scopes):
+            raise ClientAuthenticationError('refusing a token for %s: only Key Vault scopes are served'
+                                            % ', '.join(scopes))
+        if self.token is not None:
+            return AccessToken(self.token, int(time.time()) + 3600)
+        ident = '%s|%s|%s' % (self.ident, ' '.join(scopes), kwargs.get('tenant_id') or '')
+        cached = self.cache.get('azure-token', ident) if self.cache is not None else None
+        if cached and cached['expires_on'] - time.time() > 300:
+            return AccessToken(cached['token'], cached['expires_on'])
+        got = self.inner.get_token(*scopes, **kwargs)
+        if self.cache is not None:
+            self.cache.put('azure-token', ident, {'token': got.token, 'expires_on': got.expires_on})
+        return got
+
+
+class AzureBackend(SecretBackend):
+    NAME = 'azure'
+    CAPABILITIES = frozenset((CAP_READ, CAP_WRITE, CAP_DELETE, CAP_VERSIONS, CAP_CAS, CAP_LIST, CAP_METADATA))
+    ARGSPEC = {
+        'vault_url': {'type': 'str'},
+        'auth': {'type': 'str', 'choices': ['default', 'client_secret', 'managed_identity', 'access_token']},
+        'tenant_id': {'type': 'str'},
+        'client_id': {'type': 'str'},
+        'client_secret': {'type': 'str', 'no_log': True},
+        'access_token': {'type': 'str', 'no_log': True},
+        'ca_cert': {'type': 'path'},
+        'validate_certs': {'type': 'bool'},
+        'content_type': {'type': 'str'},
+        'expires': {'type': 'str'},
+        'force_delete': {'type': 'bool', 'default': False},
+        'timeout': {'type': 'int', 'default': 30},
+    }
+    _OWN = 'ANSIBLE_AGENTAREA_SECRETS_AZURE_'
+    ENV = {
+        'vault_url': (_OWN + 'VAULT_URL', 'AZURE_KEYVAULT_URL'),
+        'auth': (_OWN + 'AUTH',),
+        'tenant_id': (_OWN + 'TENANT_ID', 'AZURE_TENANT_ID'),
+        'client_id': (_OWN + 'CLIENT_ID', 'AZURE_CLIENT_ID'),
+        'client_secret': (_OWN + 'CLIENT_SECRET', 'AZURE_CLIENT_SECRET'),
+        'access_token': (_OWN + 'ACCESS_TOKEN',),
+        'ca_cert': (_OWN + 'CA_CERT',),
+        'validate_certs': (_OWN + 'VALIDATE_CERTS',),
+    }
+
+    def __init__(self, options=None, environ=None):
+        super(AzureBackend, self).__init__(options, environ)
+        self._clients = {}
+
+    # -- connection -------------------------------------------------------------------------------------------
+    def _auth(self):
+        o = self.options
+        if o.get('auth'):
+            return o['auth']
+        return 'access_token' if o.get('access_token') else 'client_secret' if o.get('client_secret') else 'default'
+
+    def validate(self):
+        o, auth = self.options, self._auth()
+        if auth == 'client_secret':
+            missing = [n for n in ('tenant_id', 'client_id', 'client_secret') if not o.get(n)]
+            if missing:
+                raise self.invalid('auth=client_secret needs %s' % ', '.join(missing))
+        if auth == 'access_token' and not o.get('access_token'):
+            raise self.invalid('auth=access_token needs access_token')
+        if o.get('expires') not in (None, '') and to_datetime(o['expires']) is None:
+            raise self.invalid("expires must be an ISO 8601 date and time, such as '2027-01-31T00:00:00Z'")
+        if o.get('vault_url') and not str(o['vault_url']).startswith('https://'):
+            raise self.invalid('vault_url must start with https:// (Key Vault refuses tokens over plain HTTP)')
+        if isinstance(o.get('validate_certs'), str):
+            o['validate_certs'] = o['validate_certs'].lower() not in ('0', 'false', 'no', 'off')
+
+    def identity(self):
+        o = self.options
+        who = {'client_secret': '%s@%s' % (o.get('client_id'), o.get('tenant_id')),
+               'managed_identity': o.get('client_id') or 'system', 'default': o.get('client_id') or '',
+               'access_token': hashed(o.get('access_token') or '')}[self._auth()]
+        return 'azure|%s|%s' % (self._auth(), who)
+
+    def connect(self):
+        """The credential (clients are per vault: :meth:`_kv`)."""
+        o, auth = self.options, self._auth()
+        _sdk()
+        if auth == 'access_token':
+            return _VaultCredential(token=o['access_token'])
+        try:
+            from azure import identity  # pylint: disable=import-outside-toplevel
+        except ImportError as exc:
+            raise missing_dependency('azure-identity', backend=self.NAME, import_error=exc)
+        if auth == 'client_secret':
+            inner = identity.ClientSecretCredential(o['tenant_id'], o['client_id'], o['client_secret'])
+        elif auth == 'managed_identity':
+            inner = identity.ManagedIdentityCredential(client_id=o.get('client_id'))
+        else:
+            inner = identity.DefaultAzureCredential(managed_identity_client_id=o.get('client_id'))
+        return _VaultCredential(inner, cache=self.cache, ident=self.identity())
+
+    def vault_url(self, ref):
+        vault, option = ref.parts[0], (self.options.get('vault_url') or '').rstrip('/')
+        if '.' in vault or ':' in vault:
+            return 'https://' + vault
+        if option and urlsplit(option).hostname and urlsplit(option).hostname.split('.')[0] == vault:
+            return option
+        return 'https://%s.vault.azure.net' % vault
+
+    def _kv(self, ref):
+        url = self.vault_url(ref)
+        if url not in self._clients:
+            SecretClient, _exc = _sdk(ref)
+            o = self.options
+            verify = o.get('ca_cert') or True
+            if o.get('validate_certs') is False:
+                verify = False
+            host = (urlsplit(url).hostname or '').lower()
+            self._clients[url] = SecretClient(
+                url, self.client(), verify_challenge_resource=host.endswith(KV_SUFFIXES), connection_verify=verify,
+                connection_timeout=o.get('timeout') or 30, read_timeout=o.get('timeout') or 30, retry_total=3)
+        return self._clients[url]
+
+    def close(self):
+        for client in self._clients.values():
+            client.close()
+        self._clients = {}
+        super(AzureBackend, self).close()
+
+    def _error(self, exc, ref, action):
+        if isinstance(exc, SecretError):
+            return exc
+        _client, ae = _sdk(ref)
+        status = getattr(exc, 'status_code', None)
+        error = getattr(exc, 'error', None)
+        code = getattr(error, 'code', None) or ''
+        inner = (getattr(error, 'innererror', None) or {}).get('code') or ''
+        message = str(getattr(error, 'message', '') or '')[:300]
+        where = dict(ref=ref, backend=self.NAME)
+        if isinstance(exc, ae.ResourceNotFoundError) or status == 404:
+            return SecretNotFound('%s: no such secret or version' % action, **where)
+        if status == 403 and (inner == 'SecretDisabled' or 'disabled' in message.lower()):
+            return SecretDeleted('%s: the secret (this version) is disabled; enable it to use it' % action, **where)
+        if type(exc).__name__ == 'CredentialUnavailableError':
+            return InvalidOption('%s: no Azure credential available (auth=%s): %s'
+                                 % (action, self._auth(), describe_exception(exc)), **where)
+        if isinstance(exc, ae.ClientAuthenticationError) or status in (401, 403):
+            why = code or status or type(exc).__name__
+            return SecretAccessDenied('%s: access denied (%s)%s' % (action, why, ': ' + message if message else ''),
+                                      **where)
+        if status == 409 and 'Deleted' in inner + code + message:
+            return SecretDeleted('%s: the secret is soft-deleted; recover or purge it first' % action, **where)
+        if status == 409:
+            return SecretConflict('%s: %s' % (action, code or 'conflict'), **where)
+        if isinstance(exc, ValueError):  # e.g. a challenge for a resource outside the vault's domain
+            return InvalidOption('%s: %s' % (action, describe_exception(exc)), **where)
+        return BackendUnavailable('%s: %s%s' % (action, describe_exception(exc), ' ' + code if code else ''),
+                                  **where)
+
+    def _call(self, ref, action, method, *args, **kwargs):
+        try:
+            return getattr(self._kv(ref), method)(*args, **kwargs)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._error(exc, ref, action)
+
+    # -- references -------------------------------------------------------------------------------------------
+    def ref_from_term(self, term, key=None, version=None, **params):
+        """A lookup term: ``name`` (in ``vault_url``), ``vault/name`` or ``azure://vault/name``."""
+        text = str(term).strip()
+        if '://' not in text and '/' not in text.split('#', 1)[0].split('?', 1)[0]:
+            url = self.options.get('vault_url')
+            if not url:
+                raise InvalidOption('a bare secret name needs vault_url (or write azure://<vault>/<name>)',
+                                    ref=text, backend=self.NAME)
+            host = (urlsplit(url).netloc or '').lower()
+            if host.endswith(KV_SUFFIXES[0]):  # canonical form: azure://<vault name>/<name>
+                host = host[:-len(KV_SUFFIXES[0])]
+            text = '%s/%s' % (host, text)
+        return super(AzureBackend, self).ref_from_term(text, key=key, version=version, **params)
+
+    @staticmethod
+    def _name(ref):
+        name = ref.parts[1]
+        if not name.replace('-', '').isalnum() or len(name) > 127 or not name.isascii():
+            raise InvalidReference('Key Vault secret names are 1-127 letters, digits and dashes', ref=ref,
+                                   backend='azure')
+        return name
+
+    # -- reading ------------------------------------------------------------------------------------------------
+    def _get(self, ref):
+        kv = self._call(ref, 'reading', 'get_secret', self._name(ref), ref.version)
+        return self._secret(kv.value, kv.properties, ref)
+
+    def _secret(self, value, props, ref):
+        return Secret(value, props.version, props.created_on, props.updated_on, {
+            'tags': dict(props.tags or {}), 'content_type': props.content_type, 'enabled': props.enabled,
+            'expires': iso(props.expires_on), 'not_before': iso(props.not_before),
+            'recovery_level': str(getattr(props.recovery_level, 'value', props.recovery_level) or '') or None,
+            'vault_url': self.vault_url(ref), 'name': props.name})
+
+    def _not_found(self, ref, exc):
+        """A 404 may be a soft-deleted secret: say so (deleted) when the vault lets us see it."""
+        if not isinstance(exc, SecretNotFound) or ref.version is not None:
+            return exc
+        try:
+            deleted = self._kv(ref).get_deleted_secret(self._name(ref))
+        except Exception:  # pylint: disable=broad-except
+            return exc
+        return SecretDeleted('soft-deleted on %s (purge scheduled %s); recover it (recover-deleted) to use it again'
+                             % (iso(deleted.deleted_date), iso(deleted.scheduled_purge_date)), ref=ref,
+                             backend=self.NAME)
+
+    def read_many(self, refs):
+        out = []
+        for ref in refs:
+            try:
+                out.append(self._get(ref))
+            except SecretError as exc:
+                out.append(self._not_found(ref, exc))
+        return out
+
+    def read(self, ref):
+        """The value with its properties; ``created`` is when the secret's first version was made."""
+        try:
+            secret = self._get(ref)
+        except SecretError as exc:
+            raise self._not_found(ref, exc)
+        firsts = [v['created'] for v in self.versions(ref) if v['created']]
+        secret.created = to_datetime(min(firsts)) if firsts else secret.created
+        return secret
+
+    def versions(self, ref):
+        """Every version, oldest first, with its state (enabled, expiry, content type) and tags."""
+        try:  # pages are fetched while iterating, so errors surface here
+            rows = [{'version': p.version, 'created': iso(p.created_on), 'updated': iso(p.updated_on),
+                     'enabled': p.enabled, 'expires': iso(p.expires_on), 'content_type': p.content_type,
+                     'tags': dict(p.tags or {})}
+                    for p in self._kv(ref).list_properties_of_secret_versions(self._name(ref))]
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._error(exc, ref, 'listing versions')
+        return sorted(rows, key=lambda r: r['created'] or '')
+
+    def list(self, prefix=''):
+        """Secret names in ``vault_url`` (certificate-backed secrets left out)."""
+        if not self.options.get('vault_url'):
+            raise self.invalid('listing needs vault_url')
+        probe = SecretRef('azure', '%s/x' % urlsplit(self.options['vault_url']).netloc)
+        try:
+            return sorted(p.name for p in self._kv(probe).list_properties_of_secrets()
+                          if p.name.startswith(prefix or '') and not p.managed)
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._error(exc, None, 'listing')
+
+    # -- writing ------------------------------------------------------------------------------------------------
+    def _wanted_properties(self):
+        o = self.options
+        wanted = {}
+        if o.get('content_type') is not None:
+            wanted['content_type'] = o['content_type']
+        if o.get('expires'):
+            wanted['expires'] = iso(o['expires'])
+        return wanted
+
+    def property_changes(self, secret):
+        """``{property: (now, wanted)}`` for ``content_type``/``expires`` options that differ from ``secret``'s
+        (what :meth:`set_tags` and :meth:`write` apply; the Azure anchor never notices these)."""
+        current = secret.metadata if secret is not None else {}
+        return dict((k, (current.get(k), v)) for k, v in self._wanted_properties().items() if current.get(k) != v)
+
+    def write(self, ref, value, cas=None, metadata=None):
+        """A new version with ``value``. Tags are ``metadata`` when given, else the current version's (Azure keeps
+        tags per version); ``content_type`` likewise; ``expires`` only from the option. ``cas``: CAS_CREATE or the
+        version that must still be the current one."""
+        if ref.version is not None:
+            raise InvalidReference('a write creates a new version: remove ?version=', ref=ref, backend=self.NAME)
+        try:
+            current = self._get(ref.without_key())
+        except SecretNotFound:
+            current = None
+        except SecretDeleted:
+            current = None  # disabled: a new version is enabled; soft-deleted: set_secret says so below
+        if cas is not None and (current is not None if cas == CAS_CREATE else (current is None or
+                                                                               current.version != cas)):
+            raise SecretConflict('the secret changed since it was read (current version %s, expected %s)'
+                                 % (current.version if current else 'none', cas), ref=ref, backend=self.NAME)
+        if ref.key is not None:
+            value = with_field(current.value if current else None, ref.key, value, ref, self.NAME)
+        text = stored_text(value)
+        if isinstance(text, bytes):
+            try:
+                text = text.decode('utf-8')
+            except UnicodeDecodeError:
+                raise InvalidReference('Key Vault secrets hold text: base64-encode binary values', ref=ref,
+                                       backend=self.NAME)
+        old = current.metadata if current else {}
+        wanted = self._wanted_properties()
+        kwargs = {'tags': string_tags(metadata) if metadata is not None else (old.get('tags') or None),
+                  'content_type': wanted.get('content_type', old.get('content_type'))}
+        if wanted.get('expires'):
+            kwargs['expires_on'] = to_datetime(wanted['expires'])
+        kv = self._call(ref, 'writing', 'set_secret', self._name(ref), text, **kwargs)
+        secret = self._secret(None, kv.properties, ref)
+        secret.metadata['previous_version'] = current.version if current else None
+        return secret
+
+    def set_tags(self, ref, tags):
+        """Replace the current version's tags (and apply ``content_type``/``expires``) without a new version."""
+        wanted = self._wanted_properties()
+        kwargs = {'tags': string_tags(tags)}
+        if 'content_type' in wanted:
+            kwargs['content_type'] = wanted['content_type']
+        if wanted.get('expires'):
+            kwargs['expires_on'] = to_datetime(wanted['expires'])
+        props = self._call(ref, 'updating properties', 'update_secret_properties', self._name(ref), **kwargs)
+        return self._secret(None, props, ref)
+
+    def set_properties(self, ref, tags=None):
+        """Apply the ``content_type``/``expires`` options (and ``tags`` when given) to the current version."""
+        current = self._get(ref.without_key())
+        return self.set_tags(ref, current.metadata.get('tags') if tags is None else tags)
+
+    def delete(self, ref, **kwargs):
+        """Soft-delete the secret (all versions) and wait until it is deleted; ``force_delete`` purges it too.
+        With ``#key`` only that field of the JSON secret goes (a new version)."""
+        name = self._name(ref)
+        if ref.key is not None:
+            try:
+                current = self._get(ref.without_key())
+            except (SecretNotFound, SecretDeleted):
+                return False
+            text, existed = without_field(current.value, ref.key, ref, self.NAME)
+            if existed:
+                self.write(ref.without_key(), text)
+            return existed
+        force = bool(self.options.get('force_delete'))
+        try:
+            self._call(ref, 'deleting', 'begin_delete_secret', name).wait()
+        except SecretNotFound:
+            if not force or not isinstance(self._not_found(ref, SecretNotFound('', ref=ref)), SecretDeleted):
+                return False
+        if force:
+            self._call(ref, 'purging', 'purge_deleted_secret', name)
+        return True
