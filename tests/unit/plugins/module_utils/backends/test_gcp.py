@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+"""Google Secret Manager backend, pure logic against a stub client: references, CRC32C, the real service's
+``latest`` semantics, check-and-set, labels, and the mapping of google-api-core errors."""
+import types
+
+import pytest
+from google.api_core import exceptions as gexc
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAS_CREATE
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendUnavailable,
+    InvalidOption,
+    SecretAccessDenied,
+    SecretConflict,
+    SecretDeleted,
+    SecretNotFound,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._gcp import GcpBackend, crc32c
+
+CANARY = "canary-c0ff-gcp-unit"
+
+
+class Stub:
+    """Secret Manager as the real service behaves: ``latest`` is the newest version whatever its state."""
+
+    def __init__(self, versions=(), labels=None, crc=True):
+        self.versions = [dict(data=d, state=s) for d, s in versions]  # version n is versions[n-1]
+        self.labels = labels
+        self.crc = crc
+        self.calls = []
+
+    def _number(self, name):
+        v = name.rsplit("/", 1)[1]
+        if not self.versions:
+            raise gexc.NotFound("Secret [%s] not found or has no versions." % name)
+        n = len(self.versions) if v == "latest" else int(v)
+        if not 1 <= n <= len(self.versions):
+            raise gexc.NotFound("Secret Version [%s] not found." % name)
+        return n
+
+    def access_secret_version(self, request, timeout=None):
+        self.calls.append(("access", request["name"]))
+        n = self._number(request["name"])
+        version = self.versions[n - 1]
+        if version["state"] != "ENABLED":
+            raise gexc.FailedPrecondition("Secret Version [...] is in %s state." % version["state"])
+        crc = crc32c(version["data"]) if self.crc is True else self.crc
+        return types.SimpleNamespace(name="projects/123/secrets/db/versions/%d" % n,
+                                     payload=types.SimpleNamespace(data=version["data"], data_crc32c=crc))
+
+    def get_secret_version(self, request, timeout=None):
+        n = self._number(request["name"])
+        return types.SimpleNamespace(name="v/%d" % n, state=types.SimpleNamespace(name=self.versions[n - 1]["state"]),
+                                     create_time=None)
+
+    def get_secret(self, request, timeout=None):
+        self.calls.append(("get_secret",))
+        if self.labels is None:
+            raise gexc.NotFound("Secret [%s] not found." % request["name"])
+        return types.SimpleNamespace(labels=self.labels, annotations={}, create_time=None)
+
+    def create_secret(self, request, timeout=None):
+        self.calls.append(("create_secret", request["secret_id"], dict(request["secret"]["labels"])))
+        self.labels = request["secret"]["labels"]
+        return types.SimpleNamespace()
+
+    def update_secret(self, request, timeout=None):
+        self.calls.append(("update_secret", dict(request["secret"]["labels"]), tuple(request["update_mask"]["paths"])))
+        return types.SimpleNamespace(labels=request["secret"]["labels"], create_time=None)
+
+    def add_secret_version(self, request, timeout=None):
+        payload = request["payload"]
+        self.calls.append(("add", payload["data"], payload["data_crc32c"]))
+        self.versions.append(dict(data=payload["data"], state="ENABLED"))
+        return types.SimpleNamespace(name="projects/p/secrets/db/versions/%d" % len(self.versions))
+
+
+def backend(stub=None, **options):
+    full = dict((name, spec.get("default")) for name, spec in GcpBackend.ARGSPEC.items())
+    full.update(project="my-project", **options)
+    b = GcpBackend(full, environ={})
+    b._client = stub
+    return b
+
+
+def test_crc32c_is_castagnoli():
+    assert crc32c(b"123456789") == 0xE3069283
+    assert crc32c(b"") == 0
+
+
+def test_lookup_terms():
+    b = backend()
+    assert str(b.ref_from_term("database-url", key="url")) == "gcp://my-project/database-url#url"
+    assert str(b.ref_from_term("other/db")) == "gcp://other/db"
+    assert str(b.ref_from_term("projects/p2/secrets/db/versions/3")) == "gcp://p2/db?version=3"
+    assert str(b.ref_from_term("projects/p2/secrets/db", version="latest")) == "gcp://p2/db?version=latest"
+    assert str(b.ref_from_term("gcp://p3/db?version=2", version="5")) == "gcp://p3/db?version=2"
+
+
+def test_environment_fills_options_collection_names_first():
+    env = {"GOOGLE_CLOUD_PROJECT": "native", "GOOGLE_APPLICATION_CREDENTIALS": "/sa.json",
+           "CLOUDSDK_AUTH_ACCESS_TOKEN": CANARY}
+    b = GcpBackend({}, environ=env)
+    assert (b.options["project"], b.options["credentials_file"], b.options["access_token"]) == \
+        ("native", "/sa.json", CANARY)
+    assert CANARY not in b.identity()
+    env["ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT"] = "ours"
+    assert GcpBackend({}, environ=env).options["project"] == "ours"
+    assert GcpBackend({}, environ={}).options["transport"] == "rest"
+
+
+def test_reads_latest_and_verifies_checksums_when_sent():
+    stub = Stub([(b"one", "ENABLED"), (CANARY.encode(), "ENABLED")], labels={"env": "prod"})
+    secret = backend(stub).read(parse_ref("gcp://p/db"))
+    assert (secret.value, secret.version, secret.metadata["tags"]) == (CANARY, "2", {"env": "prod"})
+    assert stub.calls[0] == ("access", "projects/p/secrets/db/versions/latest")
+    bad = Stub([(b"one", "ENABLED")], crc=12345)
+    with pytest.raises(BackendUnavailable, match="checksum"):
+        backend(bad).read(parse_ref("gcp://p/db"))
+    # emulators send 0 (drongo): nothing to verify
+    assert backend(Stub([(b"one", "ENABLED")], crc=0)).read_many([parse_ref("gcp://p/db")])[0].value == "one"
+    assert backend(Stub([(b"\xff\x00", "ENABLED")])).read_many([parse_ref("gcp://p/db")])[0].value == b"\xff\x00"
+
+
+def test_latest_disabled_is_deleted_as_in_the_real_service():
+    """The real service resolves ``latest`` to the newest version and fails when it is disabled; drongo falls back
+    to the newest enabled one (see test_cloud_gcp.py). Both end up here as the service answers."""
+    stub = Stub([(b"one", "ENABLED"), (b"two", "DISABLED")], labels={})
+    (out,) = backend(stub).read_many([parse_ref("gcp://p/db")])
+    assert isinstance(out, SecretDeleted) and "version latest is disabled" in str(out)
+    (out,) = backend(Stub([(b"", "DESTROYED")])).read_many([parse_ref("gcp://p/db?version=1")])
+    assert isinstance(out, SecretDeleted) and "destroyed" in str(out)
+    (out,) = backend(Stub([(b"one", "ENABLED")])).read_many([parse_ref("gcp://p/db?version=7")])
+    assert isinstance(out, SecretNotFound)
+
+
+def test_write_creates_with_labels_adds_versions_with_checksums_and_checks_cas():
+    stub = Stub()
+    b = backend(stub)
+    assert b.write(parse_ref("gcp://p/db"), {"password": CANARY}, cas=CAS_CREATE, metadata={"env": "prod"}).version == "1"
+    data = ('{"password":"%s"}' % CANARY).encode()
+    assert stub.calls[-2:] == [("create_secret", "db", {"env": "prod"}), ("add", data, crc32c(data))]
+    with pytest.raises(SecretConflict, match="latest version 1, expected create"):
+        b.write(parse_ref("gcp://p/db"), "x", cas=CAS_CREATE)
+    with pytest.raises(SecretConflict, match="expected 7"):
+        b.write(parse_ref("gcp://p/db"), "x", cas="7")
+    b.write(parse_ref("gcp://p/db#user"), "app", cas="1", metadata={"env": "dev"})
+    assert ("update_secret", {"env": "dev"}, ("labels",)) in stub.calls
+    assert stub.versions[-1]["data"] == ('{"password":"%s","user":"app"}' % CANARY).encode()
+
+
+def test_create_on_an_existing_empty_secret_adds_the_first_version():
+    """Terraform often creates the secret without a version: CAS_CREATE must still write the first one."""
+    stub = Stub(labels={})
+    assert backend(stub).write(parse_ref("gcp://p/db"), "v", cas=CAS_CREATE).version == "1"
+
+
+@pytest.mark.parametrize("exc,kind,text", [
+    (gexc.NotFound("Secret [projects/p/secrets/db] not found."), SecretNotFound, "no such secret"),
+    (gexc.PermissionDenied("Permission 'secretmanager.versions.access' denied for resource"), SecretAccessDenied,
+     "secretmanager.versions.access"),
+    (gexc.Unauthenticated("Request had invalid authentication credentials."), SecretAccessDenied, "Unauthenticated"),
+    (gexc.Conflict("Secret [db] already exists."), SecretConflict, "already exists"),
+    (gexc.ServiceUnavailable(CANARY), BackendUnavailable, "ServiceUnavailable"),
+])
+def test_errors(exc, kind, text):
+    err = backend()._error(exc, parse_ref("gcp://p/db"), "reading")
+    assert isinstance(err, kind) and text in str(err) and "'gcp://p/db'" in str(err)
+    assert CANARY not in str(err)
+
+
+def test_default_credentials_missing_is_an_option_error():
+    from google.auth.exceptions import DefaultCredentialsError
+    err = backend()._error(DefaultCredentialsError("Could not automatically determine credentials"), None, "connecting")
+    assert isinstance(err, InvalidOption) and "access_token or credentials_file" in str(err)
