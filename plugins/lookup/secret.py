@@ -38,6 +38,14 @@ extends_documentation_fragment:
   - agentarea.secrets.k8s.plugins
   - agentarea.secrets.docker
   - agentarea.secrets.docker.plugins
+  - agentarea.secrets.aws
+  - agentarea.secrets.aws.plugins
+  - agentarea.secrets.aws.modules
+  - agentarea.secrets.azure
+  - agentarea.secrets.azure.plugins
+  - agentarea.secrets.azure.modules
+  - agentarea.secrets.gcp
+  - agentarea.secrets.gcp.plugins
 notes:
   - Values are never written to the audit log, to the run cache in clear, or to any output of the collection.
 seealso:

@@ -37,6 +37,15 @@ def backend_class(scheme):
     if scheme == 'docker':
         from ansible_collections.agentarea.secrets.plugins.module_utils.backends._docker import DockerBackend
         return DockerBackend
+    if scheme == 'aws':
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws import AwsBackend
+        return AwsBackend
+    if scheme == 'azure':
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._azure import AzureBackend
+        return AzureBackend
+    if scheme == 'gcp':
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._gcp import GcpBackend
+        return GcpBackend
     raise InvalidReference("no backend for scheme '%s' in this version of agentarea.secrets" % scheme)
 
 

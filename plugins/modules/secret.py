@@ -69,6 +69,11 @@ extends_documentation_fragment:
   - agentarea.secrets.vault.modules
   - agentarea.secrets.k8s
   - agentarea.secrets.docker
+  - agentarea.secrets.aws
+  - agentarea.secrets.aws.modules
+  - agentarea.secrets.azure
+  - agentarea.secrets.azure.modules
+  - agentarea.secrets.gcp
 attributes:
   check_mode:
     support: full

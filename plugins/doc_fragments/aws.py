@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment:
+    # Options of the AWS Secrets Manager backend (aws:// references), for lookups and modules alike.
+    DOCUMENTATION = r"""
+options:
+  region:
+    description:
+      - AWS region of the secrets (aws:// references), such as C(eu-west-1).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_REGION), then E(AWS_REGION), then E(AWS_DEFAULT_REGION), then
+        the profile's region.
+    type: str
+  profile:
+    description:
+      - Named profile of the AWS shared configuration files (aws:// references).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE), then E(AWS_PROFILE). O(access_key) and O(secret_key)
+        win over it.
+    type: str
+  access_key:
+    description:
+      - AWS access key ID (aws:// references), with O(secret_key) and, for temporary credentials, O(session_token).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ACCESS_KEY). When neither keys nor O(profile) are set, boto3's
+        own chain applies unchanged (E(AWS_ACCESS_KEY_ID), E(AWS_SECRET_ACCESS_KEY), E(AWS_SESSION_TOKEN) as AWX's
+        AWS credential injects them, the shared files, SSO, container and instance roles).
+    type: str
+  secret_key:
+    description:
+      - AWS secret access key that goes with O(access_key). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SECRET_KEY).
+    type: str
+  session_token:
+    description:
+      - AWS session token of temporary credentials, with O(access_key) and O(secret_key).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN).
+    type: str
+  assume_role_arn:
+    description:
+      - Assume this IAM role with the credentials above and use the role's temporary credentials.
+      - With the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.
+      - STS is reached through boto3's usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not
+        O(endpoint_url).
+    type: str
+  assume_role_session_name:
+    description: Session name for O(assume_role_arn) (shows in CloudTrail).
+    type: str
+    default: agentarea-secrets
+  endpoint_url:
+    description:
+      - Secrets Manager endpoint to use instead of the region's, such as a VPC endpoint or a local emulator.
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL), then E(AWS_ENDPOINT_URL_SECRETSMANAGER), then
+        E(AWS_ENDPOINT_URL).
+    type: str
+  version_stage:
+    description:
+      - Staging label to read, such as C(AWSPREVIOUS) or C(AWSPENDING), when the reference has no C(?stage=) or
+        C(?version=). Neither set means C(AWSCURRENT).
+      - With the M(agentarea.secrets.secret) module, the label a new version gets (C(AWSCURRENT) moves the current
+        label, any other leaves readers on the current version).
+    type: str
+  version_id:
+    description:
+      - Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage) as well,
+        AWS checks that the version carries that label.
+    type: str
+  timeout:
+    description:
+      - Seconds to wait for the store to answer.
+    type: int
+    default: 30
+"""
+
+    # Module-only options (lookups never write or delete).
+    MODULES = r"""
+options:
+  recovery_window_days:
+    description:
+      - With C(state=absent) on an C(aws://) reference, days (7 to 30) during which the deleted secret can be
+        restored. AWS's default is 30. Excludes O(force_delete).
+    type: int
+  force_delete:
+    description:
+      - With C(state=absent), delete without a chance to recover. AWS deletes at once
+        (C(ForceDeleteWithoutRecovery)); Azure Key Vault purges the soft-deleted secret after deleting it. Google
+        Secret Manager always deletes for good.
+    type: bool
+    default: false
+  kms_key_id:
+    description:
+      - KMS key (ID, ARN or alias) that encrypts a secret the module creates in AWS; for an existing secret, a
+        different key here applies from the next value written.
+      - Unset means the account's C(aws/secretsmanager) key.
+    type: str
+"""
+
+    # Sources of the AWS-only options (native variables first, then the collection's, which win).
+    PLUGINS = r"""
+options:
+  region:
+    env:
+      - name: AWS_DEFAULT_REGION
+      - name: AWS_REGION
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_REGION
+    vars:
+      - name: ansible_agentarea_secrets_aws_region
+    ini:
+      - section: agentarea_secrets_aws
+        key: region
+  profile:
+    env:
+      - name: AWS_PROFILE
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE
+    vars:
+      - name: ansible_agentarea_secrets_aws_profile
+    ini:
+      - section: agentarea_secrets_aws
+        key: profile
+  access_key:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_ACCESS_KEY
+    vars:
+      - name: ansible_agentarea_secrets_aws_access_key
+  secret_key:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_SECRET_KEY
+    vars:
+      - name: ansible_agentarea_secrets_aws_secret_key
+  session_token:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN
+    vars:
+      - name: ansible_agentarea_secrets_aws_session_token
+  assume_role_arn:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN
+    vars:
+      - name: ansible_agentarea_secrets_aws_assume_role_arn
+    ini:
+      - section: agentarea_secrets_aws
+        key: assume_role_arn
+  endpoint_url:
+    env:
+      - name: AWS_ENDPOINT_URL
+      - name: AWS_ENDPOINT_URL_SECRETSMANAGER
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL
+    vars:
+      - name: ansible_agentarea_secrets_aws_endpoint_url
+    ini:
+      - section: agentarea_secrets_aws
+        key: endpoint_url
+"""
+
+    # Sources of the options other backends share (timeout). Only for the aws lookup: in agentarea.secrets.secret
+    # a source declared here would feed every backend.
+    LOOKUP_SHARED = r"""
+options:
+  timeout:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_TIMEOUT
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_TIMEOUT
+    vars:
+      - name: ansible_agentarea_secrets_timeout
+      - name: ansible_agentarea_secrets_aws_timeout
+"""

@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment:
+    # Options of the Azure Key Vault backend (azure:// references), for lookups and modules alike.
+    DOCUMENTATION = r"""
+options:
+  vault_url:
+    description:
+      - URL of the key vault, such as C(https://agentarea-vault.vault.azure.net/), for bare secret names in the
+        P(agentarea.secrets.azure#lookup) lookup.
+      - In an C(azure://<vault>/<name>) reference a vault name means C(https://<vault>.vault.azure.net) (or this URL
+        when its host starts with that name, for sovereign clouds), and a host with a dot or a port, such as a
+        private endpoint, means C(https://<host>).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL), then E(AZURE_KEYVAULT_URL).
+    type: str
+  auth:
+    description:
+      - How to get a token for Key Vault (azure:// references).
+      - V(default) is azure-identity's C(DefaultAzureCredential) (environment, workload identity, managed identity,
+        Azure CLI ...); with O(client_id) it picks that user-assigned managed identity.
+      - V(client_secret) is a service principal (O(tenant_id), O(client_id), O(client_secret)), as AWX's Azure
+        credential injects them.
+      - V(managed_identity) is the machine's managed identity (user-assigned with O(client_id)).
+      - V(access_token) uses O(access_token) as it is.
+      - Unset means V(access_token) when O(access_token) is set, V(client_secret) when O(client_secret) is set,
+        else V(default).
+      - With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per identity; tokens are
+        only ever issued for Key Vault scopes.
+    type: str
+    choices: [default, client_secret, managed_identity, access_token]
+  tenant_id:
+    description:
+      - Entra ID (Azure AD) tenant of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID),
+        then E(AZURE_TENANT_ID).
+    type: str
+  client_id:
+    description:
+      - Application (client) ID of O(auth=client_secret), or of a user-assigned managed identity.
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID), then E(AZURE_CLIENT_ID).
+    type: str
+  client_secret:
+    description:
+      - Client secret of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET), then
+        E(AZURE_CLIENT_SECRET).
+    type: str
+  access_token:
+    description:
+      - An OAuth 2.0 bearer token obtained elsewhere, used as it is and never refreshed.
+      - "Azure Key Vault: a token for C(https://vault.azure.net) (C(az account get-access-token --resource
+        https://vault.azure.net)); defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_ACCESS_TOKEN)."
+      - "Google Secret Manager: a token with the C(cloud-platform) scope (C(gcloud auth print-access-token));
+        defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_ACCESS_TOKEN), then E(CLOUDSDK_AUTH_ACCESS_TOKEN)."
+    type: str
+  ca_cert:
+    description:
+      - CA certificate file that signed the server certificate of the store.
+      - For Azure Key Vault (a private endpoint with an internal CA), defaults to
+        E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CA_CERT), then the system's CA bundle (or E(REQUESTS_CA_BUNDLE)).
+    type: path
+  validate_certs:
+    description:
+      - Whether to verify the store's TLS certificate. Unset means C(true).
+    type: bool
+  timeout:
+    description:
+      - Seconds to wait for the store to answer.
+    type: int
+    default: 30
+notes:
+  - For a vault host outside the Key Vault domains (C(*.vault.azure.net) and the sovereign clouds' equivalents),
+    such as a private DNS name, the SDK cannot match its authentication challenge to the host, so that check is
+    turned off (C(verify_challenge_resource=False)); tokens are then still issued only for Key Vault scopes.
+"""
+
+    # Module-only options (lookups never write or delete).
+    MODULES = r"""
+options:
+  content_type:
+    description:
+      - Content type to set on an Azure Key Vault secret the module writes, such as C(text/plain) or
+        C(application/json). Unset keeps the current version's.
+    type: str
+  expires:
+    description:
+      - Expiry (ISO 8601, such as C(2027-01-31T00:00:00Z)) to set on an Azure Key Vault secret the module writes.
+        Key Vault reports it but does not enforce it. Unset sets none on a new version.
+    type: str
+  force_delete:
+    description:
+      - With C(state=absent), delete without a chance to recover. AWS deletes at once
+        (C(ForceDeleteWithoutRecovery)); Azure Key Vault purges the soft-deleted secret after deleting it. Google
+        Secret Manager always deletes for good.
+    type: bool
+    default: false
+"""
+
+    # Sources of the Azure-only options (native variables first, then the collection's, which win).
+    PLUGINS = r"""
+options:
+  vault_url:
+    env:
+      - name: AZURE_KEYVAULT_URL
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL
+    vars:
+      - name: ansible_agentarea_secrets_azure_vault_url
+    ini:
+      - section: agentarea_secrets_azure
+        key: vault_url
+  auth:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH
+    vars:
+      - name: ansible_agentarea_secrets_azure_auth
+    ini:
+      - section: agentarea_secrets_azure
+        key: auth
+  tenant_id:
+    env:
+      - name: AZURE_TENANT_ID
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID
+    vars:
+      - name: ansible_agentarea_secrets_azure_tenant_id
+    ini:
+      - section: agentarea_secrets_azure
+        key: tenant_id
+  client_id:
+    env:
+      - name: AZURE_CLIENT_ID
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID
+    vars:
+      - name: ansible_agentarea_secrets_azure_client_id
+    ini:
+      - section: agentarea_secrets_azure
+        key: client_id
+  client_secret:
+    env:
+      - name: AZURE_CLIENT_SECRET
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET
+    vars:
+      - name: ansible_agentarea_secrets_azure_client_secret
+"""
+
+    # Sources of the options other backends share. Only for the azure lookup: in agentarea.secrets.secret a source
+    # declared here would feed every backend (the Azure backend still reads its own variables itself).
+    LOOKUP_SHARED = r"""
+options:
+  access_token:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_ACCESS_TOKEN
+    vars:
+      - name: ansible_agentarea_secrets_azure_access_token
+  ca_cert:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CA_CERT
+    vars:
+      - name: ansible_agentarea_secrets_azure_ca_cert
+    ini:
+      - section: agentarea_secrets_azure
+        key: ca_cert
+  validate_certs:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_VALIDATE_CERTS
+    vars:
+      - name: ansible_agentarea_secrets_azure_validate_certs
+    ini:
+      - section: agentarea_secrets_azure
+        key: validate_certs
+  timeout:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_TIMEOUT
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_TIMEOUT
+    vars:
+      - name: ansible_agentarea_secrets_timeout
+      - name: ansible_agentarea_secrets_azure_timeout
+"""

@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: aws
+short_description: Read secrets from AWS Secrets Manager
+version_added: 0.1.0
+author:
+  - agentarea.secrets contributors (@agentarea)
+description:
+  - Returns each secret named by a term, a secret name or ARN (C(agentarea/prod/database)) or an C(aws://)
+    reference (C(aws://agentarea/prod/database#password?stage=AWSPREVIOUS)).
+  - A JSON secret comes back as a dict, or one field of it with O(key); a binary secret as bytes.
+  - Reads C(AWSCURRENT) unless O(version_stage), O(version_id), C(?stage=) or C(?version=) say otherwise.
+  - Several terms in one call are read with one client and, for current values, one C(BatchGetSecretValue) call
+    per 20 secrets (falling back to one read per secret where the batch cannot answer, for example without the
+    C(secretsmanager:BatchGetSecretValue) permission).
+  - A secret scheduled for deletion is reported as deleted (O(on_deleted)), a missing secret or label as missing
+    (O(on_missing)), a refusal by IAM or KMS as denied (O(on_denied)).
+  - Only reads. M(agentarea.secrets.secret) writes, tags, labels (C(?stage=AWSPENDING)) and deletes secrets.
+requirements:
+  - boto3 (Python library) on the controller
+options:
+  _terms:
+    description: Secret names or ARNs, or C(aws://) references.
+    type: list
+    elements: str
+    required: true
+  key:
+    description:
+      - Return this field of a JSON secret instead of the whole secret (a dict).
+      - The same as C(#key) in a reference; a C(#key) in the term wins.
+    type: str
+extends_documentation_fragment:
+  - agentarea.secrets.lookup
+  - agentarea.secrets.aws
+  - agentarea.secrets.aws.plugins
+  - agentarea.secrets.aws.lookup_shared
+notes:
+  - Errors name the secret, the action and the AWS error code; never a credential or a value.
+seealso:
+  - plugin: agentarea.secrets.secret
+    plugin_type: lookup
+  - module: agentarea.secrets.secret
+  - module: agentarea.secrets.secret_info
+"""
+
+EXAMPLES = r"""
+# Credentials from the environment (AWS_ACCESS_KEY_ID ..., as AWX's AWS credential injects them), a profile, or a role
+- name: The database password, one field of a JSON secret
+  ansible.builtin.set_fact:
+    db_password: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/database', key='password') }}"
+  no_log: true
+
+- name: The whole JSON secret as a dict, and the previous value during a rotation
+  ansible.builtin.set_fact:
+    database: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/database', region='eu-west-1') }}"
+    old_password: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/database#password', version_stage='AWSPREVIOUS') }}"
+  no_log: true
+
+- name: Several secrets in one batch call, through an assumed role
+  ansible.builtin.set_fact:
+    app_secrets: "{{ query('agentarea.secrets.aws', 'agentarea/prod/jwt', 'agentarea/prod/openai', 'agentarea/prod/redis',
+                           assume_role_arn='arn:aws:iam::123456789012:role/agentarea-deploy') }}"
+  no_log: true
+
+- name: An optional secret that may not exist yet
+  ansible.builtin.set_fact:
+    sentry_dsn: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/sentry', on_missing='skip') | default('', true) }}"
+  no_log: true
+"""
+
+RETURN = r"""
+_raw:
+  description:
+    - One value per term, in order (terms skipped by O(on_missing), O(on_denied) or O(on_deleted) are left out).
+    - A string, a dict for a JSON object read without O(key), or bytes for a binary secret.
+  type: list
+  elements: raw
+"""
+
+from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
+
+
+class LookupModule(SecretLookupBase):
+    SCHEME = 'aws'
+    REF_PARAMS = ()  # version_stage / version_id are backend options, folded into the reference by the backend
