@@ -4,7 +4,8 @@ Standalone: ``python tests/fakes/azure_keyvault.py --port P --cert C --key K`` (
 picks a free port and writes it to F). HTTPS only, because the SDK refuses bearer tokens over plain HTTP.
 
 Clients need ``verify_challenge_resource=False`` (the challenge names vault.azure.net, not 127.0.0.1) and
-``connection_verify=<CA bundle>``. Any bearer token is accepted unless ``--token`` is given.
+``connection_verify=<CA bundle>``. Any bearer token is accepted unless ``--token`` is given; a token that starts
+with ``deny-`` is an identity without permissions (403 Forbidden, as for a missing access policy or RBAC role).
 
 Every place where this differs from the real service carries a ``DIFF:`` comment.
 """
@@ -158,6 +159,12 @@ class Handler(BaseHTTPRequestHandler):
                                            "message": "AKV10000: Request is missing a Bearer or PoP token."}},
                            {"WWW-Authenticate": challenge})
                 return
+            if (self.headers.get("Authorization") or "")[7:].strip().startswith("deny-"):
+                # DIFF: the real service decides by access policy or RBAC role; here a bearer token starting with
+                # "deny-" stands for an identity with no permission on the vault, answered as the service does.
+                raise AkvError(403, "Forbidden", "The user, group or application 'appid=00000000-0000-0000-0000-"
+                               "000000000000' does not have secrets %s permission on key vault 'fake'."
+                               % ("get" if method == "GET" else "set"), inner="AccessDenied")
             url = urlsplit(self.path)
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             if "api-version" not in query:
