@@ -1,0 +1,430 @@
+# -*- coding: utf-8 -*-
+"""AWS Secrets Manager through ansible-playbook against moto's server: module writes (check -> apply -> apply again
+-> clean up), tags, JSON keys, lookups with batch reads, staging labels (AWSPENDING, promotion, AWSPREVIOUS, a
+stale AWSPENDING), missing, denied (moto's IAM enforcement) and deleted secrets, lazy SDK imports, and the leak
+suite. Set-up and checks use boto3 directly.
+
+moto differs from the real service in ways the code does not rely on (TESTING.md): after a promotion with
+UpdateSecretVersionStage a read *without* VersionStage (and a BatchGetSecretValue) still answers the old version,
+and AWSPENDING stays on the promoted version. The backend always names the stage and removes AWSPENDING itself, and
+takes a batch answer only when it says AWSCURRENT, so the assertions below hold for both.
+"""
+import json
+import os
+import urllib.request
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws import AwsBackend
+from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
+from tests.integration.leak import run_leak_suite
+
+CANARY = "canary-3f9d21b7-aws"
+CANARY2 = "canary-8c0e77a4-aws"
+CANARY3 = "canary-51aa09d2-aws"
+ALL = [CANARY, CANARY2, CANARY3]
+
+
+@pytest.fixture(scope="module")
+def aws(harness):
+    return harness.start("aws")
+
+
+def client(info, service="secretsmanager", key=None, secret=None):
+    return boto3.client(service, endpoint_url=info["url"], region_name=info["region"],
+                        aws_access_key_id=key or info["access_key"], aws_secret_access_key=secret or info["secret_key"])
+
+
+@pytest.fixture(scope="module")
+def sm(aws):
+    return client(aws)
+
+
+def backend(info):
+    """The backend as the rotation engine builds it (its staging-label API has no module of its own yet)."""
+    return AwsBackend({"region": info["region"], "endpoint_url": info["url"], "access_key": info["access_key"],
+                       "secret_key": info["secret_key"], "timeout": 10}, environ={})
+
+
+def value(sm, name, stage="AWSCURRENT"):
+    return sm.get_secret_value(SecretId=name, VersionStage=stage)["SecretString"]
+
+
+def stages(sm, name):
+    return dict((k, sorted(v)) for k, v in sm.describe_secret(SecretId=name)["VersionIdsToStages"].items())
+
+
+def tags(sm, name):
+    return dict((t["Key"], t["Value"]) for t in sm.describe_secret(SecretId=name).get("Tags") or [])
+
+
+def test_module_check_apply_again_tags_update_and_cleanup(ansible, aws, sm, prefix):
+    writes = play("""
+        - name: whole
+          agentarea.secrets.secret:
+            ref: aws://%(p)s/database
+            value: {url: "postgresql://db:5432/agentarea", password: "%(c)s"}
+            tags: {owner: platform-team, rotation: 30d}
+          register: whole
+        - name: field
+          agentarea.secrets.secret:
+            ref: aws://%(p)s/openai#api_key
+            value: "%(c2)s"
+          register: field
+        - name: info
+          agentarea.secrets.secret_info:
+            ref: aws://%(p)s/database#password
+          register: info
+    """ % {"p": prefix, "c": CANARY, "c2": CANARY2})
+    env = aws["env"]
+    check = ansible.playbook(writes, env=env, check=True, diff=True, canaries=ALL)
+    assert check.task("whole")["changed"] and check.task("whole")["action"] == "created"
+    assert check.task("field")["changed"] and check.task("info")["state"] == "missing"
+    with pytest.raises(ClientError):
+        sm.describe_secret(SecretId=prefix + "/database")
+
+    first = ansible.playbook(writes, env=env, diff=True, canaries=ALL)
+    whole = first.task("whole")
+    assert whole["changed"] and whole["action"] == "created" and "value" not in whole
+    assert json.loads(value(sm, prefix + "/database")) == {"url": "postgresql://db:5432/agentarea", "password": CANARY}
+    assert whole["version"] == sm.describe_secret(SecretId=prefix + "/database")["VersionIdsToStages"].popitem()[0]
+    assert tags(sm, prefix + "/database") == {"owner": "platform-team", "rotation": "30d"}
+    assert json.loads(value(sm, prefix + "/openai")) == {"api_key": CANARY2}
+    info = first.task("info")
+    assert info["exists"] and info["state"] == "present" and info["version"] == whole["version"]
+    assert info["metadata"]["tags"] == {"owner": "platform-team", "rotation": "30d"}
+    assert [v["stages"] for v in info["versions"]] == [["AWSCURRENT"]] and info["created"] and info["updated"]
+    assert info["fingerprint"].startswith("hmac-sha256:")
+
+    again = ansible.playbook(writes, env=env, diff=True, canaries=ALL)
+    assert not again.task("whole")["changed"] and not again.task("field")["changed"]
+    assert again.task("whole")["action"] == "none" and again.task("info")["fingerprint"] == info["fingerprint"]
+    assert len(stages(sm, prefix + "/database")) == 1
+
+    retag = writes.replace("rotation: 30d", "rotation: 7d")
+    assert ansible.playbook(retag, env=env, check=True, canaries=ALL).task("whole")["action"] == "tagged"
+    assert tags(sm, prefix + "/database")["rotation"] == "30d"
+    tagged = ansible.playbook(retag, env=env, canaries=ALL)
+    assert tagged.task("whole")["changed"] and tagged.task("whole")["action"] == "tagged"
+    assert tags(sm, prefix + "/database")["rotation"] == "7d" and len(stages(sm, prefix + "/database")) == 1
+    assert not ansible.playbook(retag, env=env, canaries=ALL).task("whole")["changed"]
+
+    rotated = retag.replace('password: "%s"' % CANARY, 'password: "%s"' % CANARY3)
+    updated = ansible.playbook(rotated, env=env, diff=True, canaries=ALL)
+    assert updated.task("whole")["action"] == "updated"
+    assert updated.task("whole")["previous_version"] == whole["version"]
+    assert json.loads(value(sm, prefix + "/database"))["password"] == CANARY3
+    assert json.loads(value(sm, prefix + "/database", "AWSPREVIOUS"))["password"] == CANARY
+    assert stages(sm, prefix + "/database")[whole["version"]] == ["AWSPREVIOUS"]
+
+    cleanup = play("""
+        - name: remove
+          agentarea.secrets.secret:
+            ref: aws://%(p)s/{{ name }}
+            state: absent
+            force_delete: true
+          register: removed
+          loop: [database, openai]
+          loop_control: {loop_var: name}
+    """ % {"p": prefix})
+    assert ansible.playbook(cleanup, env=env, check=True).task("remove")["changed"]
+    assert sm.describe_secret(SecretId=prefix + "/openai")
+    assert ansible.playbook(cleanup, env=env).task("remove")["changed"]
+    for name in ("database", "openai"):
+        with pytest.raises(ClientError) as err:
+            sm.describe_secret(SecretId="%s/%s" % (prefix, name))
+        assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert not ansible.playbook(cleanup, env=env).task("remove")["changed"]
+
+
+def test_lookups_json_keys_arns_batches_and_stages(ansible, aws, sm, prefix):
+    created = sm.create_secret(Name=prefix + "/database", SecretString=json.dumps({"user": "app", "password": CANARY}))
+    sm.put_secret_value(SecretId=prefix + "/database", SecretString=json.dumps({"user": "app", "password": CANARY2}))
+    sm.create_secret(Name=prefix + "/token", SecretString=CANARY3)
+    sm.create_secret(Name=prefix + "/jwt", SecretString=CANARY)
+    reads = play("""
+        - name: read
+          ansible.builtin.set_fact:
+            password: "{{ lookup('agentarea.secrets.aws', '%(p)s/database', key='password') }}"
+            whole: "{{ lookup('agentarea.secrets.aws', '%(p)s/database') }}"
+            previous: "{{ lookup('agentarea.secrets.aws', '%(p)s/database#password', version_stage='AWSPREVIOUS') }}"
+            by_version: "{{ lookup('agentarea.secrets.aws', '%(p)s/database', version_id='%(v1)s', key='password') }}"
+            by_arn: "{{ lookup('agentarea.secrets.aws', '%(arn)s', key='password') }}"
+            by_ref: "{{ lookup('agentarea.secrets.secret', 'aws://%(p)s/token') }}"
+            batch: "{{ query('agentarea.secrets.aws', '%(p)s/token', '%(p)s/jwt', '%(p)s/nope', on_missing='skip') }}"
+          no_log: true
+        - name: check
+          ansible.builtin.assert:
+            that:
+              - password | hash('sha256') == '%(h2)s'
+              - whole.user == 'app' and whole.password | hash('sha256') == '%(h2)s'
+              - previous | hash('sha256') == '%(h)s'
+              - by_version | hash('sha256') == '%(h)s'
+              - by_arn | hash('sha256') == '%(h2)s'
+              - by_ref | hash('sha256') == '%(h3)s'
+              - batch | map('hash', 'sha256') | list == ['%(h3)s', '%(h)s']
+            quiet: true
+    """ % {"p": prefix, "arn": created["ARN"], "v1": created["VersionId"], "h": sha(CANARY), "h2": sha(CANARY2),
+           "h3": sha(CANARY3)})
+    ansible.playbook(reads, env=aws["env"], canaries=ALL)
+    # options as lookup arguments instead of the environment; keys from a named profile
+    (ansible.home / ".aws").mkdir(exist_ok=True)
+    (ansible.home / ".aws" / "credentials").write_text(
+        "[agentarea]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
+    explicit = play("""
+        - name: explicit
+          ansible.builtin.assert:
+            that: lookup('agentarea.secrets.aws', '%(p)s/database', key='password', endpoint_url='%(url)s',
+                         region='%(region)s', profile='agentarea') | hash('sha256') == '%(h2)s'
+            quiet: true
+    """ % {"p": prefix, "url": aws["url"], "region": aws["region"], "h2": sha(CANARY2)})
+    ansible.playbook(explicit, canaries=ALL)
+    for name in ("database", "token", "jwt"):
+        sm.delete_secret(SecretId="%s/%s" % (prefix, name), ForceDeleteWithoutRecovery=True)
+
+
+def test_staging_labels_pending_promote_previous_and_stale_pending(ansible, aws, sm, prefix):
+    name = prefix + "/database"
+    first = sm.create_secret(Name=name, SecretString=json.dumps({"user": "app", "password": CANARY}))["VersionId"]
+    pending = play("""
+        - name: pending
+          agentarea.secrets.secret:
+            ref: aws://%(p)s#password?stage=AWSPENDING
+            value: "%(c2)s"
+          register: pending
+    """ % {"p": name, "c2": CANARY2})
+    env = aws["env"]
+    assert ansible.playbook(pending, env=env, check=True, canaries=ALL).task("pending")["changed"]
+    assert list(stages(sm, name).values()) == [["AWSCURRENT"]]
+    written = ansible.playbook(pending, env=env, canaries=ALL).task("pending")
+    assert written["changed"] and written["version"] != first
+    assert stages(sm, name) == {first: ["AWSCURRENT"], written["version"]: ["AWSPENDING"]}
+    assert json.loads(value(sm, name, "AWSPENDING")) == {"user": "app", "password": CANARY2}  # other fields kept
+    assert json.loads(value(sm, name))["password"] == CANARY  # readers still get the current value
+    assert not ansible.playbook(pending, env=env, canaries=ALL).task("pending")["changed"]
+
+    reads = play("""
+        - name: read
+          ansible.builtin.set_fact:
+            current: "{{ lookup('agentarea.secrets.aws', '%(p)s', key='password') }}"
+            pending: "{{ lookup('agentarea.secrets.aws', '%(p)s', key='password', version_stage='AWSPENDING',
+                                on_missing='skip') | default('none', true) }}"
+            previous: "{{ lookup('agentarea.secrets.aws', '%(p)s', key='password', version_stage='AWSPREVIOUS',
+                                 on_missing='skip') | default('none', true) }}"
+          no_log: true
+        - name: check
+          ansible.builtin.assert:
+            that: "[current | hash('sha256'), pending | hash('sha256'), previous | hash('sha256')] == %(expected)s"
+            quiet: true
+    """)
+    none = sha("none")
+    ansible.playbook(reads % {"p": name, "expected": [sha(CANARY), sha(CANARY2), none]}, env=env, canaries=ALL)
+
+    # finish: what the rotation engine calls
+    promoted = backend(aws).promote(parse_ref("aws://" + name))
+    assert promoted.version == written["version"] and promoted.metadata == {"previous_version": first, "changed": True}
+    assert stages(sm, name) == {first: ["AWSPREVIOUS"], written["version"]: ["AWSCURRENT"]}
+    assert json.loads(value(sm, name))["password"] == CANARY2
+    assert backend(aws).promote(parse_ref("aws://" + name), written["version"]).metadata["changed"] is False
+    ansible.playbook(reads % {"p": name, "expected": [sha(CANARY2), none, sha(CANARY)]}, env=env, canaries=ALL)
+
+    # an abandoned rotation left AWSPENDING behind: clear it, current and previous stay
+    stale = sm.put_secret_value(SecretId=name, SecretString=CANARY3, VersionStages=["AWSPENDING"])["VersionId"]
+    b = backend(aws)
+    assert b.pending(parse_ref("aws://" + name)).version == stale
+    assert not b.clear_pending(parse_ref("aws://" + name), version_id=first)
+    assert b.clear_pending(parse_ref("aws://" + name), version_id=stale)
+    assert not any("AWSPENDING" in s for s in stages(sm, name).values())
+    assert not b.clear_pending(parse_ref("aws://" + name))
+    assert json.loads(value(sm, name))["password"] == CANARY2
+
+    # put_pending with a token is idempotent (a resumed rotation writes the same pending version again)
+    token = "00000000-0000-4000-8000-%012d" % int(os.getpid())
+    one = b.put_pending(parse_ref("aws://%s#password" % name), CANARY3, token=token)
+    two = b.put_pending(parse_ref("aws://%s#password" % name), CANARY3, token=token)
+    assert one.version == two.version == token and stages(sm, name)[token] == ["AWSPENDING"]
+
+    info = ansible.playbook(play("""
+        - name: info
+          agentarea.secrets.secret_info: {ref: "aws://%s"}
+          register: info
+    """ % name), env=env, canaries=ALL).task("info")
+    assert {v["version"]: v["stages"] for v in info["versions"]} == {
+        first: ["AWSPREVIOUS"], written["version"]: ["AWSCURRENT"], token: ["AWSPENDING"]}
+    sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+
+def test_missing_and_deleted_secrets_follow_on_missing_and_on_deleted(ansible, aws, sm, prefix):
+    sm.create_secret(Name=prefix + "/old", SecretString=CANARY)
+    sm.delete_secret(SecretId=prefix + "/old", RecoveryWindowInDays=7)
+    tasks = play("""
+        - name: skipped
+          ansible.builtin.set_fact:
+            got: "{{ query('agentarea.secrets.aws', '%(p)s/nope', '%(p)s/old', on_missing='skip', on_deleted='warn') }}"
+        - name: missing
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.aws', '%(p)s/nope') }}"}
+          ignore_errors: true
+        - name: deleted
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.secret', 'aws://%(p)s/old') }}"}
+          ignore_errors: true
+        - name: info
+          agentarea.secrets.secret_info: {ref: "aws://%(p)s/old"}
+          register: info
+        - name: recreate
+          agentarea.secrets.secret: {ref: "aws://%(p)s/old", value: x}
+          ignore_errors: true
+        - name: absent again
+          agentarea.secrets.secret: {ref: "aws://%(p)s/old", state: absent}
+          register: absent
+    """ % {"p": prefix})
+    result = ansible.playbook(tasks, env=aws["env"], canaries=ALL)
+    assert result.task("skipped")["ansible_facts"]["got"] == []
+    assert "scheduled for deletion on" in result.output and "(skipped)" in result.output
+    assert "'aws://%s/nope': reading: no such secret" % prefix in result.task("missing")["msg"]
+    assert "scheduled for deletion" in result.task("deleted")["msg"]
+    assert result.task("info")["state"] == "deleted" and not result.task("info")["exists"]
+    assert result.task("recreate")["_status"] == "failed" and "restore it" in result.task("recreate")["msg"]
+    assert not result.task("absent again")["changed"]
+    sm.delete_secret(SecretId=prefix + "/old", ForceDeleteWithoutRecovery=True)
+
+
+@pytest.fixture
+def aws_iam(harness):
+    """moto with IAM enforcement. Set-up runs with enforcement off (``/moto-api/reset-auth``), the playbooks with it
+    on; the harness's initial allowance is restored afterwards for other tests."""
+    info = harness.start("aws_iam")
+
+    def reset_auth(count):
+        req = urllib.request.Request(info["url"] + "/moto-api/reset-auth", data=str(count).encode(), method="POST",
+                                     headers={"Content-Type": "text/plain"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+
+    previous = reset_auth("inf")
+    info = dict(info, enforce=lambda: reset_auth(0), relax=lambda: reset_auth("inf"))
+    try:
+        yield info
+    finally:
+        reset_auth(int(float(previous)))
+
+
+def test_denied_by_iam(ansible, aws_iam, prefix):
+    iam, sm = client(aws_iam, "iam"), client(aws_iam)
+    keys = {}
+    # moto evaluates IAM policies per action (resource ARNs are not checked): the reader may call GetSecretValue
+    # only (not DescribeSecret, not BatchGetSecretValue), the outsider nothing.
+    for user, actions in (("reader", ["secretsmanager:GetSecretValue"]), ("outsider", ["sts:GetCallerIdentity"])):
+        iam.create_user(UserName=prefix + user)
+        iam.put_user_policy(UserName=prefix + user, PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+        key = iam.create_access_key(UserName=prefix + user)["AccessKey"]
+        keys[user] = {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    for name in ("a", "b"):
+        sm.create_secret(Name="%s/%s" % (prefix, name), SecretString=CANARY)
+    env = dict(aws_iam["env"])
+    tasks = play("""
+        - name: read
+          ansible.builtin.assert:
+            that: "query('agentarea.secrets.aws', '%(p)s/a', '%(p)s/b') | map('hash', 'sha256') | list == ['%(h)s'] * 2"
+            quiet: true
+        - name: missing
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.aws', '%(p)s/nope', on_missing='skip') | default('ok') }}"}
+        - name: info
+          agentarea.secrets.secret_info: {ref: "aws://%(p)s/a"}
+          register: info
+          ignore_errors: true
+    """ % {"p": prefix, "h": sha(CANARY)})
+    aws_iam["enforce"]()
+    # the batch is denied, so each secret is read on its own, which the reader may do
+    reader = ansible.playbook(tasks, env=dict(env, **keys["reader"]), canaries=ALL + [keys["reader"]["AWS_SECRET_ACCESS_KEY"]])
+    assert reader.task("info")["_status"] == "failed" and reader.task("info")["state"] == "denied"
+    assert "access denied" in reader.task("info")["msg"]
+
+    outsider = play("""
+        - name: denied
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.aws', '%(p)s/a') }}"}
+          ignore_errors: true
+        - name: warned
+          ansible.builtin.set_fact:
+            got: "{{ query('agentarea.secrets.aws', '%(p)s/a', on_denied='warn') }}"
+    """ % {"p": prefix})
+    result = ansible.playbook(outsider, env=dict(env, **keys["outsider"]), canaries=ALL + [keys["outsider"]["AWS_SECRET_ACCESS_KEY"]])
+    assert "'aws://%s/a': reading: access denied" % prefix in result.task("denied")["msg"]
+    assert result.task("warned")["ansible_facts"]["got"] == [] and "(skipped)" in result.output
+    aws_iam["relax"]()
+
+
+def test_a_playbook_that_reads_vault_never_imports_the_cloud_sdks(ansible, harness, tmp_path, aws, sm, prefix):
+    """Poisoned boto3/botocore/azure/google packages on PYTHONPATH: reading Vault and files still works (nothing
+    imports them), while the AWS lookup reports the missing dependency by name."""
+    import hvac
+
+    vault = harness.start("vault")
+    hvac.Client(url=vault["url"], token=vault["token"]).secrets.kv.v2.create_or_update_secret(
+        prefix + "/app", {"password": CANARY})
+    poison = tmp_path / "poison"
+    marker = tmp_path / "imported"
+    for package in ("boto3", "botocore", "azure", "google"):
+        (poison / package).mkdir(parents=True)
+        (poison / package / "__init__.py").write_text(
+            "open(%r, 'a').write(%r)\nraise ImportError('poisoned for the test')\n" % (str(marker), package + "\n"))
+    env = {"PYTHONPATH": str(poison), "VAULT_ADDR": vault["url"], "VAULT_TOKEN": vault["token"]}
+    env.update(aws["env"])
+    reads = play("""
+        - name: vault
+          ansible.builtin.assert:
+            that:
+              - lookup('agentarea.secrets.vault', '%(p)s/app', key='password') | hash('sha256') == '%(h)s'
+              - lookup('agentarea.secrets.secret', 'vault://secret/%(p)s/app#password') | hash('sha256') == '%(h)s'
+            quiet: true
+        - name: info
+          agentarea.secrets.secret_info: {ref: "vault://secret/%(p)s/app#password"}
+    """ % {"p": prefix, "h": sha(CANARY)})
+    ansible.playbook(reads, env=env, canaries=ALL)
+    assert not marker.exists(), marker.read_text()
+    aws_read = play("""
+        - name: aws
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.aws', 'anything') }}"}
+          ignore_errors: true
+    """)
+    result = ansible.playbook(aws_read, env=env, canaries=ALL)
+    assert "the Python package 'boto3' is required" in result.task("aws")["msg"]
+    assert marker.read_text().split() == ["boto3"]
+
+
+def test_leak_suite_every_aws_plugin(ansible, aws, sm, prefix):
+    sm.create_secret(Name=prefix + "/app", SecretString=json.dumps({"password": CANARY, "url": "postgresql://db"}))
+    tasks = """
+        - name: lookups
+          ansible.builtin.set_fact:
+            a: "{{ lookup('agentarea.secrets.aws', '%(p)s/app', key='password') }}"
+            b: "{{ lookup('agentarea.secrets.secret', 'aws://%(p)s/app') }}"
+            c: "{{ query('agentarea.secrets.aws', '%(p)s/app', '%(p)s/app') }}"
+          no_log: true
+        - name: loop
+          ansible.builtin.assert: {that: item | length > 0, quiet: true}
+          loop: "{{ query('agentarea.secrets.aws', '%(p)s/app', '%(p)s/app', key='password') }}"
+          loop_control: {label: password}
+          no_log: true
+        - name: write
+          agentarea.secrets.secret: {ref: "aws://%(p)s/written#token", value: "{{ lookup('env', 'C2') }}", tags: {owner: x}}
+        - name: pending
+          agentarea.secrets.secret: {ref: "aws://%(p)s/written#token?stage=AWSPENDING", value: "{{ lookup('env', 'C3') }}"}
+        - name: info
+          agentarea.secrets.secret_info: {ref: "aws://%(p)s/written#token"}
+        - name: failing module
+          agentarea.secrets.secret: {ref: "aws://%(p)s/app?version=nope", value: "{{ lookup('env', 'C2') }}"}
+          ignore_errors: true
+        - name: failing lookup
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.aws', '%(p)s/app', key='nope') }}"}
+          ignore_errors: true
+    """ % {"p": prefix}
+    # values to write come from the environment, so the playbook text (which error messages quote) holds none
+    results = run_leak_suite(ansible, play(tasks), ALL, env=dict(aws["env"], C2=CANARY2, C3=CANARY3))
+    assert "the secret has no key 'nope' (keys: password, url)" in results[0].output
+    assert json.loads(value(sm, prefix + "/written")) == {"token": CANARY2}
+    for name in ("app", "written"):
+        sm.delete_secret(SecretId="%s/%s" % (prefix, name), ForceDeleteWithoutRecovery=True)

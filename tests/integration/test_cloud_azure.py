@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+"""Azure Key Vault through ansible-playbook against our HTTPS fake (tests/fakes/azure_keyvault.py) with its 401
+challenge: module writes (check -> apply -> apply again -> clean up), tags, content type, JSON keys, versions,
+lookups by name (vault_url) and by reference, disabled, soft-deleted, purged, missing and denied secrets, and the
+leak suite. Set-up and checks use azure-keyvault-secrets directly.
+
+The vault is https://127.0.0.1:<port>, outside the Key Vault domains, so the backend turns the SDK's challenge
+check off on its own (verify_challenge_resource=False); every run here depends on that. Credentials: the fake
+accepts any bearer token, so the runs use the ``access_token`` option (a token obtained elsewhere, as with
+``az account get-access-token``), which is also a canary. A token starting with ``deny-`` is the fake's identity
+without permissions.
+"""
+import json
+import time
+
+import pytest
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ResourceNotFoundError
+from azure.keyvault.secrets import SecretClient
+
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._azure import AzureBackend
+from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
+from tests.integration.leak import run_leak_suite
+
+CANARY = "canary-19e4c2d0-azure"
+CANARY2 = "canary-7b3a55e9-azure"
+CANARY3 = "canary-c4d80f16-azure"
+TOKEN = "eyJ0eXAiOi.canary-token-8e2d4a"
+ALL = [CANARY, CANARY2, CANARY3, TOKEN]
+
+
+class StaticToken:
+    def get_token(self, *scopes, **kwargs):
+        return AccessToken("setup-token", int(time.time()) + 3600)
+
+
+@pytest.fixture(scope="module")
+def azure(harness):
+    info = harness.start("azure")
+    host = info["url"].split("://", 1)[1]
+    return dict(info, host=host, env={"ANSIBLE_AGENTAREA_SECRETS_AZURE_ACCESS_TOKEN": TOKEN,
+                                      "ANSIBLE_AGENTAREA_SECRETS_AZURE_CA_CERT": info["ca_cert"],
+                                      "AZURE_KEYVAULT_URL": info["url"]})
+
+
+@pytest.fixture(scope="module")
+def kv(azure):
+    return SecretClient(azure["url"], StaticToken(), verify_challenge_resource=False, connection_verify=azure["ca_cert"])
+
+
+def versions(kv, name):
+    return sorted(kv.list_properties_of_secret_versions(name), key=lambda p: p.created_on)
+
+
+def purge(kv, *names):
+    for name in names:
+        try:
+            kv.begin_delete_secret(name).wait()
+        except ResourceNotFoundError:
+            pass
+        try:
+            kv.purge_deleted_secret(name)
+        except ResourceNotFoundError:
+            pass
+
+
+def test_module_check_apply_again_tags_content_type_update_and_cleanup(ansible, azure, kv, prefix):
+    writes = play("""
+        - name: whole
+          agentarea.secrets.secret:
+            ref: azure://%(h)s/%(p)s-database
+            value: {url: "postgresql://db:5432/agentarea", password: "%(c)s"}
+            tags: {owner: platform-team, rotation: 30d}
+            content_type: application/json
+          register: whole
+        - name: field
+          agentarea.secrets.secret:
+            ref: azure://%(h)s/%(p)s-openai#api_key
+            value: "%(c2)s"
+        - name: info
+          agentarea.secrets.secret_info:
+            ref: azure://%(h)s/%(p)s-database#password
+          register: info
+    """ % {"h": azure["host"], "p": prefix, "c": CANARY, "c2": CANARY2})
+    env = azure["env"]
+    check = ansible.playbook(writes, env=env, check=True, diff=True, canaries=ALL)
+    assert check.task("whole")["action"] == "created" and check.task("info")["state"] == "missing"
+    with pytest.raises(ResourceNotFoundError):
+        kv.get_secret(prefix + "-database")
+
+    first = ansible.playbook(writes, env=env, diff=True, canaries=ALL)
+    whole = first.task("whole")
+    got = kv.get_secret(prefix + "-database")
+    assert whole["changed"] and whole["version"] == got.properties.version
+    assert json.loads(got.value) == {"url": "postgresql://db:5432/agentarea", "password": CANARY}
+    assert got.properties.tags == {"owner": "platform-team", "rotation": "30d"}
+    assert got.properties.content_type == "application/json"
+    assert json.loads(kv.get_secret(prefix + "-openai").value) == {"api_key": CANARY2}
+    info = first.task("info")
+    assert info["exists"] and info["version"] == whole["version"]
+    assert info["metadata"]["tags"] == {"owner": "platform-team", "rotation": "30d"}
+    assert info["metadata"]["enabled"] is True and info["metadata"]["content_type"] == "application/json"
+    assert [v["version"] for v in info["versions"]] == [whole["version"]]
+
+    again = ansible.playbook(writes, env=env, diff=True, canaries=ALL)
+    assert not again.task("whole")["changed"] and not again.task("field")["changed"]
+    assert len(versions(kv, prefix + "-database")) == 1
+
+    # tags alone: applied to the current version, no new version (the Azure anchor misses these changes)
+    retag = writes.replace("rotation: 30d", "rotation: 7d")
+    assert ansible.playbook(retag, env=env, check=True, canaries=ALL).task("whole")["action"] == "tagged"
+    assert kv.get_secret(prefix + "-database").properties.tags["rotation"] == "30d"
+    tagged = ansible.playbook(retag, env=env, canaries=ALL)
+    assert tagged.task("whole")["action"] == "tagged" and tagged.task("whole")["version"] == whole["version"]
+    props = kv.get_secret(prefix + "-database").properties
+    assert props.tags["rotation"] == "7d" and props.content_type == "application/json"
+    assert len(versions(kv, prefix + "-database")) == 1
+    assert not ansible.playbook(retag, env=env, canaries=ALL).task("whole")["changed"]
+
+    # a new value: a new version that keeps tags and content type
+    rotated = retag.replace('password: "%s"' % CANARY, 'password: "%s"' % CANARY3)
+    updated = ansible.playbook(rotated, env=env, canaries=ALL).task("whole")
+    assert updated["action"] == "updated" and updated["previous_version"] == whole["version"]
+    latest = kv.get_secret(prefix + "-database")
+    assert json.loads(latest.value)["password"] == CANARY3 and latest.properties.version == updated["version"]
+    assert latest.properties.tags["rotation"] == "7d" and latest.properties.content_type == "application/json"
+    assert json.loads(kv.get_secret(prefix + "-database", whole["version"]).value)["password"] == CANARY
+
+    # content type or expiry alone: the backend detects and applies them without a new version (the secret module
+    # compares values and tags; this is the API it would call for these properties)
+    backend = AzureBackend({"access_token": "t", "ca_cert": azure["ca_cert"], "content_type": "text/plain",
+                            "expires": "2031-01-31T00:00:00Z", "timeout": 10}, environ={})
+    ref = parse_ref("azure://%s/%s-database" % (azure["host"], prefix))
+    assert set(backend.property_changes(backend.read(ref))) == {"content_type", "expires"}
+    backend.set_properties(ref)
+    props = kv.get_secret(prefix + "-database").properties
+    assert props.content_type == "text/plain" and props.expires_on.year == 2031
+    assert props.version == updated["version"] and props.tags["rotation"] == "7d"
+    assert backend.property_changes(backend.read(ref)) == {}
+
+    cleanup = play("""
+        - name: soft
+          agentarea.secrets.secret: {ref: "azure://%(h)s/%(p)s-openai", state: absent}
+          register: soft
+        - name: purged
+          agentarea.secrets.secret: {ref: "azure://%(h)s/%(p)s-database", state: absent, force_delete: true}
+          register: purged
+        - name: info
+          agentarea.secrets.secret_info: {ref: "azure://%(h)s/%(p)s-openai"}
+          register: info
+    """ % {"h": azure["host"], "p": prefix})
+    assert ansible.playbook(cleanup, env=env, check=True).task("purged")["changed"]
+    assert kv.get_secret(prefix + "-database")
+    done = ansible.playbook(cleanup, env=env, canaries=ALL)
+    assert done.task("soft")["changed"] and done.task("purged")["changed"]
+    assert kv.get_deleted_secret(prefix + "-openai").name == prefix + "-openai"
+    with pytest.raises(ResourceNotFoundError):
+        kv.get_deleted_secret(prefix + "-database")  # purged
+    assert done.task("info")["state"] == "deleted"  # soft-deleted
+    again = ansible.playbook(cleanup, env=env, canaries=ALL)
+    assert not again.task("soft")["changed"] and not again.task("purged")["changed"]
+    purge(kv, prefix + "-openai")
+
+
+def test_lookups_by_name_and_reference_versions_and_json_keys(ansible, azure, kv, prefix):
+    v1 = kv.set_secret(prefix + "-db", json.dumps({"user": "app", "password": CANARY})).properties.version
+    kv.set_secret(prefix + "-db", json.dumps({"user": "app", "password": CANARY2}))
+    kv.set_secret(prefix + "-token", CANARY3)
+    reads = play("""
+        - name: read
+          ansible.builtin.set_fact:
+            password: "{{ lookup('agentarea.secrets.azure', '%(p)s-db', key='password') }}"
+            whole: "{{ lookup('agentarea.secrets.azure', '%(p)s-db') }}"
+            first: "{{ lookup('agentarea.secrets.azure', '%(p)s-db', key='password', version='%(v1)s') }}"
+            by_ref: "{{ lookup('agentarea.secrets.secret', 'azure://%(h)s/%(p)s-token') }}"
+            pair: "{{ lookup('agentarea.secrets.azure', '%(h)s/%(p)s-db#password?version=%(v1)s') }}"
+            several: "{{ query('agentarea.secrets.azure', '%(p)s-token', '%(p)s-nope', on_missing='skip') }}"
+          no_log: true
+        - name: check
+          ansible.builtin.assert:
+            that:
+              - password | hash('sha256') == '%(h2)s'
+              - whole.user == 'app' and whole.password | hash('sha256') == '%(h2)s'
+              - first | hash('sha256') == '%(h1)s' and pair | hash('sha256') == '%(h1)s'
+              - by_ref | hash('sha256') == '%(h3)s'
+              - several | map('hash', 'sha256') | list == ['%(h3)s']
+            quiet: true
+    """ % {"h": azure["host"], "p": prefix, "v1": v1, "h1": sha(CANARY), "h2": sha(CANARY2), "h3": sha(CANARY3)})
+    ansible.playbook(reads, env=azure["env"], canaries=ALL)
+    # options given to the call, the token from a variable
+    explicit = play("""
+        - name: explicit
+          ansible.builtin.assert:
+            that: lookup('agentarea.secrets.azure', '%(p)s-db', key='password', vault_url='%(url)s', ca_cert='%(ca)s',
+                         auth='access_token', access_token=token) | hash('sha256') == '%(h2)s'
+            quiet: true
+    """ % {"p": prefix, "url": azure["url"], "ca": azure["ca_cert"], "h2": sha(CANARY2)},
+        vars_="token: \"{{ lookup('env', 'T') }}\"")
+    ansible.playbook(explicit, env={"T": TOKEN}, canaries=ALL)
+    purge(kv, prefix + "-db", prefix + "-token")
+
+
+def test_disabled_soft_deleted_missing_and_denied(ansible, azure, kv, prefix):
+    kv.set_secret(prefix + "-off", CANARY)
+    kv.update_secret_properties(prefix + "-off", enabled=False)
+    kv.set_secret(prefix + "-gone", CANARY2)
+    kv.begin_delete_secret(prefix + "-gone").wait()
+    kv.set_secret(prefix + "-ok", CANARY3)
+    tasks = play("""
+        - name: disabled
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.azure', '%(p)s-off') }}"}
+          ignore_errors: true
+        - name: soft deleted
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.azure', '%(p)s-gone') }}"}
+          ignore_errors: true
+        - name: missing
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.azure', '%(p)s-nope') }}"}
+          ignore_errors: true
+        - name: skipped
+          ansible.builtin.set_fact:
+            got: "{{ query('agentarea.secrets.azure', '%(p)s-off', '%(p)s-gone', '%(p)s-nope', on_deleted='warn',
+                           on_missing='skip') }}"
+        - name: info disabled
+          agentarea.secrets.secret_info: {ref: "azure://%(h)s/%(p)s-off"}
+          register: info_off
+        - name: info gone
+          agentarea.secrets.secret_info: {ref: "azure://%(h)s/%(p)s-gone"}
+          register: info_gone
+        - name: recreate soft deleted
+          agentarea.secrets.secret: {ref: "azure://%(h)s/%(p)s-gone", value: x}
+          ignore_errors: true
+        - name: denied
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.azure', '%(p)s-ok', access_token='deny-me') }}"}
+          ignore_errors: true
+        - name: denied skipped
+          ansible.builtin.set_fact:
+            denied: "{{ query('agentarea.secrets.azure', '%(p)s-ok', access_token='deny-me', on_denied='skip') }}"
+    """ % {"h": azure["host"], "p": prefix})
+    result = ansible.playbook(tasks, env=azure["env"], canaries=ALL)
+    assert "reading: the secret (this version) is disabled" in result.task("disabled")["msg"]
+    assert "soft-deleted on" in result.task("soft deleted")["msg"]
+    assert "reading: no such secret or version" in result.task("missing")["msg"]
+    assert result.task("skipped")["ansible_facts"]["got"] == [] and result.output.count("(skipped)") >= 2
+    assert result.task("info disabled")["state"] == "deleted" and result.task("info gone")["state"] == "deleted"
+    assert "soft-deleted; recover or purge it first" in result.task("recreate soft deleted")["msg"]
+    assert "access denied (Forbidden): The user, group or application" in result.task("denied")["msg"]
+    assert result.task("denied skipped")["ansible_facts"]["denied"] == []
+    kv.update_secret_properties(prefix + "-off", enabled=True)
+    purge(kv, prefix + "-off", prefix + "-gone", prefix + "-ok")
+
+
+def test_leak_suite_every_azure_plugin(ansible, azure, kv, prefix):
+    kv.set_secret(prefix + "-app", json.dumps({"password": CANARY, "url": "postgresql://db"}))
+    tasks = """
+        - name: lookups
+          ansible.builtin.set_fact:
+            a: "{{ lookup('agentarea.secrets.azure', '%(p)s-app', key='password') }}"
+            b: "{{ lookup('agentarea.secrets.secret', 'azure://%(h)s/%(p)s-app') }}"
+          no_log: true
+        - name: loop
+          ansible.builtin.assert: {that: item | length > 0, quiet: true}
+          loop: "{{ query('agentarea.secrets.azure', '%(p)s-app', '%(p)s-app', key='password') }}"
+          loop_control: {label: password}
+          no_log: true
+        - name: write
+          agentarea.secrets.secret: {ref: "azure://%(h)s/%(p)s-written#token", value: "{{ lookup('env', 'C2') }}",
+                                     tags: {owner: x}}
+        - name: info
+          agentarea.secrets.secret_info: {ref: "azure://%(h)s/%(p)s-written#token"}
+        - name: failing module
+          agentarea.secrets.secret: {ref: "azure://%(h)s/%(p)s-app?version=1", value: "{{ lookup('env', 'C2') }}"}
+          ignore_errors: true
+        - name: failing lookup
+          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.azure', '%(p)s-app', key='nope') }}"}
+          ignore_errors: true
+    """ % {"h": azure["host"], "p": prefix}
+    results = run_leak_suite(ansible, play(tasks), ALL, env=dict(azure["env"], C2=CANARY2))
+    assert "the secret has no key 'nope' (keys: password, url)" in results[0].output
+    assert json.loads(kv.get_secret(prefix + "-written").value) == {"token": CANARY2}
+    purge(kv, prefix + "-app", prefix + "-written")
