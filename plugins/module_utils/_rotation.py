@@ -280,7 +280,7 @@ class Rotation:
 
     def plan(self, contract=False, rehearse=False):
         """Check mode: what would happen, from reads of the store only (the target is not contacted)."""
-        return steps.plan(self, contract, rehearse)
+        return plan(self, contract, rehearse)
 
     # -- shared by the steps ------------------------------------------------------------------------------------
     def new_record(self, purpose, current, new_value=None):
@@ -318,6 +318,53 @@ class Rotation:
 
     def fail(self, message, cls=RotationFailed):
         raise cls(message, ref=self.ref, backend=self.backend.NAME)
+
+
+# -- check mode -------------------------------------------------------------------------------------------------
+def plan(engine, contract=False, rehearse=False):
+    """Check mode: what would happen, from reads of the store only (the target is not contacted)."""
+    current = engine.read_current()
+    found = engine.pending.read()
+    prev = engine.previous.read()
+    result = engine.result
+    result['old'] = engine.facts(current.value, current.version)
+    info = {'exists': current.value is not None, 'lock': engine.lock.kind, 'pending_slot': None,
+            'previous_slot': None, 'steps': []}
+    if found is not None:
+        info['pending_slot'] = {'rotation_id': found.record.get('id'), 'purpose': found.record.get('purpose'),
+                                'started': found.record.get('started'), 'stale': found.stale()}
+    if prev is not None:
+        info['previous_slot'] = {'rotation_id': prev.record.get('id'), 'finished': prev.record.get('finished'),
+                                 'contracted': bool(prev.record.get('contracted')),
+                                 'overlap_ends': engine.overlap_end(prev)}
+    steps = info['steps']
+    if contract:
+        result['action'] = 'contract'
+        if found is None and prev is not None and not prev.record.get('contracted') and \
+                prev.record.get('new_fingerprint') == engine.fp(current.value) and engine.overlap_left(prev) <= 0:
+            steps.append('contract: remove the previous credential from the target')
+    else:
+        result['action'] = 'rehearse' if rehearse else 'rotate'
+        if found is not None:
+            steps.append('resume rotation %s: test pending and current against the target, then complete or roll '
+                         'back' % found.record.get('id'))
+        if not rehearse and engine.min_age is not None and found is None and steps.too_young(engine, current, False):
+            steps[:] = []
+        else:
+            if not rehearse and prev is not None and not prev.record.get('contracted') and \
+                    prev.record.get('new_fingerprint') == engine.fp(current.value):
+                steps.append('contract the previous rotation first' if engine.overlap_left(prev) <= 0 else
+                             'stop: the previous rotation is in its overlap until %s' % engine.overlap_end(prev))
+            steps += ['create: generate and write the pending slot %s' % engine.pending.ref,
+                      'set: apply to the %s target (strategy %s)' % (engine.kind, engine.target.strategy),
+                      'test: verify the new credential']
+            steps.append('rollback on purpose and prove the old credential' if rehearse else
+                         'finish: keep the previous value, promote with check-and-set, clear the pending slot')
+    if engine.kind == 'mysql' and engine.target.strategy == 'overlap':
+        engine.target.note('on MariaDB, overlap falls back to single (checked when it runs)')
+    result['plan'] = info
+    result['changed'] = bool(steps) and not (rehearse and found is None)
+    return result
 
 
 __all__ = ['Rotation', 'StoreAccess', 'target_class', 'KINDS', 'RotationInProgress', 'SecretError', 'Envelope',

@@ -58,7 +58,9 @@ def check(engine, value, login_only=True):
         return bool(engine.target.check(value, login_only=login_only))
     except TargetUnavailable as exc:
         engine.target.note('test skipped: %s' % exc)
-        return None
+    except Exception as exc:  # pylint: disable=broad-except
+        engine.target.note('test failed to run: %s' % why(exc))
+    return None
 
 
 # -- create, set, test, finish -------------------------------------------------------------------------------------
@@ -146,8 +148,12 @@ def rollback(engine, current, new, exc):
         if engine.wrote_previous:
             _restore_previous(engine)
         if safe:
-            engine.pending.clear()
-            info['pending_cleared'] = True
+            try:
+                engine.pending.clear()
+                info['pending_cleared'] = True
+            except SecretError as err:  # the target is back on the old credential; the next run clears the slot
+                info['pending_clear_error'] = why(err)
+                ph.outcome = 'incomplete'
         else:
             ph.outcome = 'incomplete'
             target.note('the pending slot is kept: the target may hold the new credential; run again to resume '
@@ -350,50 +356,4 @@ def contract_only(engine):
     return engine.result
 
 
-# -- check mode -------------------------------------------------------------------------------------------------
-def plan(engine, contract=False, rehearse=False):
-    current = engine.read_current()
-    found = engine.pending.read()
-    prev = engine.previous.read()
-    result = engine.result
-    result['old'] = engine.facts(current.value, current.version)
-    info = {'exists': current.value is not None, 'lock': engine.lock.kind, 'pending_slot': None,
-            'previous_slot': None, 'steps': []}
-    if found is not None:
-        info['pending_slot'] = {'rotation_id': found.record.get('id'), 'purpose': found.record.get('purpose'),
-                                'started': found.record.get('started'), 'stale': found.stale()}
-    if prev is not None:
-        info['previous_slot'] = {'rotation_id': prev.record.get('id'), 'finished': prev.record.get('finished'),
-                                 'contracted': bool(prev.record.get('contracted')),
-                                 'overlap_ends': engine.overlap_end(prev)}
-    steps = info['steps']
-    if contract:
-        result['action'] = 'contract'
-        if found is None and prev is not None and not prev.record.get('contracted') and \
-                prev.record.get('new_fingerprint') == engine.fp(current.value) and engine.overlap_left(prev) <= 0:
-            steps.append('contract: remove the previous credential from the target')
-    else:
-        result['action'] = 'rehearse' if rehearse else 'rotate'
-        if found is not None:
-            steps.append('resume rotation %s: test pending and current against the target, then complete or roll '
-                         'back' % found.record.get('id'))
-        if not rehearse and engine.min_age is not None and found is None and too_young(engine, current, False):
-            steps[:] = []
-        else:
-            if not rehearse and prev is not None and not prev.record.get('contracted') and \
-                    prev.record.get('new_fingerprint') == engine.fp(current.value):
-                steps.append('contract the previous rotation first' if engine.overlap_left(prev) <= 0 else
-                             'stop: the previous rotation is in its overlap until %s' % engine.overlap_end(prev))
-            steps += ['create: generate and write the pending slot %s' % engine.pending.ref,
-                      'set: apply to the %s target (strategy %s)' % (engine.kind, engine.target.strategy),
-                      'test: verify the new credential']
-            steps.append('rollback on purpose and prove the old credential' if rehearse else
-                         'finish: keep the previous value, promote with check-and-set, clear the pending slot')
-    if engine.kind == 'mysql' and engine.target.strategy == 'overlap':
-        engine.target.note('on MariaDB, overlap falls back to single (checked when it runs)')
-    result['plan'] = info
-    result['changed'] = bool(steps) and not (rehearse and found is None)
-    return result
-
-
-__all__ = ['Phase', 'run_phases', 'resume', 'contract_only', 'plan', 'SecretConflict']
+__all__ = ['Phase', 'run_phases', 'resume', 'contract_only', 'too_young', 'SecretConflict']
