@@ -50,6 +50,16 @@ options:
         after a rotation; every run with it set changes the annotation).
     type: bool
     default: false
+  restart:
+    description:
+      - Restart the workloads in RV(restarts) (the C(restart) lists of the consumers that changed) and wait until
+        each has rolled out, as M(agentarea.secrets.rollout) does. Off, they are only returned.
+    type: bool
+    default: false
+  restart_timeout:
+    description: Seconds to wait for the restarted workloads (each kind in turn) to finish rolling out.
+    type: int
+    default: 300
   docker_wait:
     description: Wait until every task of re-pointed Docker services runs the new secret.
     type: bool
@@ -129,6 +139,11 @@ restarts:
   returned: always
   type: list
   elements: dict
+restarted:
+  description: With O(restart), each restarted workload with C(kind), C(name), C(namespace), C(duration) and status.
+  returned: when O(restart=true)
+  type: list
+  elements: dict
 store_fingerprint:
   description: Keyed fingerprint of the store's value.
   returned: always
@@ -149,6 +164,24 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
 
 
+def restart_all(restarts, backend, timeout, check_mode):
+    """Restart and wait for every workload, grouped by kind and namespace; a rollout that does not finish raises
+    (RolloutFailed names the workload)."""
+    # pylint: disable=import-outside-toplevel
+    from ansible_collections.agentarea.secrets.plugins.module_utils import _rollout
+    groups = {}
+    for item in restarts:
+        groups.setdefault((item['kind'], item.get('namespace')), []).append(item['name'])
+    reports = []
+    for (kind, namespace), names in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or '')):
+        docker = backend('docker') if kind == _rollout.DOCKER_KIND else None
+        k8s = None if docker is not None else backend('k8s')
+        workloads = _rollout.restart(kind, names, namespace=namespace, k8s=k8s, docker=docker, wait=True,
+                                     timeout=timeout, check_mode=check_mode)
+        reports.extend(w.report() for w in workloads)
+    return reports
+
+
 def main():
     module = AnsibleModule(
         argument_spec=ref_argument_spec(
@@ -156,6 +189,8 @@ def main():
             store=dict(type='str', required=True),
             consumers=dict(type='list', elements='dict', required=True),
             sync_external=dict(type='bool', default=False),
+            restart=dict(type='bool', default=False),
+            restart_timeout=dict(type='int', default=300),
             docker_wait=dict(type='bool', default=True),
             docker_timeout=dict(type='int', default=300),
         ),
@@ -195,10 +230,12 @@ def main():
         dist = Distributor(backend, fp, docker_rotation=docker_rotation, force_sync=force_sync,
                            check_mode=module.check_mode)
         consumers, restarts = dist.run(p['name'], value, p['consumers'], sync_external=p['sync_external'])
+        result.update(consumers=consumers, restarts=restarts, changed=any(c['changed'] for c in consumers),
+                      drifted=sum(1 for c in consumers if c.get('state') in ('drifted', 'missing')))
+        if p['restart'] and restarts:
+            result['restarted'] = restart_all(restarts, backend, p['restart_timeout'], module.check_mode)
     except SecretError as exc:
         fail(module, exc, **result)
-    result.update(consumers=consumers, restarts=restarts, changed=any(c['changed'] for c in consumers),
-                  drifted=sum(1 for c in consumers if c.get('state') in ('drifted', 'missing')))
     result['diff'] = {
         'before': dict((c['target'], c['state'] if c['state'] != 'updated' else 'drifted') for c in consumers),
         'after': dict((c['target'], 'in_sync' if c['changed'] or c['state'] == 'in_sync' else c['state'])

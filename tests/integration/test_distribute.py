@@ -29,6 +29,8 @@ def test_distribute_to_k8s_env_and_file(ansible, harness, tmp_path):
             name: database
             store: "file://%(store)s"
             kubeconfig: "%(kubeconfig)s"
+            restart: true
+            restart_timeout: 60
             consumers:
               - k8s: {namespace: agentarea, secret: agentarea-secrets, key: database-url,
                       template: "postgresql://{username}:{password:url}@db:5432/agentarea"}
@@ -38,6 +40,14 @@ def test_distribute_to_k8s_env_and_file(ansible, harness, tmp_path):
           register: push
     """ % {"store": store, "kubeconfig": k8s["kubeconfig"], "env": env_file, "file": secret_file}
 
+    k8s_config.load_kube_config(config_file=k8s["kubeconfig"])
+    apps = k8s_client.AppsV1Api()
+    apps.create_namespaced_deployment("agentarea", {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "agentarea-api"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "api"}},
+                 "template": {"metadata": {"labels": {"app": "api"}},
+                              "spec": {"containers": [{"name": "api", "image": "agentarea/api:1"}]}}}})
+    generation = apps.read_namespaced_deployment("agentarea-api", "agentarea").metadata.generation
     check = ansible.playbook(play, check=True, diff=True, canaries=[PASSWORD])
     report = check.task("push")
     assert report["changed"] and report["drifted"] == 3
@@ -47,7 +57,8 @@ def test_distribute_to_k8s_env_and_file(ansible, harness, tmp_path):
     first = ansible.playbook(play, diff=True, canaries=[PASSWORD]).task("push")
     assert [c["state"] for c in first["consumers"]] == ["updated"] * 3
     assert first["restarts"] == [{"kind": "deployment", "name": "agentarea-api", "namespace": "agentarea"}]
-    k8s_config.load_kube_config(config_file=k8s["kubeconfig"])
+    assert [w["name"] for w in first["restarted"]] == ["agentarea-api"]
+    assert apps.read_namespaced_deployment("agentarea-api", "agentarea").metadata.generation > generation
     data = k8s_client.CoreV1Api().read_namespaced_secret("agentarea-secrets", "agentarea").data
     url = base64.b64decode(data["database-url"]).decode()
     assert url == "postgresql://%s:canary-pw-9c1d%%2F%%40%%3Ax@db:5432/agentarea" % USER
@@ -56,6 +67,7 @@ def test_distribute_to_k8s_env_and_file(ansible, harness, tmp_path):
 
     second = ansible.playbook(play, canaries=[PASSWORD]).task("push")
     assert not second["changed"] and second["restarts"] == [] and second["drifted"] == 0
+    assert "restarted" not in second
 
     # someone edits the .env by hand: drift is reported in check mode, repaired on apply
     dotenv.set_key(str(env_file), "DATABASE_PASSWORD", "tampered")
