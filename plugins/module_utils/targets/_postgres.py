@@ -103,7 +103,9 @@ class PostgresTarget(DatabaseTarget):
         else:
             verifier = conn.pgconn.encrypt_password(password.encode('utf-8'), role.encode('utf-8'),
                                                     b'scram-sha-256').decode('ascii')
-            stmt = sql.SQL('ALTER ROLE {} LOGIN PASSWORD {}').format(sql.Identifier(role), sql.Literal(verifier))
+            # alternating roles must be able to log in; otherwise the role's attributes are left as they are
+            login = sql.SQL(' LOGIN') if self.strategy == 'alternating' else sql.SQL('')
+            stmt = sql.SQL('ALTER ROLE {}{} PASSWORD {}').format(sql.Identifier(role), login, sql.Literal(verifier))
         self.touched = True
         self._execute(conn, stmt, "change the password of role '%s'" % role)
 
