@@ -21,7 +21,8 @@ options:
     description:
       - Named profile of the AWS shared configuration files (aws:// references).
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE), then E(AWS_PROFILE). O(access_key) and O(secret_key)
-        win over it.
+        win over it; so do E(AWS_ACCESS_KEY_ID) and E(AWS_SECRET_ACCESS_KEY) over a profile that only comes from
+        E(AWS_PROFILE), as with the AWS CLI.
     type: str
   access_key:
     description:

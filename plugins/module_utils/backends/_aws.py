@@ -93,7 +93,7 @@ class AwsBackend(SecretBackend):
 
     def connect(self):
         try:
-            session = make_session(self.options, self.cache, self.identity())
+            session = make_session(self.options, self.cache, self.identity(), self._environ)
             return session.client('secretsmanager', endpoint_url=self.options.get('endpoint_url') or None,
                                   config=botocore_config(self.options))
         except Exception as exc:  # pylint: disable=broad-except

@@ -58,14 +58,18 @@ def botocore_config(options):
                                   user_agent_extra='agentarea.secrets')
 
 
-def make_session(options, cache=None, ident=''):
+def make_session(options, cache=None, ident='', environ=None):
     """The one boto3 session of a backend instance."""
     boto3 = import_boto3()
+    environ = environ or {}
     kwargs = {'region_name': options.get('region')}
     if options.get('access_key'):
         kwargs.update(aws_access_key_id=options['access_key'], aws_secret_access_key=options['secret_key'],
                       aws_session_token=options.get('session_token'))
-    elif options.get('profile'):
+    elif options.get('profile') and not (options['profile'] == environ.get('AWS_PROFILE')
+                                         and environ.get('AWS_ACCESS_KEY_ID')):
+        # A profile that only came from AWS_PROFILE while AWS_ACCESS_KEY_ID is set too is left to boto3, whose
+        # chain then takes the keys first, as the AWS CLI does (AWX injects keys; a stray AWS_PROFILE must not win).
         kwargs['profile_name'] = options['profile']
     session = boto3.session.Session(**kwargs)
     if not options.get('assume_role_arn'):

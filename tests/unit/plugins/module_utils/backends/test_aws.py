@@ -332,3 +332,16 @@ def test_errors_are_typed_and_never_echo_a_value(exc, kind, text):
     err = to_error(exc, parse_ref("aws://db"), "reading")
     assert isinstance(err, kind) and isinstance(err, SecretError)
     assert text in str(err) and CANARY not in str(err) and "'aws://db'" in str(err)
+
+
+def test_sessions_keys_win_and_a_stray_aws_profile_does_not_hide_environment_keys(monkeypatch):
+    import boto3
+    made = []
+    monkeypatch.setattr(boto3.session, "Session", lambda **kw: made.append(kw) or kw)
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import make_session
+    make_session({"access_key": "AKIA", "secret_key": CANARY, "profile": "ops"})
+    make_session({"profile": "ops"})
+    make_session({"profile": "ops"}, environ={"AWS_PROFILE": "ops", "AWS_ACCESS_KEY_ID": "AKIA-FROM-AWX"})
+    make_session({"profile": "dev"}, environ={"AWS_PROFILE": "ops", "AWS_ACCESS_KEY_ID": "AKIA-FROM-AWX"})
+    assert [kw.get("profile_name") for kw in made] == [None, "ops", None, "dev"]
+    assert made[0]["aws_access_key_id"] == "AKIA"
