@@ -235,8 +235,8 @@ def aws_arn(ref, region, account, partition='aws', suffix=True):
     if not region or not account:
         raise _invalid("'%s': the region and the account id are needed for the ARN (set region and "
                        "aws_account_id, or give credentials so that they can be looked up)" % ref)
-    return 'arn:%s:secretsmanager:%s:%s:secret:%s%s' % (partition, region, account, location,
-                                                         '-??????' if suffix else '')
+    return 'arn:%s:secretsmanager:%s:%s:secret:%s%s' % (
+        partition, region, account, location, '-??????' if suffix else '')
 
 
 def render_aws(identity, entries, prefix, region, account, partition='aws', path='/'):

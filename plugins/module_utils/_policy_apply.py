@@ -196,7 +196,6 @@ class K8sRbac:
         return _desired(before, after, state, check_mode, write,
                         lambda: self._call('deleting ' + what, getattr(api, 'delete_namespaced_' + suffix), name, ns))
 
-
     def stale(self, identity, keep):
         """Managed Roles/RoleBindings of ``identity`` that are not in ``keep`` (ids): left behind when its secrets
         moved out of a namespace, or when it was renamed. Listing needs cluster-wide ``list`` on both kinds."""
@@ -383,4 +382,3 @@ WRITERS = {'vault': VaultPolicies, 'k8s': K8sRbac, 'aws': IamPolicies}
 def make_writers(systems, params, takeover=False, environ=None):
     """One writer per system, each with its own options resolved from ``params`` and the environment."""
     return dict((system, WRITERS[system](resolve(params, system, environ), takeover)) for system in systems)
-

@@ -144,8 +144,8 @@ class Git:
             raise BackendUnavailable('cannot run git: %s' % (exc.strerror or type(exc).__name__), backend='secret_scan')
         if proc.returncode != 0:
             err = proc.stderr.decode('utf-8', 'replace').strip().splitlines()
-            raise BackendUnavailable('git %s failed (exit %d): %s' % (args[0], proc.returncode,
-                                                                     err[-1] if err else ''), backend='secret_scan')
+            raise BackendUnavailable('git %s failed (exit %d): %s' % (args[0], proc.returncode, err[-1] if err else ''),
+                                     backend='secret_scan')
         return proc.stdout
 
     def is_work_tree(self):

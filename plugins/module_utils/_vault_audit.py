@@ -39,8 +39,8 @@ class AuditDeviceRefused(NotSupported):
 
 def declaration(path, file_path):
     """The server-configuration block that declares a file audit device (OpenBao, and Vault's ``audit`` stanza)."""
-    return 'audit "file" %s {\n  options {\n    file_path = %s\n  }\n}\n' % (json.dumps(path.strip('/')),
-                                                                          json.dumps(file_path or '/var/log/bao/audit.log'))
+    return 'audit "file" %s {\n  options {\n    file_path = %s\n  }\n}\n' % (
+        json.dumps(path.strip('/')), json.dumps(file_path or '/var/log/bao/audit.log'))
 
 
 def _call(what, func, *args, **kwargs):
@@ -92,8 +92,8 @@ def ensure(client, path, file_path, state, check_mode, description=''):
             raise InvalidOption("audit device '%s' is of type %s, not file" % (path, current['type']), backend='vault')
         if file_path and current['file_path'] != file_path:
             raise InvalidOption("audit device '%s' writes to %s, not %s; it is not replaced (an audit device "
-                                "cannot be changed in place: disable it first)" % (path, current['file_path'],
-                                                                                  file_path), backend='vault')
+                                "cannot be changed in place: disable it first)"
+                                % (path, current['file_path'], file_path), backend='vault')
         return False, current
     if not file_path:
         raise InvalidOption("no audit device is enabled at '%s'; give file_path to enable one" % path,

@@ -288,7 +288,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._policy_connect 
 
 IDENTITY = dict(
     name=dict(type='str', required=True),
-    secrets=dict(type='list', elements='str'),
+    secrets=dict(type='list', elements='str', no_log=False),
     tags=dict(type='list', elements='str'),
     owners=dict(type='list', elements='str'),
     rotation=dict(type='bool', default=False),

@@ -161,7 +161,6 @@ def main():
         os.environ.get('AGENTAREA_SECRETS_AUDIT_LOG')
     if not path:
         module.fail_json(msg='audit_report: no audit log given (path, or ANSIBLE_AGENTAREA_SECRETS_AUDIT_LOG)')
-    path = os.path.expanduser(path)
     try:
         events, bad = load(path)
     except (IOError, OSError) as exc:

@@ -204,7 +204,7 @@ def main():
             fix_gitignore=dict(type='bool', default=False),
             exclude=dict(type='list', elements='str', default=[]),
             max_file_size=dict(type='int', default=1048576),
-            min_token_length=dict(type='int', default=8),
+            min_token_length=dict(type='int', default=8, no_log=False),
             git_timeout=dict(type='int', default=300),
             fail_on_findings=dict(type='bool', default=True),
         ),
@@ -247,8 +247,8 @@ def main():
         findings.sort(key=lambda f: (f['source'], f['file'], f['line'] or 0, f['kind']))
         result['findings'] = findings
         result['open_findings'] = len([f for f in findings if f['status'] == 'open'])
-        result['leaked_catalog_entries'] = sorted(set(f['catalog_entry'] for f in findings
-                                                     if f.get('catalog_entry') and f['status'] == 'open'))
+        result['leaked_catalog_entries'] = sorted(set(
+            f['catalog_entry'] for f in findings if f.get('catalog_entry') and f['status'] == 'open'))
         result['stats'] = scanner.stats
     except SecretError as exc:
         fail(module, exc, **result)

@@ -236,8 +236,8 @@ def test_summary_and_unusual_readers():
                        catalog=[{"name": "database", "store": "vault://secret/app/db"}])
     assert report["reads"] == 13 and report["denied"] == 1
     per_secret = dict((s["secret"], s) for s in report["per_secret"])
-    assert per_secret["database"]["reads"] == 11 and per_secret["database"]["actors"] == ["alice@ci", "bob@ci",
-                                                                                         "eve@x"]
+    assert per_secret["database"]["reads"] == 11
+    assert per_secret["database"]["actors"] == ["alice@ci", "bob@ci", "eve@x"]
     assert "vault://secret/app/api" in per_secret  # #key and ?version are dropped
     assert [(u["actor"], u["secret"], u["reasons"]) for u in report["unusual"]] == [
         ("bob@ci", "database", ["new_actor", "off_hours"]),
