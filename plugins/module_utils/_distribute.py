@@ -24,11 +24,26 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
 
 
+def fields_of(store_value):
+    """The fields a consumer can name. A JWT key set (``{active, keys}``) also offers its active key's fields as
+    ``active_kid``, ``active_alg``, ``active_k`` (an HMAC secret), ``active_private_key``, ``active_public_key``."""
+    if not isinstance(store_value, dict):
+        return {'value': store_value}
+    fields = dict(store_value)
+    keys = store_value.get('keys')
+    if 'active' in store_value and isinstance(keys, list):
+        active = [k for k in keys if isinstance(k, dict) and k.get('kid') == store_value['active']]
+        for name, val in (active[0] if active else {}).items():
+            if name in ('kid', 'alg', 'k', 'private_key', 'public_key'):
+                fields['active_' + name] = val
+    return fields
+
+
 def consumer_value(store_value, consumer, entry_name, index):
     """What consumer ``index`` gets: a template, a field, or the value itself (a map only where the consumer
     takes maps: a Kubernetes Secret without ``key``)."""
     spec = consumer[_catalog.consumer_type(consumer)] or {}
-    fields = store_value if isinstance(store_value, dict) else {'value': store_value}
+    fields = fields_of(store_value)
     where = "catalog entry '%s' consumers[%d]" % (entry_name, index)
     if spec.get('template'):
         try:

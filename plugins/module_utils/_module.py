@@ -22,8 +22,16 @@ def ref_argument_spec(**extra):
     ``extra`` (the module's own), and ``fingerprint_key``."""
     spec = copy.deepcopy(union_argspec())
     spec['fingerprint_key'] = dict(FINGERPRINT_KEY_SPEC)
+    spec['audit_log'] = {'type': 'path'}
     spec.update(extra)
     return spec
+
+
+def audit_log(module):
+    """The module's audit log (``audit_log``, else AGENTAREA_SECRETS_AUDIT_LOG); a no-op log when neither."""
+    import os  # pylint: disable=import-outside-toplevel
+    from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AUDIT_ENV, AuditLog
+    return AuditLog(module.params.get('audit_log') or os.environ.get(AUDIT_ENV))
 
 
 def backend_for(module, ref):

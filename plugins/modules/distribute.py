@@ -72,6 +72,7 @@ options:
     description: Key of the fingerprints. Defaults to E(AGENTAREA_SECRETS_FINGERPRINT_KEY), then the key file.
     type: str
 extends_documentation_fragment:
+  - agentarea.secrets.audit
   - agentarea.secrets.pass_store
   - agentarea.secrets.vault
   - agentarea.secrets.vault.modules
@@ -127,7 +128,11 @@ consumers:
   contains:
     type: {description: The consumer type., type: str}
     target: {description: A value-free label of the consumer., type: str}
-    state: {description: C(in_sync), C(drifted), C(missing), C(updated), C(synced) or C(external)., type: str}
+    state:
+      description:
+        - C(in_sync), C(drifted), C(missing), C(updated), C(synced) or C(external); C(pending) in check mode when
+          the store itself does not exist yet (RV(store_missing)).
+      type: str
     changed: {description: Whether it was (or would be) written., type: bool}
     fingerprint: {description: Keyed fingerprint of the value it should hold., type: str}
 drifted:
@@ -144,18 +149,24 @@ restarted:
   returned: when O(restart=true)
   type: list
   elements: dict
+store_missing:
+  description: In check mode, the store does not hold the secret yet (an earlier task would create it).
+  returned: when true
+  type: bool
 store_fingerprint:
   description: Keyed fingerprint of the store's value.
-  returned: always
+  returned: when the store holds the secret
   type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._distribute import Distributor
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._catalog import consumer_type
+from ansible_collections.agentarea.secrets.plugins.module_utils._distribute import Distributor, describe_target
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError, SecretNotFound
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+    audit_log,
     backend_for,
     fail,
     parse_module_ref,
@@ -224,7 +235,16 @@ def main():
 
     try:
         store = backend_for(module, ref)
-        secret = store.read(ref.without_key())
+        try:
+            secret = store.read(ref.without_key())
+        except SecretNotFound:
+            if not module.check_mode:
+                raise
+            # check mode after a provision step that would create it: every consumer would be written
+            result.update(changed=True, store_missing=True, consumers=[
+                {'type': t, 'target': describe_target(t, c[t] or {}), 'state': 'pending', 'changed': True}
+                for t, c in ((consumer_type(c), c) for c in p['consumers']) if t])
+            module.exit_json(**result)
         value = store.select(secret, ref)
         result['store_fingerprint'] = fp(value)
         dist = Distributor(backend, fp, docker_rotation=docker_rotation, force_sync=force_sync,
@@ -232,6 +252,12 @@ def main():
         consumers, restarts = dist.run(p['name'], value, p['consumers'], sync_external=p['sync_external'])
         result.update(consumers=consumers, restarts=restarts, changed=any(c['changed'] for c in consumers),
                       drifted=sum(1 for c in consumers if c.get('state') in ('drifted', 'missing')))
+        if not module.check_mode:
+            log = audit_log(module)
+            for item in consumers:
+                if item['changed']:
+                    log.emit('distribute', 'ok', backend=item['type'], ref=ref, fingerprint=item.get('fingerprint'),
+                             entry=p['name'], consumer=item['target'])
         if p['restart'] and restarts:
             result['restarted'] = restart_all(restarts, backend, p['restart_timeout'], module.check_mode)
     except SecretError as exc:

@@ -64,6 +64,7 @@ options:
         key file C(~/.config/agentarea-secrets/fingerprint.key) on the host that runs the module.
     type: str
 extends_documentation_fragment:
+  - agentarea.secrets.audit
   - agentarea.secrets.pass_store
   - agentarea.secrets.vault
   - agentarea.secrets.vault.modules
@@ -149,7 +150,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_CAS, CAP_READ, CAS_CREATE
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    SecretConflict,
     SecretDeleted,
     SecretError,
     SecretNotFound,
@@ -157,6 +157,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import canonical_bytes, fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._generate import generate
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+    audit_log,
     backend_for,
     fail,
     parse_module_ref,
@@ -200,6 +201,7 @@ def main():
     ref = parse_module_ref(module, params['ref'], **result)
     result['ref'] = str(ref)
     fkey = params['fingerprint_key']
+    log = audit_log(module)
 
     def fp(value):
         return None if value is None else fingerprint(value, fkey)
@@ -221,6 +223,8 @@ def main():
                 result['changed'] = True
                 if not module.check_mode:
                     backend.delete(ref)
+                    log.emit('delete', 'ok', backend=ref.scheme, ref=ref, version=before['version'],
+                             fingerprint=current_fp)
             result['diff'] = {'before': before, 'after': {'exists': False}}
             module.exit_json(**result)
 
@@ -261,6 +265,8 @@ def main():
                     written = backend.set_tags(ref, tags)
                 if written is not None and written.version is not None:
                     result['version'] = written.version
+                log.emit('write' if value_changes else 'tag', 'ok', backend=ref.scheme, ref=ref,
+                         version=result['version'], fingerprint=desired_fp, change=action, generated=generated)
         result['diff'] = {
             'before': before,
             'after': {'exists': True, 'fingerprint': desired_fp,
@@ -269,9 +275,9 @@ def main():
         if tags is not None:
             result['diff']['before']['tags'] = current_tags
             result['diff']['after']['tags'] = tags
-    except SecretConflict as exc:
-        fail(module, exc, **result)
     except SecretError as exc:
+        if not module.check_mode:
+            log.emit('write', 'error', backend=ref.scheme, ref=ref, error=type(exc).__name__)
         fail(module, exc, **result)
     module.exit_json(**result)
 

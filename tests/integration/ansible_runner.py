@@ -125,6 +125,7 @@ class AnsibleRunner:
         cmd += list(args)
         run_env = self.env(env, run_cache=run_cache)
         run_env["AGENTAREA_TEST_RESULTS"] = str(results_file)
+        run_env["PWD"] = str(workdir)
         proc = subprocess.run(cmd, cwd=str(workdir), env=run_env, capture_output=True, text=True, timeout=timeout,
                               check=False)
         results = {}

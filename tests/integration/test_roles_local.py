@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+"""provision -> rotate -> sync through `ansible-playbook agentarea.secrets.<name>` on local stores and consumers:
+check mode, idempotence, consumers follow the store, drift is found and repaired, nothing leaks."""
+import json
+
+import dotenv
+
+
+def catalog(base):
+    return [
+        {"name": "jwt", "owner": "platform", "purpose": "signs API tokens", "kind": "jwt",
+         "store": "file://%s/store/jwt_secret.txt" % base, "generate": {"kind": "base64url", "bits": 512},
+         "rotation": {"every": "30d"}, "tags": ["auth"],
+         "consumers": [{"env_file": {"path": "%s/app/.env" % base, "key": "JWT_SECRET", "field": "active_k"}},
+                       {"file": {"path": "%s/app/secrets/jwt_secret.txt" % base, "field": "active_k"}}]},
+        {"name": "session", "owner": "platform", "purpose": "session cookies", "kind": "fernet",
+         "store": "dotenv://%s/store/.env#SESSION_KEY" % base, "rotation": {"every": "90d"},
+         "consumers": [{"env_file": {"path": "%s/app/.env" % base, "key": "SESSION_KEY"}}]},
+    ]
+
+
+def run(ansible, name, base, canaries=(), **kw):
+    extra = {"agentarea_secrets_catalog": catalog(base), "agentarea_secrets_audit_log": "%s/audit.jsonl" % base}
+    extra.update(kw.pop("extra", {}))
+    return ansible.playbook("agentarea.secrets.%s" % name, extra_vars=extra, canaries=list(canaries), **kw)
+
+
+def read(base):
+    keyset = json.loads((base / "store" / "jwt_secret.txt").read_text())
+    store = {"jwt": [k["k"] for k in keyset["keys"] if k["kid"] == keyset["active"]][0],
+             "session": dotenv.dotenv_values(base / "store" / ".env")["SESSION_KEY"]}
+    app = dotenv.dotenv_values(base / "app" / ".env")
+    return store, app
+
+
+def test_provision_rotate_sync(ansible, tmp_path):
+    base = tmp_path
+    check = run(ansible, "provision", base, check=True)
+    assert not (base / "store").exists() or not any((base / "store").iterdir())
+
+    run(ansible, "provision", base)
+    store, app = read(base)
+    canaries = list(store.values())
+    assert app["JWT_SECRET"] == store["jwt"] and app["SESSION_KEY"] == store["session"]
+    assert (base / "app" / "secrets" / "jwt_secret.txt").read_text() == store["jwt"]
+
+    again = run(ansible, "provision", base, canaries=canaries)
+    assert "changed=0" in again.stdout, again
+    assert read(base) == (store, app)
+
+    # rotate: nothing is due yet
+    idle = run(ansible, "rotate", base, canaries=canaries)
+    assert "rotating nothing (due)" in idle.output and read(base)[0] == store
+
+    plan = run(ansible, "rotate", base, canaries=canaries, check=True, extra={"rotate_names": ["jwt"]})
+    assert read(base)[0] == store
+
+    rotated = run(ansible, "rotate", base, canaries=canaries, extra={"rotate_names": ["jwt"]})
+    new_store, new_app = read(base)
+    assert new_store["jwt"] != store["jwt"] and new_store["session"] == store["session"]
+    assert new_app["JWT_SECRET"] == new_store["jwt"]
+    summary = json.loads((base / "reports" / "rotate.json").read_text()) if (base / "reports").exists() else None
+    assert "jwt | rotated" in rotated.output
+    canaries.append(new_store["jwt"])
+
+    # drift: a hand edit is reported in report-only mode, then repaired
+    dotenv.set_key(str(base / "app" / ".env"), "SESSION_KEY", "tampered-by-hand")
+    report = run(ansible, "sync", base, canaries=canaries, expect_rc=2,
+                 extra={"sync_report_only": True, "sync_fail_on_drift": True})
+    assert "session had consumers out of sync (not repaired: report-only)" in report.output
+    assert dotenv.dotenv_values(base / "app" / ".env")["SESSION_KEY"] == "tampered-by-hand"
+    run(ansible, "sync", base, canaries=canaries)
+    assert dotenv.dotenv_values(base / "app" / ".env")["SESSION_KEY"] == store["session"]
+
+    events = [json.loads(line) for line in (base / "audit.jsonl").read_text().splitlines()]
+    assert {"write", "distribute"} <= {e["action"] for e in events}
+    assert summary is None or summary["rotations"][0]["name"] == "jwt"
