@@ -137,6 +137,8 @@ class Rotation:
         options = dict(target_options or {})
         options.setdefault('overlap_seconds', self.overlap)
         self.target = target_class(kind)(options, strategy, stores, self.fp)
+        if ref.key is not None and hasattr(self.target, 'empty_shape'):
+            self.target.empty_shape = 'password'  # a first credential at a #key is a bare password
         if CAP_STAGES in backend.CAPABILITIES and hasattr(backend, 'put_pending') and not (pending_ref or previous_ref):
             # AWS: AWSPENDING and AWSPREVIOUS are the slots (see _rotation_stages.py)
             self.pending, self.previous = StagePendingSlot(backend, ref), StagePreviousSlot(backend, ref)
@@ -250,10 +252,6 @@ class Rotation:
                 if steps.resume(self, found, current) == 'completed':
                     return self.result
                 current = self.read_current()
-            if current.value is None and not self.target.STORE_ONLY:
-                raise RotationFailed('the store holds no credential to rotate from; write the current one first '
-                                     '(agentarea.secrets.secret) so a rollback has something to return to',
-                                     ref=self.ref, backend=self.backend.NAME)
             self.result['old'] = self.facts(current.value, current.version)
             if not rehearse and steps.too_young(self, current):
                 return self.result

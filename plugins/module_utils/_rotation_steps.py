@@ -224,7 +224,9 @@ def resume(engine, found, current):
         moved = old is not None and engine.fp(old) != record.get('old_fingerprint')
     engine.result['old'] = engine.facts(old, current.version)
     engine.result['new'] = engine.facts(new)
-    if record.get('purpose') == 'rehearse' or (info['current_works'] and (not info['pending_works'] or moved)):
+    nothing_before = old is None and not info['pending_works']  # a first credential that never took
+    if record.get('purpose') == 'rehearse' or nothing_before or \
+            (info['current_works'] and (not info['pending_works'] or moved)):
         return _resume_rollback(engine, info, current, new)
     if info['pending_works'] and not moved:
         engine.committed = False
@@ -251,7 +253,7 @@ def resume(engine, found, current):
 def _resume_rollback(engine, info, current, new):
     with engine.phase('rollback'):
         engine.target.revert(new, current.value, engine.previous_value())
-        if not engine.target.STORE_ONLY and check(engine, current.value) is False:
+        if current.value is not None and not engine.target.STORE_ONLY and check(engine, current.value) is False:
             engine.fail('rolled back the resumed rotation, but the current credential does not work; the pending '
                         'slot is kept')
         prev = engine.previous.read()

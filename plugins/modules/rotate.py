@@ -43,6 +43,9 @@ options:
       - For O(kind=postgres), O(kind=mysql) and O(kind=redis) it holds a map with C(username) and C(password)
         (other keys are kept; see O(target.url_template)), or a bare password (the username then comes from
         O(target.username)).
+      - When it holds nothing yet, the first credential is created - the admin credential (O(target.admin)) sets
+        it for O(target.username), creating the role, account or ACL user (with O(target.acl_rules)) if missing;
+        a failure leaves the account without a usable password. JWT key sets and static values are simply created.
     type: str
     required: true
     aliases: [ref]

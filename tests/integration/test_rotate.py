@@ -65,7 +65,7 @@ def pgcase(pg, bao, tmp_path):
     case.previous = lambda: bao_slot_value(client, prefix + "/database__previous")
     yield case
     pg.drop_roles(app + "_a", app + "_b", app, adm)
-    for path in ("database", "database__pending", "database__previous", "db-admin"):
+    for path in ("database", "database__pending", "database__previous", "db-admin", "fresh", "fresh__pending"):
         try:
             kv.delete_metadata_and_all_versions(prefix + "/" + path, mount_point="secret")
         except Exception:  # noqa: BLE001
@@ -558,3 +558,36 @@ def test_static_rotation_on_other_stores(ansible, harness, svc):
     assert [r["action"] for r in runs] == ["rotated"] * 3
     assert runs[0]["contract"] is None and all(r["contract"]["performed"] for r in runs[1:])
     assert res.task("info")["fingerprint"] == runs[-1]["new"]["fingerprint"]
+
+
+# -- a first credential: the store holds nothing yet, the admin creates the account ------------------------------------
+def test_first_credential_is_created_by_the_admin(ansible, pg, pgcase, maria, tmp_path):
+    case = pgcase
+    fresh = "new_" + uid()
+    args = dict(case.args, store="vault://secret/%s/fresh" % case.prefix,
+                target=dict(case.args["target"], username=fresh))
+    plan = rotate(ansible, args, env=case.env, check=True, canaries=case.canaries)
+    assert plan["changed"] and bao_read(case.client, case.prefix + "/fresh") is None
+    try:
+        r = rotate(ansible, args, env=case.env, canaries=case.canaries)
+        cur = bao_read(case.client, case.prefix + "/fresh")
+        assert r["action"] == "rotated" and r["old"]["fingerprint"] is None and cur["username"] == fresh
+        assert pg.ok(fresh, cur["password"]) and any("created role" in n for n in r["notes"])
+    finally:
+        pg.drop_roles(fresh)
+    # MariaDB, the password alone in a .env entry
+    user = "my_" + uid()
+    env_file = tmp_path / ".env"
+    env_file.write_text("OTHER=keep\n")
+    (tmp_path / "admin.json").write_text(json.dumps({"username": maria.info["user"],
+                                                     "password": maria.info["password"]}))
+    margs = {"store": "dotenv://%s#DB_PASSWORD" % env_file, "kind": "mysql",
+             "target": {"host": maria.info["host"], "port": maria.info["port"], "username": user,
+                        "admin": "file://%s" % (tmp_path / "admin.json")}}
+    try:
+        rotate(ansible, margs, canaries=[maria.info["password"]])
+        import dotenv
+        values = dotenv.dotenv_values(str(env_file))
+        assert values["OTHER"] == "keep" and maria.ok(user, values["DB_PASSWORD"])
+    finally:
+        maria.execute("DROP USER IF EXISTS %s@'%%'", (user,))

@@ -125,12 +125,21 @@ class DatabaseTarget(Target):
 
     DEFAULT_PORT = None
     ADMIN_USER = None
+    #: the shape of a first credential, when the store holds none yet (the engine sets 'password' for #key refs)
+    empty_shape = 'map'
 
     def __init__(self, options, strategy, stores=None, fingerprint=None):
         super(DatabaseTarget, self).__init__(options, strategy, stores, fingerprint)
         self.shape = 'map'
 
     def prepare(self, current):
+        if current is None:
+            # a first credential: the admin sets it (there is no old one to change itself or to go back to)
+            if not self.opt('username') or self.admin() is None:
+                raise InvalidOption('the store holds no credential yet: give target.username and an admin credential '
+                                    '(target.admin) to create the first one, or write the current one to the store')
+            self.shape = 'map' if self.strategy == 'alternating' else self.empty_shape
+            return {'username': self.opt('username'), 'password': None}
         cred, self.shape = credential_map(current, self.opt('username'))
         if self.shape == 'password' and self.strategy == 'alternating':
             raise InvalidOption('strategy alternating switches the username, so the store must hold a map with '
@@ -170,7 +179,8 @@ class DatabaseTarget(Target):
         return self.to_store(new)
 
     def cred(self, value):
-        return credential_map(value, self.opt('username'))[0]
+        """The credential map of a value (None stays None: no credential yet)."""
+        return None if value is None else credential_map(value, self.opt('username'))[0]
 
     def other_user(self, username):
         base = self.opt('username') or username

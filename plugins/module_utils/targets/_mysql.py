@@ -19,6 +19,7 @@ __metaclass__ = type
 
 import hashlib
 import re
+import secrets
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import missing_dependency
 from ansible_collections.agentarea.secrets.plugins.module_utils.targets._base import (
@@ -143,7 +144,17 @@ class MysqlTarget(DatabaseTarget):
 
     def apply(self, new, old):
         conn = self.admin_conn(self.cred(old))
-        self.set_password(conn, self.cred(new), retain=self.strategy_used == 'overlap')
+        new_c = self.cred(new)
+        if old is None:  # a first credential: create the account if it is missing, with the new password
+            user, host = self.account(new_c)
+            self.touched = True
+            if 'mariadb' in self.server_version(conn).lower():
+                self._run(conn, 'CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY PASSWORD %s',
+                          (user, host, native_hash(new_c['password'])), "create '%s'@'%s'" % (user, host))
+            else:
+                self._run(conn, 'CREATE USER IF NOT EXISTS %s@%s IDENTIFIED BY %s', (user, host, new_c['password']),
+                          "create '%s'@'%s'" % (user, host))
+        self.set_password(conn, new_c, retain=self.strategy_used == 'overlap' and old is not None)
 
     def check(self, value, login_only=False):
         cred = self.cred(value)
@@ -173,6 +184,9 @@ class MysqlTarget(DatabaseTarget):
 
     def revert(self, new, old, previous=None):
         new_c, old_c = self.cred(new), self.cred(old)
+        if old_c is None:  # a first credential: nothing to go back to; a password no one knows locks it
+            self.set_password(self.admin_conn(None), dict(new_c, password=secrets.token_urlsafe(32)))
+            return
         conn = self._conn_for_revert(new_c, old_c)
         self.set_password(conn, old_c)
         if self.strategy_used == 'overlap':

@@ -109,20 +109,23 @@ class PostgresTarget(DatabaseTarget):
         self.touched = True
         self._execute(conn, stmt, "change the password of role '%s'" % role)
 
-    def ensure_role(self, conn, role):
+    def ensure_role(self, conn, role, member_of=None):
         _psycopg_mod, sql = _psycopg()
         cur = conn.execute('SELECT 1 FROM pg_roles WHERE rolname = %s', (role,))
         if cur.fetchone():
             return
         if not self.opt('create_roles', True):
             raise InvalidOption("role '%s' does not exist and target.create_roles is false" % role)
-        base = self.opt('username')
         self.touched = True
+        if member_of is None:
+            self._execute(conn, sql.SQL('CREATE ROLE {} LOGIN').format(sql.Identifier(role)), "create role '%s'" % role)
+            self.note("created role '%s'" % role)
+            return
         self._execute(conn, sql.SQL('CREATE ROLE {} LOGIN INHERIT IN ROLE {}').format(
-            sql.Identifier(role), sql.Identifier(base)), "create role '%s'" % role)
+            sql.Identifier(role), sql.Identifier(member_of)), "create role '%s'" % role)
         self._execute(conn, sql.SQL('ALTER ROLE {} SET role TO {}').format(
-            sql.Identifier(role), sql.Identifier(base)), "make role '%s' act as '%s'" % (role, base))
-        self.note("created role '%s' (member of '%s')" % (role, base))
+            sql.Identifier(role), sql.Identifier(member_of)), "make role '%s' act as '%s'" % (role, member_of))
+        self.note("created role '%s' (member of '%s')" % (role, member_of))
 
     # -- protocol ---------------------------------------------------------------------------------------------
     def prepare(self, current):
@@ -139,6 +142,10 @@ class PostgresTarget(DatabaseTarget):
         new_c, old_c = self.cred(new), self.cred(old)
         conn = self.admin_conn(old_c)
         if self.strategy == 'alternating':
+            if old_c is None:
+                self.ensure_role(conn, self.opt('username'))
+            self.ensure_role(conn, new_c['username'], member_of=self.opt('username'))
+        elif old_c is None:
             self.ensure_role(conn, new_c['username'])
         self.set_password(conn, new_c['username'], new_c['password'])
 
@@ -166,6 +173,9 @@ class PostgresTarget(DatabaseTarget):
 
     def revert(self, new, old, previous=None):
         new_c, old_c = self.cred(new), self.cred(old)
+        if old_c is None:  # a first credential: nothing to go back to, so no password at all
+            self.set_password(self.admin_conn(None), new_c['username'], None)
+            return
         if self.strategy == 'alternating':
             if new_c['username'] == old_c['username']:
                 return

@@ -140,6 +140,8 @@ class RedisTarget(DatabaseTarget):
 
     def prepare(self, current):
         cred = super(RedisTarget, self).prepare(current)
+        if current is None and self.requirepass_mode(cred['username']):
+            raise InvalidOption('the default user always has a password: write the current one to the store')
         if self.strategy == 'overlap' and self.requirepass_mode(cred['username']):
             raise InvalidOption('requirepass holds one password: rotate the default user with strategy overlap '
                                 'through ACL (target.mode: acl)')
@@ -154,7 +156,7 @@ class RedisTarget(DatabaseTarget):
             self._persist(conn)
             return
         create = self._ensure_user(conn, user)
-        reset = ['resetpass'] if self.strategy == 'single' else []
+        reset = ['resetpass'] if self.strategy == 'single' or old is None else []
         self._setuser(conn, user, create + reset + ['#' + acl_hash(new_c['password'])],
                       "add the new password of '%s'" % user)
 
@@ -176,6 +178,10 @@ class RedisTarget(DatabaseTarget):
 
     def revert(self, new, old, previous=None):
         new_c, old_c = self.cred(new), self.cred(old)
+        if old_c is None:  # a first credential: nothing to go back to, so no password at all
+            self._setuser(self.admin_conn(None), new_c['username'], ['resetpass'],
+                          "remove the password of '%s'" % new_c['username'])
+            return
         conn = self._conn_any(old_c, new_c)
         user = old_c['username']
         if self.requirepass_mode(user):

@@ -113,7 +113,8 @@ class FakeTarget(DatabaseTarget):
             raise TargetUnavailable('fake revert failure')
         new_c, old_c = self.cred(new), self.cred(old)
         self.server.users.setdefault(new_c['username'], set()).discard(new_c['password'])
-        self.server.users.setdefault(old_c['username'], set()).add(old_c['password'])
+        if old_c is not None:
+            self.server.users.setdefault(old_c['username'], set()).add(old_c['password'])
 
     def contract(self, previous, current):
         self.server.calls.append('contract')

@@ -282,11 +282,31 @@ def test_min_age_skips_a_young_value(world):
     assert result['action'] == 'skipped' and not result['changed'] and result['next_due']
 
 
-def test_missing_credential_is_refused(world):
+def test_missing_credential_needs_an_admin_and_a_username(world):
     store, server = world
     store.data.clear()
-    with pytest.raises(RotationFailed, match='holds no credential'):
+    with pytest.raises(SecretError, match='holds no credential yet'):
         engine(store).rotate()
+    assert server.calls == []
+
+
+@pytest.mark.parametrize('fault', [None, 'reject_new'])
+def test_first_credential_is_created_by_the_admin(world, monkeypatch, fault):
+    store, server = world
+    store.data.clear()
+    FakeTarget.faults = {fault} if fault else set()
+    opts = {'username': 'fresh', 'admin_username': 'root', 'admin_password': 'admin-pw'}
+    eng = engine(store, target_options=opts)
+    if fault:
+        with pytest.raises(RotationFailed):
+            eng.rotate()
+        assert eng.result['rolled_back']['pending_cleared'] and not server.users.get('fresh')
+        assert store.current('secret/app/db') is None
+        return
+    result = eng.rotate()
+    cur = store.current('secret/app/db')
+    assert result['action'] == 'rotated' and cur['username'] == 'fresh' and server.login('fresh', cur['password'])
+    assert live(store, 'secret/app/db__previous') is None           # nothing was replaced
 
 
 def test_alternating_switches_user(world):
