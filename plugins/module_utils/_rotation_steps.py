@@ -129,7 +129,7 @@ def finish(engine, current, new):
 def rollback(engine, current, new, exc):
     """Put the target back on the old credential, prove it, clear the pending slot (only when that is safe)."""
     target, old = engine.target, current.value
-    info = {'reason': why(exc), 'failed_in': _failed_phase(engine), 'target_reverted': None,
+    info = {'performed': True, 'reason': why(exc), 'failed_in': _failed_phase(engine), 'target_reverted': None,
             'old_credential_works': None, 'pending_cleared': False}
     engine.result['rolled_back'] = info
     with engine.phase('rollback') as ph:

@@ -397,8 +397,9 @@ new:
   type: dict
 rolled_back:
   description:
-    - Set when the rotation failed and was rolled back - C(reason), C(failed_in) (the phase), C(target_reverted),
-      C(old_credential_works), C(pending_cleared). A kept pending slot means the next run resumes.
+    - Set when the rotation failed and was rolled back - C(performed), C(reason), C(failed_in) (the phase),
+      C(target_reverted), C(old_credential_works), C(pending_cleared). A kept pending slot means the next run
+      resumes.
   returned: always
   type: dict
 resumed:
