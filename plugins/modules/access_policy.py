@@ -25,8 +25,8 @@ description:
     catalog's C(k8s) consumers), a Role with C(resourceNames) (verb C(get); C(get), C(update), C(patch) for
     rotation, also on the C(-pending) and C(-previous) slots) and a RoleBinding to the service account, user or
     group. RBAC cannot limit C(create) by name, so a rotation Role that keeps slots also gets C(create) on secrets
-    in that namespace. Roles and RoleBindings of
-    the identity left in other namespaces are removed."
+    in that namespace. Roles and RoleBindings of the identity left in other namespaces are removed (this needs
+    C(list) on roles and rolebindings in all namespaces; without it the module warns and leaves them)."
   - "AWS: an IAM managed policy on the secrets' ARNs with the C(-??????) suffix AWS appends to every secret name
     (C(GetSecretValue), C(DescribeSecret); for rotation also C(PutSecretValue), C(UpdateSecretVersionStage) and
     C(TagResource), C(UntagResource), since the rotation keeps its slots in the C(AWSPENDING) and C(AWSPREVIOUS)
@@ -271,7 +271,7 @@ policies:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import fail
 from ansible_collections.agentarea.secrets.plugins.module_utils._policy import SYSTEMS, body_text, object_id, render
 from ansible_collections.agentarea.secrets.plugins.module_utils._policy_apply import (
@@ -352,7 +352,11 @@ def main():
             rendered = set(object_id(o) for o in objects)
             for identity in params['identities']:
                 if identity.get('k8s') is not None:
-                    objects.extend(writers['k8s'].stale(identity['name'], rendered))
+                    try:
+                        objects.extend(writers['k8s'].stale(identity['name'], rendered))
+                    except SecretAccessDenied as exc:
+                        module.warn('Roles of identity %s left in other namespaces were not looked for: %s'
+                                    % (identity['name'], exc))
         for obj in objects:
             oid = object_id(obj)
             if params['output_dir']:
