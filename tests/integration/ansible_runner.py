@@ -81,6 +81,8 @@ class AnsibleRunner:
             "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
             "ANSIBLE_LOCAL_TEMP": str(self.base / "ansible-tmp"),
             "ANSIBLE_REMOTE_TEMP": str(self.base / "ansible-remote-tmp"),
+            # async_status expands ~ from the password database, the async wrapper from $HOME (ours is private)
+            "ANSIBLE_ASYNC_DIR": str(self.base / "ansible-async"),
             "AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE": str(self.fingerprint_key_file),
             "PYTHONWARNINGS": "ignore",
         })

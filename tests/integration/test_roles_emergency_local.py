@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+"""emergency and drill on local stores: confirmation, scope (names, scan of a git repo), rotation, consumers,
+validation, incident report, resumability; drill rehearsals. Database and cloud cases are in test_e2e_agentarea."""
+import json
+import subprocess
+
+import dotenv
+
+
+def catalog(base):
+    return [
+        {"name": "webhook", "owner": "platform", "purpose": "verifies webhooks", "kind": "static",
+         "store": "dotenv://%s/store/.env#WEBHOOK_SECRET" % base, "generate": {"kind": "hex", "bits": 256},
+         "consumers": [{"env_file": {"path": "%s/app/.env" % base, "key": "WEBHOOK_SECRET"}}], "tags": ["web"]},
+        {"name": "session", "owner": "platform", "purpose": "session cookies", "kind": "fernet",
+         "store": "dotenv://%s/store/.env#SESSION_KEY" % base,
+         "consumers": [{"env_file": {"path": "%s/app/.env" % base, "key": "SESSION_KEY"}}]},
+    ]
+
+
+def play(ansible, name, base, expect_rc=0, canaries=(), **extra):
+    extra_vars = {"agentarea_secrets_catalog": catalog(base), "agentarea_secrets_report_dir": str(base / "reports"),
+                  "agentarea_secrets_audit_log": str(base / "reports" / "audit.jsonl")}
+    extra_vars.update(extra)
+    return ansible.playbook("agentarea.secrets.%s" % name, extra_vars=extra_vars, expect_rc=expect_rc,
+                            canaries=list(canaries))
+
+
+def test_emergency_and_drill(ansible, tmp_path):
+    base = tmp_path
+    play(ansible, "provision", base)
+    store = dotenv.dotenv_values(base / "store" / ".env")
+    canaries = list(store.values())
+
+    refused = play(ansible, "emergency", base, expect_rc=2, canaries=canaries, emergency_incident="INC-1",
+                   emergency_names=["webhook"])
+    assert "Not confirmed: nothing was revoked or rotated" in refused.output
+    assert dotenv.dotenv_values(base / "store" / ".env") == store
+
+    empty = play(ansible, "emergency", base, expect_rc=2, canaries=canaries, emergency_incident="INC-1",
+                 emergency_confirm="YES")
+    assert "Nothing in scope" in empty.output
+
+    # the webhook secret was pasted into a repository's config and committed: the scan puts it in scope
+    repo = base / "repo"
+    repo.mkdir()
+    (repo / "config.yml").write_text("webhook:\n  secret: %s\n" % store["WEBHOOK_SECRET"])
+    for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "-c", "user.email=t@example.invalid", "-c",
+                                                              "user.name=t", "commit", "-qm", "config"]):
+        subprocess.run(cmd, cwd=repo, check=True)
+    done = play(ansible, "emergency", base, canaries=canaries, emergency_incident="INC-1", emergency_confirm="YES",
+                emergency_scan_paths=[str(repo)])
+    after = dotenv.dotenv_values(base / "store" / ".env")
+    assert after["WEBHOOK_SECRET"] != store["WEBHOOK_SECRET"] and after["SESSION_KEY"] == store["SESSION_KEY"]
+    assert dotenv.dotenv_values(base / "app" / ".env")["WEBHOOK_SECRET"] == after["WEBHOOK_SECRET"]
+    report = json.loads((base / "reports" / "incident-INC-1.json").read_text())
+    assert list(report["done"]) == ["webhook"] and report["validation"]["consumers_in_sync"] is True
+    assert any("rotated: webhook=rotated" in e["event"] for e in report["timeline"])
+    markdown = (base / "reports" / "incident-INC-1.md").read_text()
+    assert "| webhook | rotated |" in markdown
+    for path in (base / "reports").iterdir():
+        for value in canaries + [after["WEBHOOK_SECRET"]]:
+            assert value not in path.read_text()
+    assert "incident INC-1: rotated webhook" in done.output
+
+    # a second run of the same incident resumes: nothing left, nothing rotated again
+    again = play(ansible, "emergency", base, canaries=canaries, emergency_incident="INC-1", emergency_confirm="YES",
+                 emergency_names=["webhook"])
+    assert dotenv.dotenv_values(base / "store" / ".env") == after
+    assert "to do now: nothing" in again.output
+
+    drill = play(ansible, "drill", base, canaries=canaries + [after["WEBHOOK_SECRET"]])
+    assert "2 rehearsal(s) passed" in drill.output
+    assert dotenv.dotenv_values(base / "store" / ".env") == after
