@@ -26,9 +26,9 @@ def rotation_summary(result):
         'seconds': seconds,
         'error': result.get('msg') if result.get('failed') else None,
     }
-    row['line'] = '%s | %s | %s | %s -> %s | %s' % (row['name'], row['action'], row['phase'] or '-',
-                                                     (row['old_fingerprint'] or '-')[-8:],
-                                                     (row['new_fingerprint'] or '-')[-8:], seconds)
+    old_fp, new_fp = (row['old_fingerprint'] or '-')[-8:], (row['new_fingerprint'] or '-')[-8:]
+    row['line'] = '%s | %s | %s | %s -> %s | %s' % (row['name'], row['action'], row['phase'] or '-', old_fp, new_fp,
+                                                     seconds)
     return row
 
 

@@ -87,22 +87,55 @@ entries:
   type: list
   elements: dict
   contains:
-    name: {description: The entry's name., type: str}
-    store: {description: The store reference., type: str}
-    kind: {description: The entry's kind., type: str}
-    policy: {description: The generation policy (the entry's C(generate), else the kind's default)., type: dict}
-    rotate_kind: {description: The M(agentarea.secrets.rotate) kind for the entry., type: str}
-    strategy: {description: The rotation strategy., type: str}
-    overlap: {description: The rotation overlap (a duration) or null., type: str}
-    exists: {description: Whether the secret exists in its store., type: bool}
-    state: {description: C(present), C(missing), C(deleted) or C(denied)., type: str}
-    version: {description: The store's current version., type: str}
-    updated: {description: Last change (ISO 8601)., type: str}
-    age_days: {description: Days since the last change., type: float}
-    fingerprint: {description: Keyed fingerprint of the current value., type: str}
-    due: {description: Whether C(rotation.every) has passed since the last change., type: bool}
-    findings: {description: Compliance findings (check, severity, detail)., type: list, elements: dict}
-    error: {description: Why the store could not be asked (value-free)., type: str}
+    name:
+      description: The entry's name.
+      type: str
+    store:
+      description: The store reference.
+      type: str
+    kind:
+      description: The entry's kind.
+      type: str
+    policy:
+      description: The generation policy (the entry's C(generate), else the kind's default).
+      type: dict
+    rotate_kind:
+      description: The M(agentarea.secrets.rotate) kind for the entry.
+      type: str
+    strategy:
+      description: The rotation strategy.
+      type: str
+    overlap:
+      description: The rotation overlap (a duration) or null.
+      type: str
+    exists:
+      description: Whether the secret exists in its store.
+      type: bool
+    state:
+      description: V(present), V(missing), V(deleted), V(denied) or V(error).
+      type: str
+    version:
+      description: The store's current version.
+      type: str
+    updated:
+      description: Last change (ISO 8601).
+      type: str
+    age_days:
+      description: Days since the last change.
+      type: float
+    fingerprint:
+      description: Keyed fingerprint of the current value.
+      type: str
+    due:
+      description: Whether C(rotation.every) has passed since the last change.
+      type: bool
+    findings:
+      description: Compliance findings, each with C(check), C(severity) and C(detail).
+      type: list
+      elements: dict
+    error:
+      description: Why the store could not be asked (value-free).
+      type: str
 names:
   description: The names of the entries in scope.
   returned: always

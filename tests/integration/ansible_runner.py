@@ -163,5 +163,3 @@ class AnsibleRunner:
             for canary in canaries:
                 assert canary not in text, "canary value leaked into %s:\n%s" % (
                     where, text[max(0, text.find(canary) - 300): text.find(canary) + 300].replace(canary, "<CANARY>"))
-
-

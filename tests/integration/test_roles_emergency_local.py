@@ -45,8 +45,8 @@ def test_emergency_and_drill(ansible, tmp_path):
     repo = base / "repo"
     repo.mkdir()
     (repo / "config.yml").write_text("webhook:\n  secret: %s\n" % store["WEBHOOK_SECRET"])
-    for cmd in (["git", "init", "-q"], ["git", "add", "."], ["git", "-c", "user.email=t@example.invalid", "-c",
-                                                              "user.name=t", "commit", "-qm", "config"]):
+    commit = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", "commit", "-qm", "config"]
+    for cmd in (["git", "init", "-q"], ["git", "add", "."], commit):
         subprocess.run(cmd, cwd=repo, check=True)
     done = play(ansible, "emergency", base, canaries=canaries, emergency_incident="INC-1", emergency_confirm="YES",
                 emergency_scan_paths=[str(repo)])
