@@ -75,3 +75,32 @@ def test_provision_rotate_sync(ansible, tmp_path):
     events = [json.loads(line) for line in (base / "audit.jsonl").read_text().splitlines()]
     assert {"write", "distribute"} <= {e["action"] for e in events}
     assert summary is None or summary["rotations"][0]["name"] == "jwt"
+
+
+def test_rotation_summary_filter(ansible, tmp_path):
+    store = tmp_path / "store.env"
+    store.write_text("WEBHOOK=canary-a1b2c3d4-summary\n")
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: rotate
+          agentarea.secrets.rotate:
+            store: "dotenv://%s#WEBHOOK"
+            kind: static
+            generate: {kind: hex, bits: 128}
+          loop: [webhook]
+          register: rotated
+        - name: summary
+          ansible.builtin.set_fact:
+            rows: "{{ rotated.results | map('agentarea.secrets.rotation_summary') | list }}"
+        - name: check
+          ansible.builtin.assert:
+            that:
+              - rows[0].name == 'webhook' and rows[0].action == 'rotated'
+              - rows[0].old_fingerprint != rows[0].new_fingerprint
+              - rows[0].line.startswith('webhook | rotated | ')
+    """ % store
+    result = ansible.playbook(play, canaries=["canary-a1b2c3d4-summary"], verbosity=2)
+    new = dotenv.dotenv_values(store)["WEBHOOK"]
+    assert new != "canary-a1b2c3d4-summary" and new not in result.output
