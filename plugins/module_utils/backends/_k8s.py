@@ -3,14 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``k8s://namespace/name[#key]``: the keys of a Kubernetes Secret, decoded.
 
-Connection, first that applies: ``host`` (with ``api_key``, ``ca_cert``, ``validate_certs``); ``in_cluster: true``;
-a kubeconfig (the option, ``K8S_AUTH_KUBECONFIG``, ``KUBECONFIG``) with ``context``; the service account of the pod
-we run in (AWX on Kubernetes: ``KUBERNETES_SERVICE_HOST`` and a mounted token) unless ``in_cluster: false``;
-``~/.kube/config``. ``host``/``api_key``/``ca_cert``/``validate_certs`` given together with a kubeconfig override
-what it says, as in kubernetes.core.
-
-The Secret's ``resourceVersion`` is the version used for check-and-set; labels are ``metadata['tags']``.
-The modules (k8s_secret, rollout, external_secret) reuse :meth:`K8sBackend.api` and :func:`api_error`.
+The Secret's ``resourceVersion`` is the version used for check-and-set; labels are ``metadata['tags']``. How the
+backend connects (kubeconfig, host and token, in-cluster service account) is in _k8s_client.py. The modules
+(k8s_secret, rollout, external_secret) reuse :meth:`K8sBackend.call`.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -35,37 +30,22 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     encode_value,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    BackendUnavailable,
     InvalidOption,
     InvalidReference,
     NotSupported,
-    SecretAccessDenied,
     SecretConflict,
     SecretError,
     SecretNotFound,
-    describe_exception,
-    missing_dependency,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _k8s_client
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s_client import (
+    DEFAULT_KUBECONFIG,
+    api_error,
+    to_bool,
 )
 
-SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
-DEFAULT_KUBECONFIG = os.path.join('~', '.kube', 'config')
 #: read-modify-write attempts when someone else changes the Secret between our read and our write
 CONFLICT_RETRIES = 5
-
-_TRUE = ('1', 'true', 'yes', 'on', 'y', 't')
-_FALSE = ('0', 'false', 'no', 'off', 'n', 'f')
-
-
-def to_bool(value, name):
-    """Options from the environment arrive as strings."""
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InvalidOption("%s must be a boolean, got %r" % (name, value), backend='k8s')
 
 
 def b64encode(value):
@@ -81,48 +61,6 @@ def b64decode(text):
         return raw.decode('utf-8')
     except UnicodeDecodeError:
         return raw
-
-
-def status_of(exc):
-    """HTTP status and the Kubernetes ``Status`` reason/message of an ApiException (never its body as a whole).
-
-    The API server's Status messages name objects, fields and keys, not Secret values, so the message is kept;
-    the rest of the body (which may echo what was sent) is not."""
-    import json
-    status = getattr(exc, 'status', None)
-    reason, message = getattr(exc, 'reason', None), None
-    body = getattr(exc, 'body', None)
-    if body:
-        try:
-            data = json.loads(body)
-        except (TypeError, ValueError):
-            data = None
-        if isinstance(data, dict):
-            reason = data.get('reason') or reason
-            message = data.get('message')
-    return status, reason, (message or '')[:400]
-
-
-def api_error(exc, ref=None, what=None, backend='k8s'):
-    """A typed error for an exception of the kubernetes client."""
-    if isinstance(exc, SecretError):
-        return exc
-    status, reason, message = status_of(exc)
-    prefix = '%s: ' % what if what else ''
-    if status is None or not isinstance(status, int):
-        return BackendUnavailable('%scannot reach the Kubernetes API: %s' % (prefix, describe_exception(exc)),
-                                  ref=ref, backend=backend)
-    detail = message or reason or 'HTTP %s' % status
-    if status == 404:
-        return SecretNotFound('%s%s' % (prefix, detail), ref=ref, backend=backend)
-    if status in (401, 403):
-        return SecretAccessDenied('%s%s (HTTP %s; check the credentials and RBAC of the user or service account)'
-                                  % (prefix, detail, status), ref=ref, backend=backend)
-    if status == 409:
-        return SecretConflict('%s%s' % (prefix, detail), ref=ref, backend=backend)
-    if status in (400, 415, 422):
-        return InvalidOption('%s%s' % (prefix, detail), ref=ref, backend=backend)
-    return BackendUnavailable('%s%s (HTTP %s)' % (prefix, detail, status), ref=ref, backend=backend)
 
 
 class K8sBackend(SecretBackend):
@@ -170,18 +108,8 @@ class K8sBackend(SecretBackend):
             raise InvalidOption('in_cluster cannot be combined with kubeconfig or context', backend=self.NAME)
 
     def source(self):
-        """Where the connection settings come from: ``host``, ``in_cluster`` or ``kubeconfig`` (no I/O but stat)."""
-        opts = self.options
-        if opts.get('in_cluster'):
-            return 'in_cluster'
-        if opts.get('kubeconfig') or opts.get('context'):
-            return 'kubeconfig'
-        if opts.get('host'):
-            return 'host'
-        if opts.get('in_cluster') is None and self._environ.get('KUBERNETES_SERVICE_HOST') \
-                and os.path.exists(os.path.join(SA_DIR, 'token')):
-            return 'in_cluster'
-        return 'kubeconfig'
+        """``host``, ``in_cluster`` or ``kubeconfig``: where the connection settings come from."""
+        return _k8s_client.source(self.options, self._environ)
 
     def identity(self):
         source = self.source()
@@ -195,49 +123,7 @@ class K8sBackend(SecretBackend):
 
     def configuration(self):
         """A ``kubernetes.client.Configuration`` for the options (reads the kubeconfig or service account)."""
-        try:
-            from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
-            from kubernetes import config as k8s_config  # pylint: disable=import-outside-toplevel
-            from kubernetes.config.config_exception import ConfigException  # pylint: disable=import-outside-toplevel
-        except ImportError as exc:
-            raise missing_dependency('kubernetes', backend=self.NAME, import_error=exc)
-        opts = self.options
-        cfg = k8s_client.Configuration()
-        source = self.source()
-        try:
-            if source == 'in_cluster':
-                from kubernetes.config.incluster_config import InClusterConfigLoader  # pylint: disable=import-outside-toplevel
-                InClusterConfigLoader(token_filename=os.path.join(SA_DIR, 'token'),
-                                      cert_filename=os.path.join(SA_DIR, 'ca.crt'),
-                                      environ=self._environ).load_and_set(cfg)
-            elif source == 'kubeconfig':
-                path = opts.get('kubeconfig') or DEFAULT_KUBECONFIG
-                paths = [os.path.expanduser(p) for p in path.split(os.pathsep) if p]
-                if not any(os.path.exists(p) for p in paths):
-                    raise InvalidOption(
-                        'no Kubernetes connection: the kubeconfig %s does not exist; set kubeconfig (or '
-                        'K8S_AUTH_KUBECONFIG / KUBECONFIG), host and api_key, or in_cluster' % path, backend=self.NAME)
-                k8s_config.load_kube_config(config_file=os.pathsep.join(paths), context=opts.get('context'),
-                                            client_configuration=cfg, persist_config=False)
-        except ConfigException as exc:
-            # its messages name files, contexts and missing fields, not credentials
-            raise InvalidOption('cannot load the Kubernetes configuration (%s): %s' % (source, str(exc)[:300]),
-                                backend=self.NAME)
-        except (IOError, OSError) as exc:
-            raise InvalidOption('cannot read the Kubernetes configuration (%s): %s' % (source,
-                                                                                      describe_exception(exc)),
-                                backend=self.NAME)
-        if opts.get('host'):
-            cfg.host = opts['host'].rstrip('/')
-        if opts.get('api_key'):
-            cfg.api_key = {'authorization': opts['api_key']}
-            cfg.api_key_prefix = {'authorization': 'Bearer'}
-        if opts.get('ca_cert'):
-            cfg.ssl_ca_cert = os.path.expanduser(opts['ca_cert'])
-        if opts.get('validate_certs') is not None:
-            cfg.verify_ssl = opts['validate_certs']
-        cfg.retries = 2
-        return cfg
+        return _k8s_client.configuration(self.options, self._environ)
 
     def connect(self):
         from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
@@ -316,8 +202,8 @@ class K8sBackend(SecretBackend):
         if ref.key is None:
             return dict(secret.value)
         if ref.key not in secret.value:
-            raise SecretNotFound("the Secret has no key '%s' (keys: %s)" % (ref.key, ', '.join(sorted(secret.value))
-                                                                           or 'none'), ref=ref, backend=self.NAME)
+            keys = ', '.join(sorted(secret.value)) or 'none'
+            raise SecretNotFound("the Secret has no key '%s' (keys: %s)" % (ref.key, keys), ref=ref, backend=self.NAME)
         return secret.value[ref.key]
 
     def _patch(self, ref, body):
