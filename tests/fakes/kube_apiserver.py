@@ -19,6 +19,7 @@ Where it differs from a real API server the code says ``DIFF:``. The big ones:
 
 A workload rollout converges ``--rollout-delay`` seconds (default 0.5) after a change. The annotation
 ``fake.agentarea.io/stuck: "true"`` (on the object or its pod template) keeps it from converging.
+The annotation ``fake.agentarea.io/concurrent-writes: "N"`` stands for another writer (see concurrent_writer).
 """
 
 import argparse
@@ -41,6 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 import jsonpatch
 
 STUCK_ANNOTATION = "fake.agentarea.io/stuck"
+CONCURRENT_WRITES_ANNOTATION = "fake.agentarea.io/concurrent-writes"
 ESO = "external-secrets.io"
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -471,7 +473,29 @@ class Cluster:
             raise not_found(res, name)
         return obj
 
+    def concurrent_writer(self, res, ns, name):
+        """Test hook, DIFF: not in a real server. While an object carries ``fake.agentarea.io/concurrent-writes:
+        "N"`` (N > 0), "someone else" writes it just before each of the next N writes: the fake decrements N in a
+        real update (new resourceVersion, a MODIFIED event). A write that carried the resourceVersion its client
+        read then gets the real 409 Conflict, which is how tests make a read-modify-write race happen on demand."""
+        key = (ns or "", name)
+        obj = self.store(res).get(key)
+        annotations = ((obj or {}).get("metadata") or {}).get("annotations") or {}
+        try:
+            left = int(annotations.get(CONCURRENT_WRITES_ANNOTATION, "0"))
+        except ValueError:
+            return
+        if left <= 0:
+            return
+        obj = copy.deepcopy(obj)
+        obj["metadata"]["annotations"][CONCURRENT_WRITES_ANNOTATION] = str(left - 1)
+        obj["metadata"]["resourceVersion"] = self.next_rv()
+        self.store(res)[key] = obj
+        self.emit("MODIFIED", res, obj)
+
     def update(self, res, ns, name, new, query, subresource=None, patched=False):
+        if not patched:
+            self.concurrent_writer(res, ns, name)
         old = self.get(res, ns, name)
         if not isinstance(new, dict):
             raise bad_request("the body of the request was in an unknown format")
@@ -542,6 +566,7 @@ class Cluster:
                 body = json.loads(body or b"null")
             except ValueError:
                 raise bad_request("the body of the request was in an unknown format") from None
+        self.concurrent_writer(res, ns, name)
         old = copy.deepcopy(self.get(res, ns, name))
         if content_type == "application/json-patch+json":
             if not isinstance(body, list):
