@@ -11,7 +11,7 @@ name: k8s
 short_description: Read the decoded keys of Kubernetes Secrets
 version_added: 0.1.0
 author:
-  - agentarea.secrets contributors
+  - agentarea.secrets contributors (@agentarea)
 description:
   - Returns each Secret named by a term, C(namespace/name), as a dict of its keys with decoded values, or one key of
     it with O(key) (or C(namespace/name#key) in the term).
