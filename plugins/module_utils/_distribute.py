@@ -22,6 +22,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     SecretNotFound,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import strip_newline
 
 
 def fields_of(store_value):
@@ -105,6 +106,15 @@ def current_fingerprint(backend, ref, fp):
         return None
 
 
+def read_back(ctype, value):
+    """What a consumer gives back when read after ``value`` was written to it: a secret file loses one trailing
+    newline (the file backend's rule for files written by ``echo``), so a value that ends in one - a PEM - would
+    otherwise never be in sync and be rewritten on every run."""
+    if ctype == 'file' and isinstance(value, str):
+        return strip_newline(value)
+    return value
+
+
 def restarts_of(consumer, spec):
     out = []
     for item in consumer.get('restart') or []:
@@ -147,10 +157,11 @@ class Distributor:
             backend = self.backend(ref.scheme)
             wanted = self.fp(value)
             have = current_fingerprint(backend, ref, self.fp)
+            in_sync = have is not None and have in (wanted, self.fp(read_back(ctype, value)))
             item['fingerprint'] = wanted
-            item['state'] = 'in_sync' if have == wanted else ('missing' if have is None else 'drifted')
+            item['state'] = 'in_sync' if in_sync else ('missing' if have is None else 'drifted')
             services_move = ctype == 'docker' and spec.get('services')
-            if have != wanted or services_move:
+            if not in_sync or services_move:
                 if ctype == 'docker':
                     outcome = self.docker_rotation(backend, spec['secret'], encode_value(value),
                                                    spec.get('services') or [])
