@@ -392,7 +392,7 @@ def test_a_playbook_that_reads_vault_never_imports_the_cloud_sdks(ansible, harne
     """)
     result = ansible.playbook(aws_read, env=env, canaries=ALL)
     assert "the Python package 'boto3' is required" in result.task("aws")["msg"]
-    assert marker.read_text().split() == ["boto3"]
+    assert set(marker.read_text().split()) == {"boto3"}  # (the run cache may also try to preload it for later tasks)
 
 
 def test_leak_suite_every_aws_plugin(ansible, aws, sm, prefix):
