@@ -233,7 +233,7 @@ def test_kill_minus_9_between_set_and_finish(ansible, pg, pgcase):
 
 def test_two_rotations_at_once(ansible, pg, pgcase):
     case = pgcase
-    first = Background(ansible, dict(case.args), env=case.env, fault="create:sleep=6")
+    first = Background(ansible, dict(case.args), env=case.env, fault="create:sleep=30")
     claimed = wait_for(case.pending, what="the first run's pending slot")
     second = run(ansible, case, expect_rc=2)
     assert "another run holds the rotation" in second["msg"] and second["rolled_back"] is None
@@ -313,7 +313,7 @@ def test_mysql_read_only_store_then_second_run(ansible, maria, mycase):
 
 def test_mysql_two_rotations_at_once_on_a_local_store(ansible, maria, mycase):
     case = mycase
-    first = Background(ansible, dict(case.args), fault="create:sleep=6")
+    first = Background(ansible, dict(case.args), fault="create:sleep=30")
     wait_for(lambda: os.path.exists(str(case.store) + "__pending"), what="the pending file")
     second = run(ansible, case, expect_rc=2)
     assert "another rotation of this secret is running on this host" in second["msg"]
