@@ -164,10 +164,27 @@ def render_store(desc, namespace=None):
         if auth:
             spec['auth'] = auth
     spec = merge(spec, desc.get('provider_spec') or {})
+    if kind == 'ClusterSecretStore':
+        unplaced = refs_without_namespace(spec)
+        if unplaced:
+            raise _invalid('a ClusterSecretStore must say the namespace of each Secret or service account it names '
+                           '(namespace/name#key, or the namespace option): %s' % ', '.join(unplaced))
     meta = {'name': desc['name']}
     if kind == 'SecretStore':
         meta['namespace'] = namespace
     return {'kind': kind, 'metadata': meta, 'spec': {'provider': {PROVIDER_KEYS[provider]: spec}}}
+
+
+def refs_without_namespace(obj, path='spec.provider'):
+    """Paths of Secret key selectors and service account references that name no namespace."""
+    found = []
+    if isinstance(obj, dict):
+        is_ref = 'name' in obj and ('key' in obj or path.endswith('serviceAccountRef'))
+        if is_ref and not obj.get('namespace'):
+            found.append(path)
+        for k, v in obj.items():
+            found.extend(refs_without_namespace(v, '%s.%s' % (path, k)))
+    return found
 
 
 def remote_ref(value, what):

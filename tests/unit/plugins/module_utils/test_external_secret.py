@@ -41,6 +41,12 @@ def test_cloud_stores_and_cluster_scope():
     assert cluster["spec"]["provider"]["gcpsm"]["auth"]["workloadIdentity"] == {
         "clusterLocation": "eu", "clusterName": "c",
         "serviceAccountRef": {"name": "eso", "namespace": "external-secrets"}}
+    with pytest.raises(InvalidOption, match="must say the namespace of each Secret .*auth.secretRef"):
+        eso.render_store({"name": "g", "kind": "ClusterSecretStore", "provider": "gcp", "project_id": "p",
+                          "auth": {"credentials": "gcp-creds#key.json"}}, None)
+    placed = eso.render_store({"name": "g", "kind": "ClusterSecretStore", "provider": "gcp", "project_id": "p",
+                               "auth": {"credentials": "ops/gcp-creds#key.json"}}, None)
+    assert placed["spec"]["provider"]["gcpsm"]["auth"]["secretRef"]["secretAccessKeySecretRef"]["namespace"] == "ops"
     with pytest.raises(InvalidOption, match="store.region is required for the aws provider"):
         eso.render_store({"name": "a", "provider": "aws"}, "agentarea")
     with pytest.raises(InvalidOption, match="a SecretStore needs namespace"):
