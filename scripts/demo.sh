@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make demo: run the demo playbook against the collection in this checkout, twice, to show the second run
-# changes nothing. Writes .env.local and secrets/*.txt in the current directory (both are git-ignored).
+# make demo: provision the demo secrets twice (the second run changes nothing), rotate the JWT, session and webhook
+# secrets with the rotation engine and show the phases, then provision again (still nothing to change). Writes .env.local and secrets/*.txt in the current directory (both are git-ignored).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${VENV:-$root/.venv}/bin
@@ -22,4 +22,13 @@ out=$("$bin/ansible-playbook" -i localhost, -c local "$playbook")
 recap=$(grep -E '^localhost +:' <<<"$out")
 echo "$recap"
 grep -q 'changed=0' <<<"$recap" || { echo "demo: the second run changed something" >&2; exit 1; }
-echo "demo: wrote $DEMO_DIR/.env.local and $DEMO_DIR/secrets/*.txt (mode 0600)"
+echo
+echo "Rotation of the local secrets (JWT, session, webhook):"
+"$bin/ansible-playbook" -i localhost, -c local "$root/examples/demo/rotate.yml"
+echo
+echo "After the rotation, provisioning finds everything in place:"
+out=$("$bin/ansible-playbook" -i localhost, -c local "$playbook")
+recap=$(grep -E '^localhost +:' <<<"$out")
+echo "$recap"
+grep -q 'changed=0' <<<"$recap" || { echo "demo: provisioning after the rotation changed something" >&2; exit 1; }
+echo "demo: wrote $DEMO_DIR/.env.local and $DEMO_DIR/secrets/*.txt (mode 0600); audit events in $DEMO_DIR/secrets-audit.jsonl"
