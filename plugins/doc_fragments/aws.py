@@ -104,8 +104,6 @@ options:
 options:
   region:
     env:
-      - name: AWS_DEFAULT_REGION
-      - name: AWS_REGION
       - name: ANSIBLE_AGENTAREA_SECRETS_AWS_REGION
     vars:
       - name: ansible_agentarea_secrets_aws_region
@@ -114,7 +112,6 @@ options:
         key: region
   profile:
     env:
-      - name: AWS_PROFILE
       - name: ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE
     vars:
       - name: ansible_agentarea_secrets_aws_profile
@@ -146,8 +143,6 @@ options:
         key: assume_role_arn
   endpoint_url:
     env:
-      - name: AWS_ENDPOINT_URL
-      - name: AWS_ENDPOINT_URL_SECRETSMANAGER
       - name: ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL
     vars:
       - name: ansible_agentarea_secrets_aws_endpoint_url

@@ -106,7 +106,6 @@ options:
 options:
   vault_url:
     env:
-      - name: AZURE_KEYVAULT_URL
       - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL
     vars:
       - name: ansible_agentarea_secrets_azure_vault_url
@@ -123,7 +122,6 @@ options:
         key: auth
   tenant_id:
     env:
-      - name: AZURE_TENANT_ID
       - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID
     vars:
       - name: ansible_agentarea_secrets_azure_tenant_id
@@ -132,7 +130,6 @@ options:
         key: tenant_id
   client_id:
     env:
-      - name: AZURE_CLIENT_ID
       - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID
     vars:
       - name: ansible_agentarea_secrets_azure_client_id
@@ -141,7 +138,6 @@ options:
         key: client_id
   client_secret:
     env:
-      - name: AZURE_CLIENT_SECRET
       - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET
     vars:
       - name: ansible_agentarea_secrets_azure_client_secret

@@ -53,28 +53,23 @@ requirements:
 options:
   docker_host:
     env:
-      - name: DOCKER_HOST
       - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_HOST
     vars:
       - name: ansible_agentarea_secrets_docker_host
   docker_tls:
     env:
-      - name: DOCKER_TLS
       - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_TLS
   docker_tls_verify:
     env:
-      - name: DOCKER_TLS_VERIFY
       - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_TLS_VERIFY
     vars:
       - name: ansible_agentarea_secrets_docker_tls_verify
   docker_cert_path:
     env:
-      - name: DOCKER_CERT_PATH
       - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_CERT_PATH
     vars:
       - name: ansible_agentarea_secrets_docker_cert_path
   docker_api_version:
     env:
-      - name: DOCKER_API_VERSION
       - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_API_VERSION
 """

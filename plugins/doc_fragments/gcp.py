@@ -58,8 +58,6 @@ options:
 options:
   project:
     env:
-      - name: CLOUDSDK_CORE_PROJECT
-      - name: GOOGLE_CLOUD_PROJECT
       - name: ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT
     vars:
       - name: ansible_agentarea_secrets_gcp_project
@@ -68,7 +66,6 @@ options:
         key: project
   credentials_file:
     env:
-      - name: GOOGLE_APPLICATION_CREDENTIALS
       - name: ANSIBLE_AGENTAREA_SECRETS_GCP_CREDENTIALS_FILE
     vars:
       - name: ansible_agentarea_secrets_gcp_credentials_file
@@ -99,7 +96,6 @@ options:
 options:
   access_token:
     env:
-      - name: CLOUDSDK_AUTH_ACCESS_TOKEN
       - name: ANSIBLE_AGENTAREA_SECRETS_GCP_ACCESS_TOKEN
     vars:
       - name: ansible_agentarea_secrets_gcp_access_token

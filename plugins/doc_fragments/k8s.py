@@ -68,8 +68,6 @@ requirements:
 options:
   kubeconfig:
     env:
-      - name: KUBECONFIG
-      - name: K8S_AUTH_KUBECONFIG
       - name: ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG
     vars:
       - name: ansible_agentarea_secrets_k8s_kubeconfig
@@ -78,7 +76,6 @@ options:
         key: kubeconfig
   context:
     env:
-      - name: K8S_AUTH_CONTEXT
       - name: ANSIBLE_AGENTAREA_SECRETS_K8S_CONTEXT
     vars:
       - name: ansible_agentarea_secrets_k8s_context
@@ -87,13 +84,11 @@ options:
         key: context
   host:
     env:
-      - name: K8S_AUTH_HOST
       - name: ANSIBLE_AGENTAREA_SECRETS_K8S_HOST
     vars:
       - name: ansible_agentarea_secrets_k8s_host
   api_key:
     env:
-      - name: K8S_AUTH_API_KEY
       - name: ANSIBLE_AGENTAREA_SECRETS_K8S_API_KEY
     vars:
       - name: ansible_agentarea_secrets_k8s_api_key

@@ -37,7 +37,6 @@ options:
 options:
   password_store_dir:
     env:
-      - name: PASSWORD_STORE_DIR
       - name: ANSIBLE_AGENTAREA_SECRETS_PASS_PASSWORD_STORE_DIR
     vars:
       - name: ansible_agentarea_secrets_pass_password_store_dir
@@ -46,7 +45,6 @@ options:
         key: password_store_dir
   gnupghome:
     env:
-      - name: GNUPGHOME
       - name: ANSIBLE_AGENTAREA_SECRETS_PASS_GNUPGHOME
     vars:
       - name: ansible_agentarea_secrets_pass_gnupghome

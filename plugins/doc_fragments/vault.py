@@ -161,7 +161,6 @@ options:
 options:
   url:
     env:
-      - name: VAULT_ADDR
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_URL
     vars:
       - name: ansible_agentarea_secrets_vault_url
@@ -170,7 +169,6 @@ options:
         key: url
   namespace:
     env:
-      - name: VAULT_NAMESPACE
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_NAMESPACE
     vars:
       - name: ansible_agentarea_secrets_vault_namespace
@@ -195,7 +193,6 @@ options:
         key: mount_point
   token:
     env:
-      - name: VAULT_TOKEN
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN
     vars:
       - name: ansible_agentarea_secrets_vault_token
@@ -319,7 +316,6 @@ options:
 options:
   ca_cert:
     env:
-      - name: VAULT_CACERT
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT
     vars:
       - name: ansible_agentarea_secrets_vault_ca_cert

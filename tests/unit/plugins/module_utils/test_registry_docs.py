@@ -70,3 +70,21 @@ def test_action_group_is_exactly_the_modules_sharing_the_argspec():
     runtime = yaml.safe_load((ROOT / "meta/runtime.yml").read_text())
     users = sorted(p.stem for p in (ROOT / "plugins/modules").glob("*.py") if "ref_argument_spec(" in p.read_text())
     assert sorted(runtime["action_groups"]["secrets"]) == users
+
+
+def test_native_environment_ranks_last():
+    """Lookups document only the collection's own variables as `env:` sources (Ansible ranks those above ini);
+    each store's native variables (VAULT_ADDR, AWS_REGION, KUBECONFIG ...) are read by the backend itself when
+    nothing else set the option - so they rank below ansible.cfg, as DESIGN.md orders them."""
+    import importlib
+    backends = dict((cls.NAME, cls) for cls in _registry.all_backend_classes())
+    fragments = {"vault": "vault", "aws": "aws", "azure": "azure", "docker": "docker", "gcp": "gcp", "k8s": "k8s",
+                 "pass_store": "pass"}
+    for fragment, backend in fragments.items():
+        module = importlib.import_module("ansible_collections.agentarea.secrets.plugins.doc_fragments." + fragment)
+        for part in ("PLUGINS", "LOOKUP_SHARED"):
+            text = getattr(module.ModuleDocFragment, part, None)
+            for name, spec in ((yaml.safe_load(text) or {}).get("options") or {}).items() if text else ():
+                for env in spec.get("env") or []:
+                    assert env["name"].startswith("ANSIBLE_AGENTAREA_SECRETS_"), (fragment, name, env)
+        assert backends[backend].ENV is not None
