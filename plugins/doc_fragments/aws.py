@@ -46,6 +46,7 @@ options:
       - With the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.
       - STS is reached through boto3's usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not
         O(endpoint_url).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).
     type: str
   assume_role_session_name:
     description: Session name for O(assume_role_arn) (shows in CloudTrail).

@@ -29,8 +29,8 @@ options:
         credential injects them.
       - V(managed_identity) is the machine's managed identity (user-assigned with O(client_id)).
       - V(access_token) uses O(access_token) as it is.
-      - Unset means V(access_token) when O(access_token) is set, V(client_secret) when O(client_secret) is set,
-        else V(default).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH). Unset means V(access_token) when O(access_token) is
+        set, V(client_secret) when O(client_secret) is set, else V(default).
       - With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per identity; tokens are
         only ever issued for Key Vault scopes.
     type: str
@@ -67,6 +67,7 @@ options:
   validate_certs:
     description:
       - Whether to verify the store's TLS certificate. Unset means C(true).
+      - For Azure Key Vault, defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_VALIDATE_CERTS).
     type: bool
   timeout:
     description:

@@ -43,9 +43,9 @@ options:
   transport:
     description:
       - How the client talks to Secret Manager. V(rest) needs no gRPC and goes through HTTP proxies.
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT), then V(rest).
     type: str
     choices: [rest, grpc]
-    default: rest
   timeout:
     description:
       - Seconds to wait for the store to answer.

@@ -60,7 +60,7 @@ class GcpBackend(SecretBackend):
         'credentials_file': {'type': 'path'},
         'access_token': {'type': 'str', 'no_log': True},
         'api_endpoint': {'type': 'str'},
-        'transport': {'type': 'str', 'default': 'rest', 'choices': ['rest', 'grpc']},
+        'transport': {'type': 'str', 'choices': ['rest', 'grpc']},  # no default: modules honour the environment
         'timeout': {'type': 'int', 'default': 30},
     }
     _OWN = 'ANSIBLE_AGENTAREA_SECRETS_GCP_'
@@ -79,7 +79,7 @@ class GcpBackend(SecretBackend):
         o = self.options
         who = ('token:' + hashed(o['access_token'])) if o.get('access_token') else (
             'file:' + hashed(o.get('credentials_file') or '') if o.get('credentials_file') else 'adc')
-        return 'gcp|%s|%s|%s' % (o.get('api_endpoint') or '', o.get('transport'), who)
+        return 'gcp|%s|%s|%s' % (o.get('api_endpoint') or '', o.get('transport') or 'rest', who)
 
     def connect(self):
         o = self.options

@@ -51,14 +51,20 @@ def test_plugin_sources_match_the_backend_environment(name):
     plugins, shared = options(name, "PLUGINS"), options(name, "LOOKUP_SHARED")
     assert not set(plugins) & others, "sources of shared options belong in LOOKUP_SHARED"
     assert set(shared) <= others
+    documented = dict(options(name, "DOCUMENTATION"), **options(name, "MODULES"))
     for opt, sources in dict(plugins, **shared).items():
         envs = [e["name"] for e in sources.get("env", [])]
-        assert envs[-1].startswith("ANSIBLE_AGENTAREA_SECRETS_"), opt  # the collection's names win
-        own = tuple(v for v in reversed(envs) if v not in SHARED_ENV.get(opt, ()))
+        # lookups list only the collection's variables; the native ones rank last and the backend reads them itself
+        assert envs and all(v.startswith("ANSIBLE_AGENTAREA_SECRETS_") for v in envs), opt
+        own = [v for v in envs if v not in SHARED_ENV.get(opt, ())]
         if opt in cls.ENV:
-            assert own == cls.ENV[opt], opt  # the same variables, in the same precedence
+            assert own == [v for v in cls.ENV[opt] if v.startswith("ANSIBLE_AGENTAREA_SECRETS_")], opt
         assert all(v["name"].startswith("ansible_agentarea_secrets_") for v in sources.get("vars", [])), opt
         assert all(i["section"] == "agentarea_secrets_" + name for i in sources.get("ini", [])), opt
+    for opt, variables in cls.ENV.items():
+        described = " ".join(documented[opt]["description"])
+        for var in variables:
+            assert "E(%s)" % var in described, (opt, var)  # every variable the backend reads is documented
     for opt, spec in cls.ARGSPEC.items():
         if spec.get("no_log"):
             assert "ini" not in dict(plugins, **shared).get(opt, {}), "credentials are not read from ansible.cfg"

@@ -107,7 +107,8 @@ def test_environment_fills_options_collection_names_first():
     assert CANARY not in b.identity()
     env["ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT"] = "ours"
     assert GcpBackend({}, environ=env).options["project"] == "ours"
-    assert GcpBackend({}, environ={}).options["transport"] == "rest"
+    assert GcpBackend({}, environ={"ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT": "grpc"}).options["transport"] == "grpc"
+    assert GcpBackend({}, environ={}).identity() == "gcp||rest|adc"  # unset means REST
 
 
 def test_reads_latest_and_verifies_checksums_when_sent():
