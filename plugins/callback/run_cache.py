@@ -19,8 +19,10 @@ description:
   - When a task of this collection reports a change (a write, a rotation), cached values are dropped, so later
     lookups read what the store holds now. Local files are also checked for changes made by other means.
   - At the end of the run it revokes what the run created and did not ask to keep (Vault tokens and leases).
-  - Optionally imports the SDKs of the backends you use once in the main process, so that workers do not
-    import them again for every task.
+  - Imports the SDKs of the backends the run uses, and the collection's lookup plugins, once in the main process,
+    so that the workers Ansible forks for every task inherit them instead of importing them again. By default it
+    imports the lookups that the playbook file calls before the first task, and learns the others from the run
+    (the first task that uses one pays, the tasks after it do not); O(preload) can name backends instead.
   - Enable it with one line of configuration, C(callbacks_enabled = agentarea.secrets.run_cache) in the
     C([defaults]) section of C(ansible.cfg) or C(ANSIBLE_CALLBACKS_ENABLED=agentarea.secrets.run_cache).
 requirements:
@@ -28,12 +30,18 @@ requirements:
 options:
   preload:
     description:
-      - Backends whose SDKs are imported in the main process before workers fork.
-      - C(auto) preloads nothing by itself but keeps imports lazy; name backends to trade start-up time for
-        faster tasks.
+      - What to import in the main process before workers fork.
+      - V(auto) imports the lookup plugins that the playbook file names in C(lookup()) or C(query()) calls (and the
+        SDKs of their backends) before the first task, and after each task what the run's lookups have used so
+        far (lookups in roles, included files or inventory variables).
+      - A backend name (V(vault), V(aws), V(azure), V(gcp), V(k8s), V(docker), V(pass), V(dotenv), V(file),
+        V(env)) imports that backend's SDK and lookup plugin when the run starts, before the first task. Names
+        replace the default; list V(auto) with them to keep it.
+      - V(none) (or an empty list) imports nothing ahead; every task then imports what it needs itself.
+      - A playbook never imports the SDK of a backend it does not use.
     type: list
     elements: str
-    default: []
+    default: [auto]
     env:
       - name: ANSIBLE_AGENTAREA_SECRETS_PRELOAD
     ini:
@@ -42,20 +50,35 @@ options:
 """
 
 import importlib
+import re
 
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.agentarea.secrets.plugins.plugin_utils import _runcache
 
-# What each backend imports; loaded before the fork so every worker inherits the modules.
+# What each backend imports when it is used (kept in step with the backends' lazy imports); imported in the main
+# process so that every worker forked after it inherits the modules.
 _PRELOAD = {
-    'vault': ('hvac',),
-    'aws': ('boto3', 'botocore.session'),
-    'azure': ('azure.keyvault.secrets', 'azure.identity'),
-    'gcp': ('google.cloud.secretmanager',),
+    'vault': ('hvac', 'requests', 'requests.adapters', 'urllib3.util.retry'),
+    'aws': ('boto3', 'botocore.config', 'botocore.session'),
+    'azure': ('azure.keyvault.secrets', 'azure.core.exceptions', 'azure.core.credentials', 'azure.identity'),
+    'gcp': ('google.auth', 'google.cloud.secretmanager', 'google.oauth2.credentials', 'google_crc32c'),
     'k8s': ('kubernetes.client', 'kubernetes.config'),
-    'docker': ('docker',),
+    'docker': ('docker', 'docker.tls'),
 }
+_LOOKUPS = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'pass', 'dotenv', 'file', 'env', 'secret')
+_SCHEMES = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'docker', 'pass', 'dotenv', 'file', 'env')
+_LOOKUP_CALL = re.compile(r'(?:lookup|query|q)\s*\(\s*[\'"]agentarea\.secrets\.(\w+)[\'"]')
+_SCHEME = re.compile(r'[\'"]([a-z0-9]+)://')
+
+
+def lookups_in(text):
+    """(lookup names, backend names) that a playbook's text calls: a cheap scan, refined by what the run uses."""
+    lookups = sorted(set(n for n in _LOOKUP_CALL.findall(text) if n in _LOOKUPS))
+    backends = set(n for n in lookups if n != 'secret')
+    if 'secret' in lookups:  # references of any scheme: take the schemes the file spells out
+        backends.update(n for n in _SCHEME.findall(text) if n in _SCHEMES)
+    return lookups, sorted(backends)
 
 
 class CallbackModule(CallbackBase):
@@ -68,15 +91,68 @@ class CallbackModule(CallbackBase):
         super(CallbackModule, self).__init__(display=display, options=options)
         _runcache.start()
         self._finished = False
+        self._learn = True
+        self._preloaded = set()
 
     def set_options(self, task_keys=None, var_options=None, direct=None):
         super(CallbackModule, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
-        for backend in self.get_option('preload') or []:
-            for module in _PRELOAD.get(backend, ()):
-                try:
-                    importlib.import_module(module)
-                except ImportError:
-                    self._display.vvv('agentarea.secrets.run_cache: cannot preload %s for %s' % (module, backend))
+        names = []
+        for item in self.get_option('preload') or []:
+            names.extend(n.strip() for n in str(item).split(',') if n.strip())
+        self._learn = 'auto' in names
+        for backend in names:
+            if backend not in ('auto', 'none'):
+                self._preload('backend', backend)
+                self._preload('lookup', 'agentarea.secrets.%s' % backend)
+
+    # -- preloading ---------------------------------------------------------------------------------------------
+    def _preload(self, kind, name):
+        """Import a backend's SDK (and let the backend warm its own caches), or load a lookup plugin through
+        Ansible's plugin loader (module, documentation and configuration definitions, all cached by the loader)."""
+        if (kind, name) in self._preloaded:
+            return
+        self._preloaded.add((kind, name))
+        # pylint: disable=import-outside-toplevel
+        try:
+            if kind == 'lookup':
+                from ansible.plugins.loader import lookup_loader
+                lookup_loader.get(name, class_only=True)
+                return
+            from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
+            cls = backend_class(name)
+            for module in _PRELOAD.get(name, ()):
+                importlib.import_module(module)
+            hook = getattr(cls, 'preload', None)
+            if hook is not None:
+                hook()
+        except Exception as exc:  # pylint: disable=broad-except
+            # an SDK that is not installed, or a name we do not know: the task that needs it reports it
+            self._display.vvv('agentarea.secrets.run_cache: cannot preload %s %s: %s'
+                              % (kind, name, type(exc).__name__))
+
+    def _learn_from_workers(self):
+        if self._learn:
+            for kind, name in _runcache.learned():
+                self._preload(kind, name)
+
+    def v2_playbook_on_start(self, playbook):
+        if not self._learn:
+            return
+        try:
+            with open(playbook._file_name) as handle:  # pylint: disable=protected-access
+                lookups, backends = lookups_in(handle.read())
+        except (AttributeError, IOError, OSError, TypeError, UnicodeDecodeError):
+            return
+        for backend in backends:
+            self._preload('backend', backend)
+        for name in lookups:
+            self._preload('lookup', 'agentarea.secrets.%s' % name)
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._learn_from_workers()
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self._learn_from_workers()
 
     def _cleanup(self, record):
         # pylint: disable=import-outside-toplevel

@@ -211,6 +211,13 @@ class SecretBackend:
         return None
 
     @classmethod
+    def preload(cls):
+        """Called in the controller's main process (the run_cache callback) before workers fork, after the SDK's
+        modules are imported: warm what every worker would otherwise build again (parsed SDK data). Never
+        credentials or connections: the main process does not know them, and sockets must not cross a fork."""
+        return None
+
+    @classmethod
     def cleanup_run(cls, record):
         """Undo at the end of a run what ``record`` (registered with ``cache.on_finish``) describes."""
         return None

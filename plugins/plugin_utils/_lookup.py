@@ -8,6 +8,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+import os
+import time
+
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
@@ -28,6 +32,13 @@ _HINT = ('agentarea.secrets: the run cache is not enabled, so every task reads i
          'cache=false on the lookup to silence this.')
 
 _SKIPPED = object()
+
+#: Backends (with their connected clients) kept for the next lookup call in the same worker process: a loop calls
+#: the lookup once per item, and each call would otherwise connect (and, without the run cache, log in) again.
+#: Keyed by pid, scheme and the exact options, and only for POOL_TTL seconds, so credentials that a long task
+#: would see renewed or rotated are picked up again and nothing crosses a fork.
+_POOL = {}
+POOL_TTL = 60.0
 
 
 class SecretLookupBase(LookupBase):
@@ -92,16 +103,44 @@ class SecretLookupBase(LookupBase):
             for name in cls.ARGSPEC:
                 if self._has_option(name):
                     options[name] = self.get_option(name)
-            backend = cls(options)
-            backend.basedir = self._loader.get_basedir() if self._loader is not None else None
+            basedir = self._loader.get_basedir() if self._loader is not None else None
+            key = self._pool_key(scheme, options, basedir)
+            backend = self._pooled(key)
+            if backend is None:
+                backend = cls(options)
+                backend.basedir = basedir
+                backend.cache = self._cache
+                backend.validate()
+                if len(_POOL) >= 32:
+                    _POOL.clear()
+                _POOL[key] = (time.time(), backend)
             backend.cache = self._cache
-            backend.validate()
         except SecretError as exc:
             if exc.ref is None:
                 exc.ref = ref
             raise AnsibleLookupError(self._message(exc)) from exc
+        if self._cache is not None:
+            _runcache.learn('backend', scheme)
+            _runcache.learn('lookup', self._plugin_name())
         self._backends[scheme] = backend
         return backend
+
+    def _pool_key(self, scheme, options, basedir):
+        # the options as given (credentials included: the key stays in this process's memory, like the options)
+        return (os.getpid(), scheme, basedir, self._cache is not None,
+                json.dumps(options, sort_keys=True, default=repr))
+
+    @staticmethod
+    def _pooled(key):
+        entry = _POOL.get(key)
+        if entry is None:
+            return None
+        now, pid = time.time(), os.getpid()
+        if key[0] != pid or now - entry[0] > POOL_TTL:
+            for stale in [k for k, (born, _b) in _POOL.items() if k[0] != pid or now - born > POOL_TTL]:
+                del _POOL[stale]
+            return None
+        return entry[1]
 
     # -- reading -------------------------------------------------------------------------------------------------
     def _ident(self, backend, ref):

@@ -11,6 +11,10 @@ a private directory (0700, on tmpfs where there is one). Workers inherit both; e
 with AES-256-GCM under that key, named by an HMAC of what it holds. When the run ends, :func:`finish` runs the
 backends' clean-ups (revoking tokens and leases the run created) and removes the directory. Files left behind
 by a killed run are useless without the key, which died with the process, and are removed by the next run.
+
+Workers also :func:`learn` which backends and lookup plugins the run uses (a name per empty file under ``used/``,
+never a value or an option); the callback imports them in the main process before the next task forks, so only
+the first task that uses a backend pays for importing its SDK.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,11 +29,16 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import shutil
 import tempfile
 
 _PREFIX = 'agentarea-secrets-run-'
 _STATE = {}
+#: ``kind@name`` already noted by this process (or imported by the main process before this worker forked)
+_LEARNED = set()
+_NAME = re.compile(r'^[a-z_]+@[A-Za-z0-9_.]+$')
+_USED = 'used'
 
 
 def _base_dir():
@@ -62,11 +71,46 @@ def start():
     os.chmod(directory, 0o700)
     _STATE.update(key=os.urandom(32), dir=directory, pid=os.getpid())
     atexit.register(finish)
+    try:
+        _aead(_STATE['key'])  # imported and keyed here once, inherited by every worker
+    except ImportError:
+        pass  # reported by the first get or put
     return directory
 
 
 def active():
     return bool(_STATE.get('key')) and os.path.isdir(_STATE.get('dir', ''))
+
+
+def learn(kind, name):
+    """Note that this run uses ``name`` (``backend@vault``, ``lookup@agentarea.secrets.vault``): one empty file,
+    created once per run. Costs nothing when this process (or the main process before the fork) knew it already."""
+    entry = '%s@%s' % (kind, name)
+    if entry in _LEARNED or not _STATE.get('dir'):
+        return
+    _LEARNED.add(entry)
+    if not _NAME.match(entry):
+        return
+    directory = os.path.join(_STATE['dir'], _USED)
+    try:
+        os.mkdir(directory, 0o700)
+    except OSError:
+        pass
+    try:
+        os.close(os.open(os.path.join(directory, entry), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:
+        pass
+
+
+def learned():
+    """``(kind, name)`` pairs that workers noted since the last call (main process: what to import next)."""
+    try:
+        names = os.listdir(os.path.join(_STATE['dir'], _USED))
+    except (KeyError, OSError):
+        return []
+    fresh = sorted(n for n in names if n not in _LEARNED and _NAME.match(n))
+    _LEARNED.update(fresh)
+    return [tuple(n.split('@', 1)) for n in fresh]
 
 
 def finish(cleanup=None):
@@ -84,7 +128,21 @@ def finish(cleanup=None):
                 results.append({'record': record.get('what'), 'error': type(exc).__name__})
     shutil.rmtree(_STATE['dir'], ignore_errors=True)
     _STATE.clear()
+    _LEARNED.clear()
+    _AEAD.clear()
     return results
+
+
+_AEAD = {}
+
+
+def _aead(key):
+    """One AESGCM per key and process (the import and the key schedule are paid once)."""
+    aead = _AEAD.get(key)
+    if aead is None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # pylint: disable=import-outside-toplevel
+        aead = _AEAD[key] = AESGCM(key)
+    return aead
 
 
 class RunCache:
@@ -93,18 +151,22 @@ class RunCache:
     def __init__(self):
         self.key = _STATE.get('key')
         self.dir = _STATE.get('dir')
+        self._seen = False
 
     @property
     def enabled(self):
-        return bool(self.key) and bool(self.dir) and os.path.isdir(self.dir)
+        if not (self.key and self.dir):
+            return False
+        if not self._seen:  # one stat per lookup call, not one per entry
+            self._seen = os.path.isdir(self.dir)
+        return self._seen
 
     def _path(self, kind, ident):
         name = hmac.new(self.key, ('%s\0%s' % (kind, ident)).encode('utf-8'), hashlib.sha256).hexdigest()
         return os.path.join(self.dir, kind, name)
 
     def _aead(self):
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # pylint: disable=import-outside-toplevel
-        return AESGCM(self.key)
+        return _aead(self.key)
 
     def get(self, kind, ident):
         if not self.enabled:
@@ -127,17 +189,27 @@ class RunCache:
         path = self._path(kind, ident)
         self._write(path, obj)
 
+    @staticmethod
+    def _subdir(directory):
+        # mkdir, not makedirs: a run directory removed at the end of the run is never created again
+        try:
+            os.mkdir(directory, 0o700)
+        except OSError:
+            pass
+
     def _write(self, path, obj):
         directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
-            try:
-                os.makedirs(directory, mode=0o700)
-            except OSError:
-                pass
         nonce = os.urandom(12)
         blob = nonce + self._aead().encrypt(nonce, json.dumps(obj, default=str).encode('utf-8'),
                                             os.path.basename(path).encode('ascii'))
-        fd, tmp = tempfile.mkstemp(dir=directory)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=directory)
+        except (IOError, OSError):
+            self._subdir(directory)
+            try:
+                fd, tmp = tempfile.mkstemp(dir=directory)
+            except (IOError, OSError):
+                return  # the run has ended: nothing to keep
         with os.fdopen(fd, 'wb') as handle:
             handle.write(blob)
         os.rename(tmp, path)
@@ -156,13 +228,15 @@ class RunCache:
             yield
             return
         path = self._path(kind, ident) + '.lock'
-        directory = os.path.dirname(path)
-        if not os.path.isdir(directory):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            self._subdir(os.path.dirname(path))
             try:
-                os.makedirs(directory, mode=0o700)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             except OSError:
-                pass
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                yield  # the run has ended
+                return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
