@@ -50,6 +50,8 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_kv import VaultKvChanges
 
 _ENV = 'ANSIBLE_AGENTAREA_SECRETS_VAULT_'
+#: run-cache kind of the mounts (path -> KV version) found by the preflight, per login identity
+MOUNTS_KIND = 'vault-mounts'
 
 
 class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
@@ -166,11 +168,22 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
             term = '%s/%s' % ((self.options.get('mount') or 'secret').strip('/'), term.strip().lstrip('/'))
         return super(VaultBackend, self).ref_from_term(term, key=key, version=version, **params)
 
-    def _preflight(self, location):
-        """(mount, kv_version) of the mount that holds ``location``, as the vault CLI finds it."""
+    def _known_mount(self, location):
         for mount, kv in self._mounts.items():
             if location == mount or location.startswith(mount + '/'):
                 return mount, kv
+        return None
+
+    def _preflight(self, location):
+        """(mount, kv_version) of the mount that holds ``location``, as the vault CLI finds it. Mounts found are
+        shared with the run's other tasks through the run cache (one question per mount and identity per run)."""
+        known = self._known_mount(location)
+        cache = self.run_cache()
+        if known is None and cache is not None:
+            self._mounts.update(cache.get(MOUNTS_KIND, self.login_identity()) or {})
+            known = self._known_mount(location)
+        if known is not None:
+            return known
         hvac, requests, _retry = import_hvac()
         try:
             data = self.client().adapter.get('/v1/sys/internal/ui/mounts/%s' % quote(location))['data']
@@ -185,6 +198,8 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
                                    "engine=dynamic)" % (mount, data.get('type')), backend=self.NAME)
         kv = int((data.get('options') or {}).get('version') or 1)
         self._mounts[mount] = kv
+        if cache is not None:
+            cache.put(MOUNTS_KIND, self.login_identity(), self._mounts)
         return mount, kv
 
     def locate(self, ref):
