@@ -24,7 +24,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     InvalidReference, SecretConflict, SecretDeleted, SecretError, SecretNotFound,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import (
-    botocore_config, error_code, make_session, to_error, who,
+    botocore_config, error_code, make_session, to_error, warm, who,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
     stored_text, string_tags, with_field, without_field,
@@ -72,6 +72,10 @@ class AwsBackend(SecretBackend):
         self._environ = os.environ if environ is None else environ
 
     # -- connection -------------------------------------------------------------------------------------------
+    @classmethod
+    def preload(cls):
+        warm()
+
     def validate(self):
         o = self.options
         if bool(o.get('access_key')) != bool(o.get('secret_key')):

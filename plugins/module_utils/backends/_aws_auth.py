@@ -14,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible_collections.agentarea.secrets.plugins.module_utils._backend import iso, to_datetime, utc_now
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     BackendUnavailable, InvalidOption, InvalidReference, SecretAccessDenied, SecretError, SecretNotFound,
@@ -58,6 +60,47 @@ def botocore_config(options):
                                   user_agent_extra='agentarea.secrets')
 
 
+# Most of the time boto3 takes to create a client goes into parsing botocore's JSON data (endpoint rules, the
+# service model) and registering a new session's handlers. One data loader per process keeps the parsed data;
+# warm() runs in the controller's main process (the run_cache callback) so that every forked worker inherits the
+# parsed data and one unused session. Only data files and handlers: never credentials, regions or connections.
+_LOADER = []
+_WARM = {}
+
+
+def warm():
+    """Main process, before workers fork: parse Secrets Manager's model and endpoints into the shared loader, and
+    keep one fresh (never used, credential-free) botocore session for the next forked process to take."""
+    boto3 = import_boto3()
+    scratch = _botocore_session()
+    boto3.session.Session(botocore_session=scratch, region_name='us-east-1', aws_access_key_id='warm-up',
+                          aws_secret_access_key='warm-up').client('secretsmanager')
+    _WARM.clear()
+    _WARM[os.getpid()] = _botocore_session(fresh=True)
+
+
+def _botocore_session(fresh=False):
+    """A botocore session sharing the process's data loader; in a forked worker, the one warm() left (once)."""
+    import botocore.session  # pylint: disable=import-outside-toplevel
+    if not fresh:
+        for pid in [p for p in _WARM if p != os.getpid()]:
+            return _WARM.pop(pid)  # inherited and unused: this process is its only user
+    session = botocore.session.get_session()
+    if _LOADER:
+        session.register_component('data_loader', _LOADER[0])
+    else:
+        _LOADER.append(session.get_component('data_loader'))
+    return session
+
+
+def _boto3_session(boto3, **kwargs):
+    session = boto3.session.Session(botocore_session=_botocore_session(), **kwargs)
+    loader = getattr(session, '_loader', None)
+    if loader is not None:  # boto3 appends its data path once per session, and the loader is shared
+        loader.search_paths[:] = list(dict.fromkeys(loader.search_paths))
+    return session
+
+
 def make_session(options, cache=None, ident='', environ=None):
     """The one boto3 session of a backend instance."""
     boto3 = import_boto3()
@@ -71,12 +114,12 @@ def make_session(options, cache=None, ident='', environ=None):
         # A profile that only came from AWS_PROFILE while AWS_ACCESS_KEY_ID is set too is left to boto3, whose
         # chain then takes the keys first, as the AWS CLI does (AWX injects keys; a stray AWS_PROFILE must not win).
         kwargs['profile_name'] = options['profile']
-    session = boto3.session.Session(**kwargs)
+    session = _boto3_session(boto3, **kwargs)
     if not options.get('assume_role_arn'):
         return session
     creds = role_credentials(session, options, cache, ident)
-    return boto3.session.Session(aws_access_key_id=creds['AccessKeyId'], aws_secret_access_key=creds['SecretAccessKey'],
-                                 aws_session_token=creds['SessionToken'], region_name=options.get('region'))
+    return _boto3_session(boto3, aws_access_key_id=creds['AccessKeyId'], aws_secret_access_key=creds['SecretAccessKey'],
+                          aws_session_token=creds['SessionToken'], region_name=options.get('region'))
 
 
 def role_credentials(session, options, cache, ident):
