@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+"""What makes lookups cheap, through ansible-playbook against OpenBao: the run_cache callback imports what the
+run uses in the main process (found in the playbook, learned from the workers, or named in ``preload``), a
+playbook that reads Vault never imports another backend's SDK, and the run cache still reads once per run,
+drops values after our modules change a store, checks local files for changes and honours ``cache: false``.
+A test-only lookup (``lookup_plugins/loaded_modules.py``) reports what a worker has in ``sys.modules``."""
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.integration.vault_helpers import env_for
+
+pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+
+CANARY = "canary-7c1d55e0-perf"
+CANARY2 = "canary-0be3a9f2-perf"
+LOOKUP_PLUGINS = str(Path(__file__).parent / "lookup_plugins")
+OTHER_SDKS = ["boto3", "botocore", "google.cloud", "google.auth", "azure", "azure.identity",
+              "azure.keyvault.secrets", "kubernetes", "docker"]
+WATCHED = ["hvac", "ansible_collections.agentarea.secrets.plugins.lookup.vault"] + OTHER_SDKS
+
+
+def watched():
+    return ", ".join("'%s'" % name for name in WATCHED)
+
+
+def env(vault, **extra):
+    out = dict(env_for(vault), ANSIBLE_LOOKUP_PLUGINS=LOOKUP_PLUGINS)
+    out.update(extra)
+    return out
+
+
+def reads(vault, path, since):
+    """Reads of secret/data/<path> in OpenBao's audit log after line ``since``."""
+    count = 0
+    with open(vault["audit_log"]) as handle:
+        for number, line in enumerate(handle):
+            if number < since:
+                continue
+            entry = json.loads(line)
+            if entry.get("type") == "response" and entry.get("request", {}).get("path") == "secret/data/" + path:
+                count += 1
+    return count
+
+
+def audit_lines(vault):
+    with open(vault["audit_log"]) as handle:
+        return sum(1 for _line in handle)
+
+
+@pytest.mark.parametrize("mode", ["found in the playbook", "learned from a worker", "preload: vault",
+                                  "preload: none"])
+def test_preloading_imports_only_what_the_run_uses(ansible, vault, root, prefix, mode):
+    """Task 1 looks at its worker before and after a Vault lookup; task 2, a fresh worker, shows what it
+    inherited from the main process. No run imports any other backend's SDK, in any process."""
+    root.secrets.kv.v2.create_or_update_secret(prefix + "/db", secret={"password": CANARY}, mount_point="secret")
+    # a lookup whose name is a variable is invisible to the playbook scan: only learning can find it
+    name = "vault_lookup" if mode in ("learned from a worker", "preload: vault") else "'agentarea.secrets.vault'"
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      vars:
+        vault_lookup: agentarea.secrets.vault
+      tasks:
+        - name: first
+          ansible.builtin.set_fact:
+            first: "{{ [lookup('loaded_modules', %(w)s), lookup(%(name)s, '%(p)s/db', key='password'),
+                        lookup('loaded_modules', %(w)s)] }}"
+        - name: second
+          ansible.builtin.set_fact:
+            second: "{{ lookup('loaded_modules', %(w)s) }}"
+        - name: report
+          ansible.builtin.debug:
+            msg: "{{ {'before': first[0], 'after': first[2], 'second': second, 'ok': first[1] == secret} | to_json }}"
+          vars:
+            secret: "%(c)s"
+    """ % {"w": watched(), "name": name, "p": prefix, "c": CANARY}
+    extra = {"preload: vault": {"ANSIBLE_AGENTAREA_SECRETS_PRELOAD": "vault"},
+             "preload: none": {"ANSIBLE_AGENTAREA_SECRETS_PRELOAD": "none"}}.get(mode, {})
+    result = ansible.playbook(play, env=env(vault, **extra))
+    seen = json.loads(result.task("report")["msg"])
+    assert seen["ok"]
+    before, after, second = seen["before"], seen["after"], seen["second"]
+    for where in (before, after, second):
+        assert not set(where["loaded"]) & set(OTHER_SDKS), (mode, where)
+    assert "hvac" in after["loaded"]  # the worker that read Vault
+    assert before["pid"] == after["pid"] != second["pid"]
+    preloaded_before_first_task = mode in ("found in the playbook", "preload: vault")
+    assert ("hvac" in before["loaded"]) == preloaded_before_first_task, (mode, before)
+    assert ("hvac" in second["loaded"]) == (mode != "preload: none"), (mode, second)
+    if mode != "preload: none":
+        assert "ansible_collections.agentarea.secrets.plugins.lookup.vault" in second["loaded"]
+    # the run's cache directory (learned names included) is gone with the run
+    assert second["run_dir"] and not os.path.exists(second["run_dir"])
+
+
+def test_held_variable_loops_and_cache_false(ansible, vault, root, prefix):
+    """A held lookup referenced by three tasks and a loop over one secret read it once per run; with
+    ``cache: false`` every reference reads again (a worker keeps its client between loop items, never values)."""
+    root.secrets.kv.v2.create_or_update_secret(prefix + "/db", secret={"password": CANARY}, mount_point="secret")
+    uses = "".join("""
+        - name: use %d
+          ansible.builtin.assert:
+            that: held == '%s'
+            quiet: true""" % (i, CANARY) for i in range(3))
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      vars:
+        held: "{{ lookup('agentarea.secrets.vault', '%(p)s/db', key='password', cache=%(cache)s) }}"
+      tasks:%(uses)s
+        - name: loop
+          ansible.builtin.assert:
+            that: lookup('agentarea.secrets.vault', '%(p)s/db', key='password', cache=%(cache)s) == '%(c)s'
+            quiet: true
+          loop: [1, 2, 3, 4]
+    """
+    for cache, expected in (("true", 1), ("false", 7)):
+        since = audit_lines(vault)
+        result = ansible.playbook(play % {"p": prefix, "c": CANARY, "cache": cache, "uses": uses}, env=env(vault),
+                                  canaries=[CANARY])
+        assert reads(vault, prefix + "/db", since) == expected, (cache, result)
+        assert "run cache is not enabled" not in result.output
+
+
+def test_values_change_after_our_module_writes_and_local_files_are_checked(ansible, vault, root, prefix, tmp_path):
+    """Cached values are dropped when a task of this collection changes a store; a local file changed by any
+    other means is read again (its freshness token changed)."""
+    root.secrets.kv.v2.create_or_update_secret(prefix + "/db", secret={"password": CANARY}, mount_point="secret")
+    secret_file = tmp_path / "secret.txt"
+    secret_file.write_text(CANARY + "\n")
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      vars:
+        held: "{{ lookup('agentarea.secrets.vault', '%(p)s/db', key='password') }}"
+        local: "{{ lookup('agentarea.secrets.file', '%(f)s') }}"
+      tasks:
+        - name: before
+          ansible.builtin.assert:
+            that: [held == '%(c)s', local == '%(c)s']
+            quiet: true
+        - name: write with our module
+          agentarea.secrets.secret:
+            ref: vault://secret/%(p)s/db#password
+            value: "%(c2)s"
+        - name: write the file by other means
+          ansible.builtin.copy:
+            content: "%(c2)s\\n"
+            dest: "%(f)s"
+            mode: "0600"
+        - name: after
+          ansible.builtin.assert:
+            that: [held == '%(c2)s', local == '%(c2)s']
+            quiet: true
+    """ % {"p": prefix, "c": CANARY, "c2": CANARY2, "f": secret_file}
+    since = audit_lines(vault)
+    ansible.playbook(play, env=env(vault), canaries=[CANARY, CANARY2])
+    total = reads(vault, prefix + "/db", since)
+    # what the module reads by itself, for the same write
+    since = audit_lines(vault)
+    ansible.playbook("""
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: write with our module
+          agentarea.secrets.secret:
+            ref: vault://secret/%(p)s/db#password
+            value: "%(c)s"
+    """ % {"p": prefix, "c": CANARY}, env=env(vault), canaries=[CANARY, CANARY2])
+    module = reads(vault, prefix + "/db", since)
+    # the lookups read once before the write and once after it, not once per reference
+    assert total == module + 2, (total, module)
