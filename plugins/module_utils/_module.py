@@ -27,6 +27,30 @@ def ref_argument_spec(**extra):
     return spec
 
 
+#: keys of a catalog entry (at any depth) whose values are credentials and never shown
+SENSITIVE_KEYS = ('password', 'admin_password', 'token', 'secret_id', 'client_secret', 'api_key', 'headers',
+                  'private_key', 'value', 'jwt', 'session_token', 'secret_key', 'env')
+
+
+def protect_catalog(module, entries):
+    """Add every credential written inline in catalog entries (an admin password, a hook's headers) to the values
+    Ansible masks in this module's output, its ``invocation`` included. References (``vault://...``) are the
+    recommended form; this keeps inline ones out of results and logs all the same."""
+    def walk(node, sensitive):
+        if isinstance(node, dict):
+            for key, val in node.items():
+                walk(val, sensitive or str(key).lower() in SENSITIVE_KEYS)
+        elif isinstance(node, (list, tuple)):
+            for val in node:
+                walk(val, sensitive)
+        elif sensitive and isinstance(node, str) and node and '://' not in node[:12]:
+            module.no_log_values.add(node)
+    for entry in entries or []:
+        if isinstance(entry, dict):
+            for field in ('target', 'revoke', 'consumers'):
+                walk(entry.get(field), False)
+
+
 def audit_log(module):
     """The module's audit log (``audit_log``, else AGENTAREA_SECRETS_AUDIT_LOG); a no-op log when neither."""
     import os  # pylint: disable=import-outside-toplevel

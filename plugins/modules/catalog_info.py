@@ -151,7 +151,11 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     SecretNotFound,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_for, ref_argument_spec
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+    backend_for,
+    protect_catalog,
+    ref_argument_spec,
+)
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
 
 
@@ -193,6 +197,7 @@ def main():
         supports_check_mode=True,
     )
     catalog = module.params['catalog']
+    protect_catalog(module, catalog)
     problems = _catalog.validate_catalog(catalog)
     if problems:
         module.fail_json(msg='the catalog has %d problem(s): %s' % (len(problems), '; '.join(problems)),

@@ -167,6 +167,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
     backend_for,
     fail,
     parse_module_ref,
+    protect_catalog,
     ref_argument_spec,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
@@ -205,6 +206,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
+    protect_catalog(module, [{'consumers': p['consumers']}])
     result = {'changed': False, 'ref': p['store'], 'consumers': [], 'restarts': [], 'drifted': 0}
     ref = parse_module_ref(module, p['store'], **result)
     result['ref'] = str(ref)
