@@ -8,12 +8,12 @@ ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help venv system-deps deps demo test unit integration sanity lint docs build bench clean
+.PHONY: help venv system-deps deps demo test unit integration molecule sanity lint docs build bench clean
 
 help:
 	@echo "make demo   - provision and rotate an AgentArea-style set of local secrets (no server needed)"
 	@echo "make test   - install everything, then unit, integration, sanity and lint"
-	@echo "make unit | integration | sanity | lint | docs | build | bench | clean"
+	@echo "make unit | integration | molecule | sanity | lint | docs | build | bench | clean"
 
 $(STAMP): requirements.txt tests/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ unit: venv
 
 integration: deps
 	$(BIN)/python -m pytest tests/integration -q $(PYTEST_ARGS)
+
+# the roles' molecule scenarios (extensions/molecule/) alone; `make integration` and `make test` include them
+molecule: venv
+	$(BIN)/python -m pytest tests/integration/test_molecule.py -q $(PYTEST_ARGS)
 
 # unit + integration in one pytest run, so the run ends with pytest's summary line
 pytest: deps
