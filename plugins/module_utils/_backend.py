@@ -280,6 +280,11 @@ class SecretBackend:
         """Delete the secret (or the ``#key`` field of it); return True when something was deleted."""
         self._unsupported('deleting', ref)
 
+    def property_changes(self, secret):
+        """``{property: (now, wanted)}`` for store properties set by options (Azure's content type and expiry) that
+        differ from ``secret``'s; :meth:`set_tags` applies them. None here."""
+        return {}
+
     def set_tags(self, ref, tags):
         """Replace the secret's tags/labels/custom metadata (``Secret.metadata['tags']``) without a new value."""
         self._unsupported('tags', ref)

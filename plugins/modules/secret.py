@@ -240,7 +240,10 @@ def main():
             or (current is not None and canonical_bytes(current) != canonical_bytes(desired)))
         tags = params['tags']
         current_tags = (secret.metadata.get('tags') or {}) if secret else {}
-        tag_changes = tags is not None and dict((k, str(v)) for k, v in tags.items()) != current_tags
+        # properties set by options (Azure content type, expiry) are detected and applied without a new value
+        prop_changes = backend.property_changes(secret) if exists and secret is not None else {}
+        tag_changes = (tags is not None and dict((k, str(v)) for k, v in tags.items()) != current_tags) or bool(
+            prop_changes)
 
         if not exists:
             action = 'created'
@@ -259,7 +262,7 @@ def main():
                         cas = CAS_CREATE if secret is None else secret.version
                     written = backend.write(ref, desired, cas=cas, metadata=tags)
                 else:
-                    written = backend.set_tags(ref, tags)
+                    written = backend.set_tags(ref, tags if tags is not None else current_tags)
                 if written is not None and written.version is not None:
                     result['version'] = written.version
                 log.emit('write' if value_changes else 'tag', 'ok', backend=ref.scheme, ref=ref,
@@ -272,6 +275,9 @@ def main():
         if tags is not None:
             result['diff']['before']['tags'] = current_tags
             result['diff']['after']['tags'] = tags
+        if prop_changes:
+            result['diff']['before']['properties'] = dict((k, v[0]) for k, v in prop_changes.items())
+            result['diff']['after']['properties'] = dict((k, v[1]) for k, v in prop_changes.items())
     except SecretError as exc:
         if not module.check_mode:
             log.emit('write', 'error', backend=ref.scheme, ref=ref, error=type(exc).__name__)

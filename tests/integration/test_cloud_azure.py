@@ -118,13 +118,22 @@ def test_module_check_apply_again_tags_content_type_update_and_cleanup(ansible, 
     assert len(versions(kv, prefix + "-database")) == 1
     assert not ansible.playbook(retag, env=env, canaries=ALL).task("whole")["changed"]
 
+    # the content type alone: detected and applied to the current version, no new version
+    retyped = retag.replace("content_type: application/json", "content_type: application/vnd.agentarea+json")
+    typed = ansible.playbook(retyped, env=env, diff=True, canaries=ALL).task("whole")
+    assert typed["changed"] and typed["action"] == "tagged" and typed["version"] == whole["version"]
+    assert kv.get_secret(prefix + "-database").properties.content_type == "application/vnd.agentarea+json"
+    assert not ansible.playbook(retyped, env=env, canaries=ALL).task("whole")["changed"]
+    retag = retyped
+
     # a new value: a new version that keeps tags and content type
     rotated = retag.replace('password: "%s"' % CANARY, 'password: "%s"' % CANARY3)
     updated = ansible.playbook(rotated, env=env, canaries=ALL).task("whole")
     assert updated["action"] == "updated" and updated["previous_version"] == whole["version"]
     latest = kv.get_secret(prefix + "-database")
     assert json.loads(latest.value)["password"] == CANARY3 and latest.properties.version == updated["version"]
-    assert latest.properties.tags["rotation"] == "7d" and latest.properties.content_type == "application/json"
+    assert latest.properties.tags["rotation"] == "7d"
+    assert latest.properties.content_type == "application/vnd.agentarea+json"
     assert json.loads(kv.get_secret(prefix + "-database", whole["version"]).value)["password"] == CANARY
 
     # content type or expiry alone: the backend detects and applies them without a new version (the secret module
