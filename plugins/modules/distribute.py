@@ -72,7 +72,10 @@ options:
     description: Key of the fingerprints. Defaults to E(AGENTAREA_SECRETS_FINGERPRINT_KEY), then the key file.
     type: str
 extends_documentation_fragment:
-  - agentarea.secrets.backends
+  - agentarea.secrets.audit
+  - agentarea.secrets.pass_store
+  - agentarea.secrets.vault
+  - agentarea.secrets.vault.modules
   - agentarea.secrets.k8s
   - agentarea.secrets.docker
   - agentarea.secrets.aws

@@ -213,7 +213,9 @@ options:
       backends' options takes it.
     type: str
 extends_documentation_fragment:
-  - agentarea.secrets.backends
+  - agentarea.secrets.pass_store
+  - agentarea.secrets.vault
+  - agentarea.secrets.vault.modules
   - agentarea.secrets.k8s
   - agentarea.secrets.docker
   - agentarea.secrets.aws

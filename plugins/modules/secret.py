@@ -64,7 +64,10 @@ options:
         key file C(~/.config/agentarea-secrets/fingerprint.key) on the host that runs the module.
     type: str
 extends_documentation_fragment:
-  - agentarea.secrets.backends
+  - agentarea.secrets.audit
+  - agentarea.secrets.pass_store
+  - agentarea.secrets.vault
+  - agentarea.secrets.vault.modules
   - agentarea.secrets.k8s
   - agentarea.secrets.docker
   - agentarea.secrets.aws
