@@ -10,6 +10,9 @@ __metaclass__ = type
 def rotation_summary(result):
     """One value-free row from a registered agentarea.secrets.rotate loop result."""
     item = result.get('item') or {}
+    # a loop result names its item; an async_status result names the started job, whose item is the entry
+    while isinstance(item, dict) and 'name' not in item and isinstance(item.get('item'), dict):
+        item = item['item']
     name = item.get('name') if isinstance(item, dict) else item
     old = result.get('old') or {}
     new = result.get('new') or {}
@@ -27,8 +30,8 @@ def rotation_summary(result):
         'error': result.get('msg') if result.get('failed') else None,
     }
     old_fp, new_fp = (row['old_fingerprint'] or '-')[-8:], (row['new_fingerprint'] or '-')[-8:]
-    row['line'] = '%s | %s | %s | %s -> %s | %s' % (row['name'], row['action'], row['phase'] or '-', old_fp, new_fp,
-                                                     seconds)
+    cells = (row['name'], row['action'], row['phase'] or '-', old_fp, new_fp, seconds)
+    row['line'] = '%s | %s | %s | %s -> %s | %s' % cells
     return row
 
 

@@ -175,6 +175,7 @@ class Distributor:
                         else:
                             backend.write(ref, value)
                 if item['changed'] and not self.check_mode:
+                    item['was'] = item['state']
                     item['state'] = 'updated'
             if item['changed']:
                 restarts.extend(r for r in restarts_of(consumer, spec) if r not in restarts)

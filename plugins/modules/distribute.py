@@ -135,8 +135,9 @@ consumers:
       type: str
     changed: {description: Whether it was (or would be) written., type: bool}
     fingerprint: {description: Keyed fingerprint of the value it should hold., type: str}
+    was: {description: The state before the write (C(drifted) or C(missing)) when it was updated., type: str}
 drifted:
-  description: How many consumers were not in sync before this run.
+  description: How many consumers were not in sync (drifted or missing) before this run, repaired or not.
   returned: always
   type: int
 restarts:
@@ -253,7 +254,7 @@ def main():
                            check_mode=module.check_mode)
         consumers, restarts = dist.run(p['name'], value, p['consumers'], sync_external=p['sync_external'])
         result.update(consumers=consumers, restarts=restarts, changed=any(c['changed'] for c in consumers),
-                      drifted=sum(1 for c in consumers if c.get('state') in ('drifted', 'missing')))
+                      drifted=sum(1 for c in consumers if c.get('was', c.get('state')) in ('drifted', 'missing')))
         if not module.check_mode:
             log = audit_log(module)
             for item in consumers:

@@ -30,8 +30,8 @@ def svg(report, width=960, bar_h=14):
             w = max(1, row["ms_per_secret"] * scale)
             parts.append('<text x="20" y="%d" font-size="11">%s</text>' % (y + 11, escape(row["impl"])))
             parts.append('<rect x="%d" y="%d" width="%.1f" height="%d" fill="%s"/>' % (left, y, w, bar_h, colour))
-            parts.append('<text x="%.1f" y="%d" font-size="11">%.2f</text>' % (left + w + 4, y + 11,
-                                                                                 row["ms_per_secret"]))
+            label = (left + w + 4, y + 11, row["ms_per_secret"])
+            parts.append('<text x="%.1f" y="%d" font-size="11">%.2f</text>' % label)
             y += bar_h + 4
         y += 8
     return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif">%s</svg>\n'

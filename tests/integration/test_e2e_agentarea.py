@@ -69,8 +69,9 @@ def assert_consistent(stack, snap):
     db, rd, tls = store["database"], store["redis"], store["tls"]
     pg, rinfo = stack.pg_info, stack.redis_info
     assert db["username"] == DB_USER and set(db) == {"username", "password", "url"}
-    assert db["url"] == "postgresql://%s:%s@%s:%d/agentarea" % (DB_USER, quote(db["password"], safe=""),
-                                                                 pg["host"], pg["port"])
+    expected_url = "postgresql://%s:%s@%s:%d/agentarea" % (DB_USER, quote(db["password"], safe=""), pg["host"],
+                                                           pg["port"])
+    assert db["url"] == expected_url
     db_url = "postgresql://%s:%s@%s:%d/agentarea" % (DB_USER, quote(db["password"], safe=""), pg["host"], pg["port"])
     redis_url = "redis://%s:%s@%s:%d/0" % (REDIS_USER, quote(rd["password"], safe=""), rinfo["host"], rinfo["port"])
     jwt_k = snap["jwt_active"]["k"]

@@ -18,11 +18,11 @@ def test_a_file_value_ending_in_a_newline_is_in_sync_after_it_was_written(tmp_pa
     consumers = [{'file': {'path': str(tmp_path / 'tls.key'), 'field': 'private_key'}},
                  {'env_file': {'path': str(tmp_path / '.env'), 'key': 'WEBHOOK', 'field': 'webhook'}}]
     value = {'private_key': PEM, 'webhook': 'w1'}
-    first, _ = distributor().run('tls', value, consumers)
+    first, _restarts = distributor().run('tls', value, consumers)
     assert [c['state'] for c in first] == ['updated', 'updated']
     assert (tmp_path / 'tls.key').read_text() == PEM
     second, restarts = distributor().run('tls', value, consumers)
     assert [(c['state'], c['changed']) for c in second] == [('in_sync', False), ('in_sync', False)]
     # a real change is still seen
-    third, _ = distributor().run('tls', dict(value, private_key=PEM.replace('MIGH', 'XXXX')), consumers)
+    third, _restarts = distributor().run('tls', dict(value, private_key=PEM.replace('MIGH', 'XXXX')), consumers)
     assert [c['state'] for c in third] == ['updated', 'in_sync']
