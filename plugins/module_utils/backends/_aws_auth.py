@@ -69,14 +69,31 @@ _WARM = {}
 
 
 def warm():
-    """Main process, before workers fork: parse Secrets Manager's model and endpoints into the shared loader, and
-    keep one fresh (never used, credential-free) botocore session for the next forked process to take."""
+    """Main process, before workers fork: parse Secrets Manager's model and endpoints into the shared loader, send
+    one GetSecretValue to a loopback server (never AWS; dummy keys) so that what a first request builds is
+    inherited too, and keep one fresh (never used, credential-free) botocore session for the next forked process."""
+    # pylint: disable=import-outside-toplevel
+    import json
+
+    import botocore.config
+    from ansible_collections.agentarea.secrets.plugins.module_utils._warmup import loopback
     boto3 = import_boto3()
-    scratch = _botocore_session()
-    boto3.session.Session(botocore_session=scratch, region_name='us-east-1', aws_access_key_id='warm-up',
-                          aws_secret_access_key='warm-up').client('secretsmanager')
-    _WARM.clear()
-    _WARM[os.getpid()] = _botocore_session(fresh=True)
+    scratch = _boto3_session(boto3, region_name='us-east-1', aws_access_key_id='warm-up',
+                             aws_secret_access_key='warm-up')
+    scratch.client('secretsmanager')
+    body = json.dumps({'ARN': 'arn:aws:secretsmanager:us-east-1:000000000000:secret:warm-up-AbCdEf', 'Name': 'warm-up',
+                       'VersionId': 'warm-up', 'SecretString': '{}', 'VersionStages': ['AWSCURRENT'],
+                       'CreatedDate': 1767225600.0})
+    try:
+        with loopback(body.encode('utf-8'), content_type='application/x-amz-json-1.1') as url:
+            config = botocore.config.Config(proxies={}, connect_timeout=2, read_timeout=2,
+                                            retries={'mode': 'standard', 'max_attempts': 1})
+            client = scratch.client('secretsmanager', endpoint_url=url, config=config)
+            client.get_secret_value(SecretId='warm-up', VersionStage='AWSCURRENT')
+            client.close()
+    finally:
+        _WARM.clear()
+        _WARM[os.getpid()] = _botocore_session(fresh=True)
 
 
 def _botocore_session(fresh=False):

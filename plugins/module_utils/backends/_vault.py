@@ -46,6 +46,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_
     VaultConnection,
     import_hvac,
     map_error,
+    warm,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_kv import VaultKvChanges
 
@@ -94,6 +95,10 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
     def __init__(self, options=None, environ=None):
         super(VaultBackend, self).__init__(options, environ)
         self._mounts = {}
+
+    @classmethod
+    def preload(cls):
+        warm()
 
     # -- options --------------------------------------------------------------------------------------------
     def validate(self):

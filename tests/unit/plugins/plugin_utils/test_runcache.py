@@ -178,3 +178,20 @@ def test_the_main_process_warms_botocore_for_its_workers():
     paths = session._loader.search_paths
     assert len(paths) == len(set(paths))
     assert session.get_credentials().access_key == "AKIAEXAMPLE"
+
+
+def test_warm_ups_talk_to_the_loopback_only_and_leave_nothing_running(monkeypatch):
+    """Preloading sends one request of each kind to a server of its own on 127.0.0.1, even when the environment
+    names a proxy, and stops it."""
+    import threading
+    pytest.importorskip("hvac")
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # discard port: a request sent there would fail
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    VaultBackend.preload()
+    if pytest.importorskip("boto3"):
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws import AwsBackend
+        AwsBackend.preload()
+    assert not [t for t in threading.enumerate() if t.name == "agentarea-secrets-warmup"]
