@@ -31,7 +31,7 @@ options:
   preload:
     description:
       - What to import in the main process before workers fork.
-      - V(auto) imports the lookup plugins that the playbook file names in C(lookup()) or C(query()) calls (and the
+      - V(auto) imports the lookup plugins that the playbook file names in C(lookup) or C(query) calls (and the
         SDKs of their backends) before the first task, and after each task what the run's lookups have used so
         far (lookups in roles, included files or inventory variables).
       - A backend name (V(vault), V(aws), V(azure), V(gcp), V(k8s), V(docker), V(pass), V(dotenv), V(file),
