@@ -50,8 +50,8 @@ def raw_costs(vault, aws, count, rounds):
         "vault": (
             "import hvac,time\nc=hvac.Client(url=%r,token=%r)\nt=time.perf_counter()\n"
             "for i in range(%d): c.secrets.kv.v2.read_secret_version(path='bench/s%%03d'%%i,mount_point='secret',"
-            "raise_on_deleted_version=True)\nprint((time.perf_counter()-t)*1000/%d)" % (vault["url"], vault["token"],
-                                                                                         count, count)),
+            "raise_on_deleted_version=True)\nprint((time.perf_counter()-t)*1000/%d)"
+            % (vault["url"], vault["token"], count, count)),
         "aws": (
             "import boto3,time\nc=boto3.client('secretsmanager',endpoint_url=%r,region_name=%r,aws_access_key_id=%r,"
             "aws_secret_access_key=%r)\nt=time.perf_counter()\n"
@@ -187,8 +187,8 @@ def markdown(report):
     for row in report["rows"]:
         rng = "%.2f–%.2f" % (row["min_s"], row["max_s"]) if row.get("min_s") is not None else "–"
         counts = "%s / %s" % (row["logins"], row["reads"]) if "reads" in row else ""
-        lines.append("| %s | %s | %s | %s | %s | %s |" % (row["impl"], row["pattern"], row["ms_per_secret"], rng,
-                                                         row.get("vs_control", ""), counts))
+        cells = (row["impl"], row["pattern"], row["ms_per_secret"], rng, row.get("vs_control", ""), counts)
+        lines.append("| %s | %s | %s | %s | %s | %s |" % cells)
     return "\n".join(lines) + "\n"
 
 
