@@ -67,13 +67,17 @@ build: venv
 bench: deps
 	$(BIN)/python tests/bench/run.py
 
-# Everything CI runs. Static checks first (fast), then the pytest run whose summary line ends the output.
+# Everything CI runs: the static checks, then one pytest run (unit, integration, molecule) whose summary line ends
+# the output. Every step runs even when an earlier one failed, so one run shows every problem; the exit status is
+# non-zero if any failed.
 test: deps
-	$(MAKE) --no-print-directory sanity
-	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory docs
-	$(MAKE) --no-print-directory build
-	$(MAKE) --no-print-directory pytest
+	@failed=""; \
+	for step in sanity lint docs build; do \
+	  $(MAKE) --no-print-directory $$step || failed="$$failed $$step"; \
+	done; \
+	[ -z "$$failed" ] || echo "make test: failed before pytest:$$failed"; \
+	$(MAKE) --no-print-directory pytest || failed="$$failed pytest"; \
+	[ -z "$$failed" ] || { echo "make test: failed:$$failed"; exit 1; }
 
 clean:
 	rm -rf $(BUILD) dist tests/output .pytest_cache
