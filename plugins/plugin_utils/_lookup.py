@@ -39,6 +39,10 @@ _SKIPPED = object()
 #: would see renewed or rotated are picked up again and nothing crosses a fork.
 _POOL = {}
 POOL_TTL = 60.0
+#: Resolved options per (plugin, direct arguments, values of the variables the options read), per worker: Ansible
+#: resolves every option's sources on each call, and a loop calls with the same arguments item after item.
+_OPTIONS = {}
+_OPTION_VARS = {}
 
 
 class SecretLookupBase(LookupBase):
@@ -50,6 +54,36 @@ class SecretLookupBase(LookupBase):
     REF_PARAMS = ('version',)
     #: the option that selects a field (``#key``)
     KEY_OPTION = 'key'
+
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        key = self._options_key(var_options, direct) if task_keys is None else None
+        memo = _OPTIONS.get(key) if key is not None else None
+        if memo is not None:
+            self._options, self._origins = dict(memo[0]), dict(memo[1])
+            return
+        super(SecretLookupBase, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        if key is not None:
+            if len(_OPTIONS) >= 64:
+                _OPTIONS.clear()
+            _OPTIONS[key] = (dict(self._options), dict(self._origins))
+
+    def _options_key(self, var_options, direct):
+        """What the options depend on besides configuration and environment (the same for the whole run), or None
+        when that cannot be told."""
+        # pylint: disable=import-outside-toplevel
+        from ansible import constants as C
+        name = getattr(self, '_load_name', None)
+        if not name:
+            return None
+        names = _OPTION_VARS.get(name)
+        if names is None:
+            names = _OPTION_VARS[name] = tuple(C.config.get_plugin_vars(self.plugin_type, name))
+        try:
+            used = [(n, var_options[n]) for n in names if var_options and n in var_options]
+            return (name, json.dumps(direct or {}, sort_keys=True, default=repr),
+                    json.dumps(used, sort_keys=True, default=repr))
+        except Exception:  # pylint: disable=broad-except
+            return None
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)

@@ -173,3 +173,24 @@ def test_values_change_after_our_module_writes_and_local_files_are_checked(ansib
     module = reads(vault, prefix + "/db", since)
     # the lookups read once before the write and once after it, not once per reference
     assert total == module + 2, (total, module)
+
+
+def test_loop_items_resolve_their_own_options(ansible, vault, root, prefix):
+    """A worker reuses resolved options only for the same arguments and the same values of the variables the
+    options read: an item that turns the cache off through a variable reads again."""
+    root.secrets.kv.v2.create_or_update_secret(prefix + "/db", secret={"password": CANARY}, mount_point="secret")
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: loop
+          ansible.builtin.assert:
+            that: lookup('agentarea.secrets.vault', '%(p)s/db', key='password') == '%(c)s'
+            quiet: true
+          loop: [true, false, false, true, true]
+          loop_control:
+            loop_var: ansible_agentarea_secrets_cache  # the option's own variable, a different value per item
+    """ % {"p": prefix, "c": CANARY}
+    since = audit_lines(vault)
+    ansible.playbook(play, env=env(vault), canaries=[CANARY])
+    assert reads(vault, prefix + "/db", since) == 3  # the first item, then the two with the cache off
