@@ -18,12 +18,16 @@ EMPTY = """
 
 
 class Impl:
-    """How one implementation reads secret number ``i`` (``expr(i)``) and several at once (``query(indexes)``)."""
+    """How one implementation reads secret number ``i`` (``expr(i)``) and several at once (``query(indexes)``);
+    ``held`` is the expression a play variable holds (Vault implementations log in with AppRole there, so that
+    the audit log shows how many logins a run makes)."""
 
-    def __init__(self, name, expr, query=None, env=None, counts_vault=False):
+    def __init__(self, name, expr, query=None, env=None, counts_vault=False, held=None, ours=False):
         self.name, self.expr, self.query = name, expr, query
         self.env = env or {}
         self.counts_vault = counts_vault
+        self.held = held
+        self.ours = ours
 
     def playbook(self, pattern, count):
         head = "- hosts: localhost\n  gather_facts: false\n"
@@ -39,7 +43,7 @@ class Impl:
             tasks = "".join("    - name: t%d\n      ansible.builtin.set_fact:\n        x: \"{{ %s }}\"\n"
                             % (i, self.expr(i)) for i in range(count))
             return head + "  tasks:\n" + tasks
-        held = self.expr(0)
+        held = self.held() if self.held else self.expr(0)
         tasks = "".join("    - name: use%d\n      ansible.builtin.set_fact:\n        x%d: \"{{ held | length }}\"\n"
                         % (i, i) for i in range(3))
         return head + "  vars:\n    held: \"{{ %s }}\"\n  tasks:\n" % held + tasks
@@ -49,31 +53,39 @@ def _name(i):
     return "'bench/s%03d'" % i if isinstance(i, int) else "'bench/s%03d' % " + i
 
 
-def implementations(vault, aws):
+def implementations(vault, aws, approle=None):
+    """``approle``: {role_id, secret_id} of an AppRole that may read the bench secrets (for the held pattern)."""
     aws_kw = "endpoint_url='%s', region='%s'" % (aws["url"], aws["region"])
     ours_env = {"ANSIBLE_CALLBACKS_ENABLED": "agentarea.secrets.run_cache"}
+    login = ""
+    if approle:
+        login = ", auth_method='approle', role_id='%s', secret_id='%s'" % (approle["role_id"], approle["secret_id"])
     impls = [
         Impl("no lookup", lambda i: "'constant'", lambda idx: "['constant'] * %d" % len(idx)),
         Impl("agentarea.secrets.vault",
              lambda i: "lookup('agentarea.secrets.vault', %s, key='value')" % _name(i),
              lambda idx: "query('agentarea.secrets.vault', %s, key='value')" % ", ".join(_name(i) for i in idx),
-             env=ours_env, counts_vault=True),
+             env=ours_env, counts_vault=True, ours=True,
+             held=lambda: "lookup('agentarea.secrets.vault', %s, key='value'%s)" % (_name(0), login)),
         Impl("agentarea.secrets.secret (vault://)",
              lambda i: "lookup('agentarea.secrets.secret', 'vault://secret/' ~ (%s) ~ '#value')" % _name(i),
              lambda idx: "query('agentarea.secrets.secret', %s)" % ", ".join(
                  "'vault://secret/bench/s%03d#value'" % i for i in idx),
-             env=ours_env, counts_vault=True),
+             env=ours_env, counts_vault=True, ours=True,
+             held=lambda: "lookup('agentarea.secrets.secret', 'vault://secret/bench/s000#value'%s)" % login),
         Impl("agentarea.secrets.aws",
              lambda i: "lookup('agentarea.secrets.aws', %s, key='value', %s)" % (_name(i), aws_kw),
              lambda idx: "query('agentarea.secrets.aws', %s, key='value', %s)" % (
                  ", ".join(_name(i) for i in idx), aws_kw),
-             env=ours_env),
+             env=ours_env, ours=True),
         Impl("community.hashi_vault.vault_kv2_get",
              lambda i: "lookup('community.hashi_vault.vault_kv2_get', %s, engine_mount_point='secret').secret.value"
              % _name(i),
              lambda idx: "query('community.hashi_vault.vault_kv2_get', %s, engine_mount_point='secret')" % ", ".join(
                  _name(i) for i in idx),
-             counts_vault=True),
+             counts_vault=True,
+             held=lambda: "lookup('community.hashi_vault.vault_kv2_get', %s, engine_mount_point='secret'%s)"
+             ".secret.value" % (_name(0), login)),
         Impl("amazon.aws.secretsmanager_secret",
              lambda i: "lookup('amazon.aws.secretsmanager_secret', %s, endpoint_url='%s', region='%s')" % (
                  _name(i), aws["url"], aws["region"]),
