@@ -7,6 +7,8 @@ BUILD ?= /tmp/agentarea-secrets-build-$(shell echo $(CURDIR) | md5sum | cut -c1-
 ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# e.g. make bench BENCH_ARGS="--secrets 20 --rounds 1" for a quick run
+BENCH_ARGS ?=
 
 .PHONY: help venv system-deps deps demo test unit integration molecule sanity lint docs build bench clean
 
@@ -65,7 +67,7 @@ build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path dist .
 
 bench: deps
-	$(BIN)/python tests/bench/run.py
+	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 # Everything CI runs: the static checks, then one pytest run (unit, integration, molecule) whose summary line ends
 # the output. Every step runs even when an earlier one failed, so one run shows every problem; the exit status is
