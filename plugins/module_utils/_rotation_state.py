@@ -96,6 +96,14 @@ def _pid_start(pid):
         return None
 
 
+def _pid_state(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as handle:
+            return handle.read().rsplit(')', 1)[1].split()[0]
+    except (IOError, OSError, IndexError):
+        return None
+
+
 def owner_record():
     pid = os.getpid()
     return {'host': socket.gethostname(), 'pid': pid, 'pid_start': _pid_start(pid)}
@@ -114,8 +122,8 @@ def owner_alive(owner):
         if exc.errno == errno.ESRCH:
             return False
     start = _pid_start(int(pid))
-    if start is None:
-        return False
+    if start is None or _pid_state(int(pid)) in ('Z', 'X'):
+        return False  # a killed owner stays a zombie until its parent (or init) reaps it: it is gone all the same
     return owner.get('pid_start') in (None, start)
 
 

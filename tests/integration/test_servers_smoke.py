@@ -154,8 +154,10 @@ def test_azure_keyvault(harness):
         {v1.properties.version, v2.properties.version}
     for n in range(3):
         c.set_secret("smoke-page-%d" % n, "x")
-    pages = list(c.list_properties_of_secrets(max_page_size=2).by_page())
-    assert len(pages) == 2 and {"smoke-page-0", "smoke-page-2"} <= {p.name for page in pages for p in page}
+    pages = [list(page) for page in c.list_properties_of_secrets(max_page_size=2).by_page()]
+    # the server is shared by the session: other tests' secrets may be listed too
+    assert len(pages) >= 2 and all(len(page) <= 2 for page in pages)
+    assert {"smoke-page-0", "smoke-page-1", "smoke-page-2"} <= {p.name for page in pages for p in page}
 
     c.update_secret_properties("smoke-db", enabled=False, tags={"state": "off"})
     with pytest.raises(HttpResponseError) as e:
