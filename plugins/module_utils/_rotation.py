@@ -335,33 +335,33 @@ def plan(engine, contract=False, rehearse=False):
         info['previous_slot'] = {'rotation_id': prev.record.get('id'), 'finished': prev.record.get('finished'),
                                  'contracted': bool(prev.record.get('contracted')),
                                  'overlap_ends': engine.overlap_end(prev)}
-    steps = info['steps']
+    todo = info['steps']  # not 'steps': that name is the steps module
     if contract:
         result['action'] = 'contract'
         if found is None and prev is not None and not prev.record.get('contracted') and \
                 prev.record.get('new_fingerprint') == engine.fp(current.value) and engine.overlap_left(prev) <= 0:
-            steps.append('contract: remove the previous credential from the target')
+            todo.append('contract: remove the previous credential from the target')
     else:
         result['action'] = 'rehearse' if rehearse else 'rotate'
         if found is not None:
-            steps.append('resume rotation %s: test pending and current against the target, then complete or roll '
-                         'back' % found.record.get('id'))
+            todo.append('resume rotation %s: test pending and current against the target, then complete or roll '
+                        'back' % found.record.get('id'))
         if not rehearse and engine.min_age is not None and found is None and steps.too_young(engine, current, False):
-            steps[:] = []
+            todo[:] = []
         else:
             if not rehearse and prev is not None and not prev.record.get('contracted') and \
                     prev.record.get('new_fingerprint') == engine.fp(current.value):
-                steps.append('contract the previous rotation first' if engine.overlap_left(prev) <= 0 else
-                             'stop: the previous rotation is in its overlap until %s' % engine.overlap_end(prev))
-            steps += ['create: generate and write the pending slot %s' % engine.pending.ref,
-                      'set: apply to the %s target (strategy %s)' % (engine.kind, engine.target.strategy),
-                      'test: verify the new credential']
-            steps.append('rollback on purpose and prove the old credential' if rehearse else
+                todo.append('contract the previous rotation first' if engine.overlap_left(prev) <= 0 else
+                            'stop: the previous rotation is in its overlap until %s' % engine.overlap_end(prev))
+            todo += ['create: generate and write the pending slot %s' % engine.pending.ref,
+                     'set: apply to the %s target (strategy %s)' % (engine.kind, engine.target.strategy),
+                     'test: verify the new credential']
+            todo.append('rollback on purpose and prove the old credential' if rehearse else
                          'finish: keep the previous value, promote with check-and-set, clear the pending slot')
     if engine.kind == 'mysql' and engine.target.strategy == 'overlap':
         engine.target.note('on MariaDB, overlap falls back to single (checked when it runs)')
     result['plan'] = info
-    result['changed'] = bool(steps) and not (rehearse and found is None)
+    result['changed'] = bool(todo) and not (rehearse and found is None)
     return result
 
 

@@ -282,6 +282,18 @@ def test_min_age_skips_a_young_value(world):
     assert result['action'] == 'skipped' and not result['changed'] and result['next_due']
 
 
+def test_min_age_in_check_mode_plans_a_skip(world):
+    """Issue 16: the plan's local list of steps shadowed the steps module (AttributeError with min_age)."""
+    store, server = world
+    engine(store).rotate()
+    before = json.dumps(store.data, sort_keys=True)
+    young = engine(store, min_age='30d').plan()
+    assert not young['changed'] and young['plan']['steps'] == [] and young['next_due']
+    due = engine(store, min_age='0s').plan()
+    assert due['changed'] and due['plan']['steps'][0].startswith('create')
+    assert json.dumps(store.data, sort_keys=True) == before
+
+
 def test_missing_credential_needs_an_admin_and_a_username(world):
     store, server = world
     store.data.clear()
