@@ -33,6 +33,11 @@ CONN_OPTIONS = ('url', 'namespace', 'ca_cert', 'validate_certs', 'client_cert', 
                 'retries', 'proxies')
 #: answers worth retrying: a standby not caught up (412), rate limits, server errors
 RETRY_STATUS = (412, 429, 500, 502, 503, 504)
+#: methods retried after an error or one of RETRY_STATUS: reads only. A write (POST/PUT, a check-and-set write
+#: included) may have landed although its answer was lost; sent again it fails its check-and-set or writes twice,
+#: so the caller is told instead, and reads the store back (the rotation engine does). Connection errors before
+#: the request was sent are retried for every method (urllib3 ``connect``).
+RETRY_METHODS = frozenset(('GET', 'HEAD', 'OPTIONS', 'LIST'))
 BACKOFF_FACTOR = 0.5
 #: renew a cached login token when less than this share of its TTL is left
 RENEW_BELOW = 1.0 / 3
@@ -94,7 +99,7 @@ def new_client(conn, token=''):
     from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
     retries = max(0, int(conn.get('retries') or 0))
     retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=BACKOFF_FACTOR,
-                  status_forcelist=RETRY_STATUS, allowed_methods=None, raise_on_status=False)
+                  status_forcelist=RETRY_STATUS, allowed_methods=RETRY_METHODS, raise_on_status=False)
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount('http://', adapter)

@@ -188,10 +188,51 @@ def test_client_carries_tls_proxies_timeout_and_retries():
     assert session.proxies["https"] == "http://proxy:3128"
     retry = session.get_adapter(URL).max_retries
     assert retry.total == 4 and 503 in retry.status_forcelist and 412 in retry.status_forcelist
-    assert retry.allowed_methods is None  # POST (login, writes) is retried too: CAS keeps writes safe
+    assert retry.allowed_methods == {"GET", "HEAD", "OPTIONS", "LIST"}  # reads only: see the next test
     assert client.adapter.namespace == "team1" and client.adapter.token == ""
     insecure = _vault_client.new_client({"url": URL, "validate_certs": False, "ca_cert": "/ca.pem"})
     assert insecure.adapter.session.verify is False
+
+
+def test_writes_are_not_retried_reads_are():
+    """Issue 12: a check-and-set write whose answer was lost (502) was sent again, failed its check-and-set and
+    was reported as "nothing was written" although the first one had landed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append(self.command)
+            first = seen.count(self.command) == 1
+            body = b'{"errors": []}' if first else b'{"data": {"version": 2}}'
+            self.send_response(502 if first else 200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = "http://127.0.0.1:%d" % server.server_address[1]
+        client = _vault_client.new_client({"url": url, "retries": 3, "timeout": 5}, token="t")
+        with pytest.raises(hvac.exceptions.BadGateway):
+            client.secrets.kv.v2.create_or_update_secret("p", secret={"a": "b"}, cas=1, mount_point="secret")
+        assert seen == ["POST"]
+        client.adapter.get("/v1/secret/data/p")
+        assert seen == ["POST", "GET", "GET"]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_hvac_never_falls_back_to_the_token_file(tmp_path, monkeypatch):
