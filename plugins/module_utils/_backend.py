@@ -14,6 +14,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     InvalidOption,
     InvalidReference,
     NotSupported,
+    SecretDeleted,
     SecretNotFound,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
@@ -302,3 +303,44 @@ class SecretBackend:
 
     def invalid(self, message, ref=None):
         return InvalidOption(message, ref=ref, backend=self.NAME)
+
+
+class Observed:
+    """What a store holds at a reference, told without the value leaving the caller: ``state`` is ``present``,
+    ``missing`` (no secret, or no ``#key`` in it) or ``deleted``; ``secret`` is the secret read (metadata included)
+    whenever one exists, even when its ``#key`` does not; ``value`` the selected value where the store returns
+    values; ``fingerprint`` that value's fingerprint, or the one a write-only store keeps in its metadata (Docker's
+    label), or None."""
+
+    __slots__ = ('secret', 'value', 'fingerprint', 'state')
+
+    def __init__(self, secret=None, value=None, fingerprint=None, state='missing'):
+        self.secret, self.value, self.fingerprint, self.state = secret, value, fingerprint, state
+
+    @property
+    def exists(self):
+        return self.state == 'present'
+
+    def __repr__(self):
+        return 'Observed(state=%r, secret=%r)' % (self.state, self.secret)
+
+
+def observe(backend, ref, fp):
+    """Read ``ref`` once and say what is there: the one "read, select the key, fingerprint it (or take the store's
+    fingerprint label where it cannot return values)" that modules, distribution and reports share. ``fp`` turns a
+    value into its fingerprint. Missing and deleted secrets are states; every other error (access denied, a store
+    that is down or misconfigured) is raised."""
+    try:
+        if CAP_READ not in backend.CAPABILITIES:
+            secret = backend.describe(ref)
+            return Observed(secret, None, secret.metadata.get('fingerprint'), 'present')
+        secret = backend.read(ref.without_key())
+    except SecretNotFound:
+        return Observed()
+    except SecretDeleted:
+        return Observed(state='deleted')
+    try:
+        value = backend.select(secret, ref)
+    except SecretNotFound:
+        return Observed(secret)
+    return Observed(secret, value, fp(value), 'present')

@@ -15,12 +15,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import encode_value
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    InvalidOption,
-    SecretDeleted,
-    SecretNotFound,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import encode_value, observe
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import strip_newline
 
@@ -95,17 +91,6 @@ def describe_target(ctype, spec):
     return 'external_secret %s/%s' % (spec.get('namespace'), spec.get('name'))
 
 
-def current_fingerprint(backend, ref, fp):
-    """Fingerprint of what the consumer holds now, or None when it holds nothing."""
-    try:
-        if backend.NAME == 'docker':
-            return backend.describe(ref).metadata.get('fingerprint')
-        secret = backend.read(ref.without_key())
-        return fp(backend.select(secret, ref))
-    except (SecretNotFound, SecretDeleted):
-        return None
-
-
 def read_back(ctype, value):
     """What a consumer gives back when read after ``value`` was written to it: a secret file loses one trailing
     newline (the file backend's rule for files written by ``echo``), so a value that ends in one - a PEM - would
@@ -156,7 +141,7 @@ class Distributor:
             ref = _ref_for(ctype, spec, where)
             backend = self.backend(ref.scheme)
             wanted = self.fp(value)
-            have = current_fingerprint(backend, ref, self.fp)
+            have = observe(backend, ref, self.fp).fingerprint
             in_sync = have is not None and have in (wanted, self.fp(read_back(ctype, value)))
             item['fingerprint'] = wanted
             item['state'] = 'in_sync' if in_sync else ('missing' if have is None else 'drifted')

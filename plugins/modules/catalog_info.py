@@ -146,13 +146,8 @@ names:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_READ
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    SecretAccessDenied,
-    SecretDeleted,
-    SecretError,
-    SecretNotFound,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import observe
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
     backend_for,
@@ -168,24 +163,18 @@ def describe(module, backends, entry):
     try:
         if ref.scheme not in backends:
             backends[ref.scheme] = backend_for(module, ref)
-        backend = backends[ref.scheme]
-        if CAP_READ in backend.CAPABILITIES:
-            secret = backend.read(ref.without_key())
-            info['fingerprint'] = fingerprint(backend.select(secret, ref), module.params['fingerprint_key'])
-        else:
-            secret = backend.describe(ref)
-            info['fingerprint'] = secret.metadata.get('fingerprint')
-        info.update(exists=True, state='present', version=secret.version)
-        described = secret.describe()
-        info.update(updated=described['updated'], age_days=described['age_days'])
-    except SecretNotFound:
-        info['state'] = 'missing'
-    except SecretDeleted:
-        info['state'] = 'deleted'
+        seen = observe(backends[ref.scheme], ref, lambda value: fingerprint(value, module.params['fingerprint_key']))
     except SecretAccessDenied as exc:
         info.update(state='denied', error=str(exc))
+        return info
     except SecretError as exc:
         info.update(state='error', error=str(exc))
+        return info
+    info['state'] = seen.state
+    if seen.exists:
+        described = seen.secret.describe()
+        info.update(exists=True, fingerprint=seen.fingerprint, version=seen.secret.version,
+                    updated=described['updated'], age_days=described['age_days'])
     return info
 
 

@@ -148,12 +148,8 @@ action:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_CAS, CAP_READ, CAS_CREATE
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    SecretDeleted,
-    SecretError,
-    SecretNotFound,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_CAS, CAS_CREATE, observe
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import canonical_bytes, fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._generate import generate
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
@@ -163,23 +159,6 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
     parse_module_ref,
     ref_argument_spec,
 )
-
-
-def current_state(backend, ref):
-    """(secret or None, selected value or None, fingerprint or None). Stores that cannot return values may
-    keep a fingerprint in the metadata (Docker labels)."""
-    try:
-        if CAP_READ in backend.CAPABILITIES:
-            secret = backend.read(ref.without_key())
-            try:
-                value = backend.select(secret, ref)
-            except SecretNotFound:
-                return secret, None, None
-            return secret, value, None
-        secret = backend.describe(ref)
-        return secret, None, secret.metadata.get('fingerprint')
-    except (SecretNotFound, SecretDeleted):
-        return None, None, None
 
 
 def main():
@@ -208,10 +187,8 @@ def main():
 
     try:
         backend = backend_for(module, ref)
-        secret, current, current_fp = current_state(backend, ref)
-        exists = secret is not None and (current is not None or current_fp is not None or ref.key is None)
-        if current is not None:
-            current_fp = fp(current)
+        seen = observe(backend, ref, fp)
+        secret, current, current_fp, exists = seen.secret, seen.value, seen.fingerprint, seen.exists
         before = {'exists': exists, 'fingerprint': current_fp, 'version': secret.version if secret else None}
         if exists:
             result['previous_fingerprint'] = current_fp

@@ -117,13 +117,8 @@ capabilities:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_READ, CAP_VERSIONS
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    SecretAccessDenied,
-    SecretDeleted,
-    SecretError,
-    SecretNotFound,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_VERSIONS, observe
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
     backend_for,
@@ -148,23 +143,16 @@ def main():
         backend = backend_for(module, ref)
         result['capabilities'] = sorted(backend.CAPABILITIES)
         try:
-            if CAP_READ in backend.CAPABILITIES:
-                secret = backend.read(ref.without_key())
-                value = backend.select(secret, ref)
-                result['fingerprint'] = fingerprint(value, module.params['fingerprint_key'])
-            else:
-                secret = backend.describe(ref)
-                if secret.metadata.get('fingerprint'):
-                    result['fingerprint'] = secret.metadata['fingerprint']
-        except SecretNotFound:
-            result['state'] = 'missing'
-            module.exit_json(**result)
-        except SecretDeleted:
-            result['state'] = 'deleted'
-            module.exit_json(**result)
+            seen = observe(backend, ref, lambda value: fingerprint(value, module.params['fingerprint_key']))
         except SecretAccessDenied as exc:
             result['state'] = 'denied'
             fail(module, exc, **result)
+        if not seen.exists:
+            result['state'] = seen.state
+            module.exit_json(**result)
+        secret = seen.secret
+        if seen.fingerprint:
+            result['fingerprint'] = seen.fingerprint
         result.update(exists=True, state='present', **secret.describe())
         if module.params['versions'] and CAP_VERSIONS in backend.CAPABILITIES:
             result['versions'] = backend.versions(ref)
