@@ -5,7 +5,7 @@
 
 Fields: time (UTC ISO 8601), actor (user@host), awx_job (when run by AWX), action, backend, ref, version,
 fingerprint, outcome, and optional value-free details. Appends are atomic (O_APPEND, one write a line) and the
-file is created 0600.
+file is created 0600, never through a symbolic link.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,6 +17,8 @@ import getpass
 import json
 import os
 import socket
+
+from ansible_collections.agentarea.secrets.plugins.module_utils import _fileio
 
 AUDIT_ENV = 'AGENTAREA_SECRETS_AUDIT_LOG'
 
@@ -72,10 +74,9 @@ class AuditLog:
             return None
         record = event(action, outcome, **fields)
         line = (json.dumps(record, sort_keys=True, default=str) + '\n').encode('utf-8')
-        directory = os.path.dirname(self.path)
-        if directory and not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o700)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # never through a symbolic link: the log may sit in a directory other users can write
+        fd = _fileio.safe_open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600, create_dirs=True,
+                               backend='audit log')
         try:
             os.write(fd, line)
         finally:

@@ -17,6 +17,7 @@ __metaclass__ = type
 from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
 from ansible_collections.agentarea.secrets.plugins.module_utils._backend import encode_value, observe
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils._filemode import parse_mode
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import strip_newline
 
@@ -139,6 +140,9 @@ class Distributor:
                 continue
             value = consumer_value(store_value, consumer, entry_name, index)
             ref = _ref_for(ctype, spec, where)
+            # no mode: the file keeps its own (a new one is 0600); checked before anything is compared or written
+            file_mode = parse_mode(spec.get('mode'), what='%s: mode' % where,
+                                   allow_world=spec.get('allow_world_access')) if ctype == 'file' else None
             backend = self.backend(ref.scheme)
             wanted = self.fp(value)
             have = observe(backend, ref, self.fp).fingerprint
@@ -156,7 +160,7 @@ class Distributor:
                     item['changed'] = True
                     if not self.check_mode:
                         if ctype == 'file':
-                            backend.write(ref, value, mode=int(str(spec.get('mode', '0600')), 8))
+                            backend.write(ref, value, mode=file_mode)
                         else:
                             backend.write(ref, value)
                 if item['changed'] and not self.check_mode:

@@ -9,48 +9,68 @@ of guesses without the key.
 
 The key, first found wins: the ``fingerprint_key`` option, ``AGENTAREA_SECRETS_FINGERPRINT_KEY``, the file named
 by ``AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE``, else ``~/.config/agentarea-secrets/fingerprint.key``, created with
-32 random bytes (0600) on first use. Fingerprints are comparable only between hosts that share the key.
+32 random bytes (0600) on first use. A key file is never read or created through a symbolic link, and one (or
+the environment variable) holding fewer than 16 bytes is refused. Fingerprints are comparable only between hosts that share the key.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import hashlib
 import hmac
 import json
 import os
 
+from ansible_collections.agentarea.secrets.plugins.module_utils import _fileio
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
+
 PREFIX = 'hmac-sha256:'
 LENGTH = 32  # hex characters kept: 128 bits
+MIN_KEY_BYTES = 16  # a shorter configured key (an empty or truncated file) is refused, not silently weak
 
 DEFAULT_KEY_FILE = os.path.join('~', '.config', 'agentarea-secrets', 'fingerprint.key')
+
+
+def _read_key(path):
+    """The key in ``path`` (stripped), read without following a symbolic link; at least MIN_KEY_BYTES."""
+    fd = _fileio.safe_open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0), hint='name the key file itself')
+    with os.fdopen(fd, 'rb') as handle:
+        data = handle.read().strip()
+    if len(data) < MIN_KEY_BYTES:
+        raise InvalidOption('the fingerprint key file %s holds fewer than %d bytes, too weak a key for HMAC; '
+                            'remove it to have a new random key created, or write at least 32 random bytes to it'
+                            % (path, MIN_KEY_BYTES), backend='fingerprint')
+    return data
 
 
 def _load_or_create(path):
     path = os.path.expanduser(path)
     try:
-        with open(path, 'rb') as handle:
-            data = handle.read().strip()
-        if data:
-            return data
-    except (IOError, OSError):
-        pass
-    directory = os.path.dirname(path)
-    if directory and not os.path.isdir(directory):
-        os.makedirs(directory, mode=0o700)
+        return _read_key(path)
+    except (IOError, OSError) as exc:
+        if exc.errno != errno.ENOENT:
+            raise _fileio.file_error(exc, path, backend='fingerprint')
     key = os.urandom(32).hex().encode('ascii')
-    tmp = '%s.%d.tmp' % (path, os.getpid())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, 'wb') as handle:
-        handle.write(key)
+    tmp = '%s.%d.%s.tmp' % (path, os.getpid(), os.urandom(4).hex())
     try:
-        os.link(tmp, path)  # never replace a key another process created first
-    except OSError:
-        pass
-    os.unlink(tmp)
-    with open(path, 'rb') as handle:
-        return handle.read().strip()
+        fd = _fileio.safe_open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600, create_dirs=True,
+                               backend='fingerprint')
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)  # never replace a key (or anything else) another process put there first
+        except OSError as exc:
+            if exc.errno != errno.EEXIST:
+                raise
+        finally:
+            os.unlink(tmp)
+        return _read_key(path)
+    except (IOError, OSError) as exc:
+        raise _fileio.file_error(exc, path, backend='fingerprint')
 
 
 def resolve_key(key=None, environ=None):
@@ -58,7 +78,11 @@ def resolve_key(key=None, environ=None):
     if key:
         return key.encode('utf-8') if isinstance(key, str) else key
     if env.get('AGENTAREA_SECRETS_FINGERPRINT_KEY'):
-        return env['AGENTAREA_SECRETS_FINGERPRINT_KEY'].encode('utf-8')
+        key = env['AGENTAREA_SECRETS_FINGERPRINT_KEY'].encode('utf-8')
+        if len(key) < MIN_KEY_BYTES:
+            raise InvalidOption('AGENTAREA_SECRETS_FINGERPRINT_KEY is shorter than %d bytes, too weak a key for HMAC'
+                                % MIN_KEY_BYTES, backend='fingerprint')
+        return key
     return _load_or_create(env.get('AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE') or DEFAULT_KEY_FILE)
 
 

@@ -16,8 +16,17 @@ author:
 description:
   - Writes O(value) to the file at O(path) (a Compose or Docker secret file such as C(./secrets/db_password.txt)),
     or, with O(key), sets one variable of a C(.env) file and keeps every other line and comment.
-  - The file is written through a temporary file in the same directory that has the final mode and owner from the
-    start, then renamed over the old one, so no reader ever sees a partial file or a moment of wider permissions.
+  - The file is written through a temporary file in the same directory, created with mode 0600 and given its final
+    owner and mode before any content, then renamed over the old one, so no reader ever sees a partial file or a
+    moment of wider permissions.
+  - An existing file keeps its owner, group and mode unless O(owner), O(group) or O(mode) are set; a new file is
+    created 0600, owned by the user running the module.
+  - A symbolic link at O(path) is refused unless O(follow=true), and so is a symbolic link in one of its directories
+    that a user other than root or the user running the module owns. Owner and mode are set on a descriptor opened
+    without following links, so a link planted by the owner of the directory cannot redirect them.
+  - With O(key), writers of the same file wait for each other (a C(flock) on C(.<name>.lock) beside it, 0600,
+    left in place), re-read the file under the lock and check that it did not change before the rename, so
+    concurrent tasks (several C(forks)) setting different keys keep every key.
   - Unchanged content writes nothing; only owner, group or mode are corrected when they differ.
   - The value never appears in the result or the diff, which show keyed fingerprints.
 options:
@@ -50,9 +59,29 @@ options:
     description: Group of the file (name or gid).
     type: str
   mode:
-    description: Permissions, as an octal string.
+    description:
+      - Permissions, as M(ansible.builtin.file) reads them - an octal string such as V('0640') or V('640'), or a
+        symbolic mode such as V(u=rw,g=r) (applied to the present mode). Quote octal modes - an unquoted V(0640)
+        works, but V(644) is the decimal number 644 and is refused.
+      - Only 0 to 0777; a mode that gives "other" users any access (V('0644')) is refused unless
+        O(allow_world_access=true).
+      - When not set, an existing file keeps its mode and a new file gets V('0600').
     type: raw
-    default: '0600'
+  allow_world_access:
+    description:
+      - Allow O(mode) to give users outside the owner and group (the "other" class) read, write or execute access
+        to the secret file.
+    type: bool
+    default: false
+  follow:
+    description:
+      - Write to the file a symbolic link at O(path) points to (as M(ansible.builtin.file)'s O(follow) does for
+        its target), and follow symbolic links in the directories of O(path) whoever owns them.
+      - By default a symbolic link at O(path) (or one in its directories owned by another user than root or the
+        user running the module) fails the task naming the path - a user who owns the directory could point it
+        at any file root can write.
+    type: bool
+    default: false
   backup:
     description: Keep a timestamped copy of the previous file (with the same permissions) before changing it.
     type: bool
@@ -82,6 +111,12 @@ EXAMPLES = r"""
     value: "{{ lookup('agentarea.secrets.secret', 'vault://secret/agentarea/database#password') }}"
     owner: "1000"
     mode: "0400"
+
+- name: An entry of an app's .env; the file keeps its owner and mode (app:app 0640)
+  agentarea.secrets.secret_file:
+    path: /srv/agentarea/.env
+    key: DATABASE_URL
+    value: "{{ database_url }}"
 
 - name: One entry of the .env file, keeping the others
   agentarea.secrets.secret_file:
@@ -113,12 +148,16 @@ backup_file:
 import grp
 import os
 import pwd
+import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _dotenv, _fileio
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError, SecretNotFound
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._filemode import parse_mode
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
+
+FOLLOW_HINT = 'set follow: true to write to the file it points to'
 
 
 def resolve_id(module, value, kind):
@@ -132,21 +171,69 @@ def resolve_id(module, value, kind):
         module.fail_json(msg="%s '%s' does not exist on this host" % (kind, value))
 
 
-def parse_mode(module, mode):
-    if isinstance(mode, int):
-        return mode
-    try:
-        return int(str(mode), 8)
-    except ValueError:
-        module.fail_json(msg="mode must be an octal string such as '0600', got %r" % (mode,))
+def file_meta(st, mode=None, uid=-1, gid=-1):
+    """Mode, uid and gid the file has (``st``) or will have: what is asked, else what it has, else the defaults."""
+    return {
+        'mode': '%04o' % (mode if mode is not None else stat.S_IMODE(st.st_mode) if st else 0o600),
+        'uid': uid if uid != -1 else (st.st_uid if st else os.geteuid()),
+        'gid': gid if gid != -1 else (st.st_gid if st else os.getegid()),
+    }
 
 
-def after_meta(st, mode, uid, gid):
-    meta = {'mode': '%04o' % mode}
-    if uid != -1 or gid != -1:
-        meta.update(uid=uid if uid != -1 else (st.st_uid if st else os.getuid()),
-                    gid=gid if gid != -1 else (st.st_gid if st else os.getgid()))
-    return meta
+def plan(p, key, current_text, fkey, result):
+    """The new text (None: content unchanged) and whether the file is removed; fills the fingerprints."""
+    if key is not None:
+        current_values = _dotenv.parse(current_text or '')
+        current, present = current_values.get(key), key in current_values
+    else:
+        current, present = current_text, current_text is not None
+    if present and current is not None:
+        result['previous_fingerprint'] = fingerprint(current, fkey)
+    if p['state'] == 'absent':
+        if present and key is not None:
+            return _dotenv.remove_key(current_text, key), False
+        return None, present
+    desired = p['value']
+    result['fingerprint'] = fingerprint(desired, fkey)
+    if key is not None:
+        return (_dotenv.set_key(current_text or '', key, desired) if current != desired or not present else None), False
+    wanted = desired + ('\n' if p['newline'] else '')
+    return (wanted if current_text != wanted else None), False
+
+
+def run(module, result):
+    p = module.params
+    path, key = p['path'], p['key']
+    uid, gid = resolve_id(module, p['owner'], 'owner'), resolve_id(module, p['group'], 'group')
+    check = module.check_mode
+    # with a key the file is read, changed and written back: writers of one file take turns (a lock beside it)
+    with _fileio.SecretFile(path, follow=p['follow'], lock=key is not None and not check, create_dirs=not check,
+                            ref=path, backend='secret_file', hint=FOLLOW_HINT) as handle:
+        st = handle.lstat()
+        mode = parse_mode(p['mode'], current=st.st_mode if st else None, allow_world=p['allow_world_access'])
+        new_text, remove = plan(p, key, handle.read_text(), p['fingerprint_key'], result)
+        exists_after = st is not None or new_text is not None
+        if remove:
+            exists_after = False
+        meta_change = False
+        if st is not None and exists_after and new_text is None:
+            meta_change = file_meta(st) != file_meta(st, mode, uid, gid)
+        result['changed'] = remove or new_text is not None or meta_change
+        if result['changed'] and not check:
+            if p['backup'] and st is not None:
+                result['backup_file'] = handle.backup()
+            if remove:
+                handle.unlink()
+            elif new_text is not None:
+                handle.write(new_text, mode=mode, uid=uid, gid=gid)
+            else:
+                handle.set_meta(mode, uid, gid)
+        result['diff'] = {
+            'before': {'path': path, 'fingerprint': result.get('previous_fingerprint'),
+                       'file': file_meta(st) if st else None},
+            'after': {'path': path, 'fingerprint': result.get('fingerprint'),
+                      'file': file_meta(st, mode, uid, gid) if exists_after else None},
+        }
 
 
 def main():
@@ -159,81 +246,24 @@ def main():
             state=dict(type='str', default='present', choices=['present', 'absent']),
             owner=dict(type='str'),
             group=dict(type='str'),
-            mode=dict(type='raw', default='0600'),
+            mode=dict(type='raw'),
+            allow_world_access=dict(type='bool', default=False),
+            follow=dict(type='bool', default=False),
             backup=dict(type='bool', default=False),
             fingerprint_key=dict(type='str', no_log=True),
         ),
         required_if=[('state', 'present', ('value',))],
         supports_check_mode=True,
     )
-    p = module.params
-    path, key, fkey = p['path'], p['key'], p['fingerprint_key']
+    path, key = module.params['path'], module.params['key']
     result = {'changed': False, 'path': path}
-    mode = parse_mode(module, p['mode'])
-    uid, gid = resolve_id(module, p['owner'], 'owner'), resolve_id(module, p['group'], 'group')
     if key is not None:
         try:
             _dotenv.check_key(key)
         except ValueError as exc:
             module.fail_json(msg='%s: %s' % (path, exc), **result)
-
     try:
-        try:
-            current_text = _fileio.read_text(path, path, 'secret_file')
-        except SecretNotFound:
-            current_text = None
-        if key is not None:
-            current_values = _dotenv.parse(current_text or '')
-            current = current_values.get(key)
-            present = key in current_values
-        else:
-            current, present = current_text, current_text is not None
-        if present and current is not None:
-            result['previous_fingerprint'] = fingerprint(current, fkey)
-
-        new_text = None
-        if p['state'] == 'absent':
-            if present:
-                new_text = _dotenv.remove_key(current_text, key) if key is not None else None
-                result['changed'] = True
-        else:
-            desired = p['value']
-            result['fingerprint'] = fingerprint(desired, fkey)
-            if key is not None:
-                if current != desired or not present:
-                    new_text = _dotenv.set_key(current_text or '', key, desired)
-            else:
-                wanted = desired + ('\n' if p['newline'] else '')
-                if current_text != wanted:
-                    new_text = wanted
-            result['changed'] = new_text is not None
-
-        st = os.stat(path) if os.path.exists(path) else None
-        meta_before = {'mode': '%04o' % (st.st_mode & 0o7777)} if st else None
-        if st and (uid != -1 or gid != -1):
-            meta_before.update(uid=st.st_uid, gid=st.st_gid)
-        exists_after = not (p['state'] == 'absent' and key is None)
-        if st is not None and exists_after and new_text is None:
-            # content unchanged: correct mode/owner in place
-            if (st.st_mode & 0o7777) != mode or (uid != -1 and st.st_uid != uid) or (gid != -1 and st.st_gid != gid):
-                result['changed'] = True
-                if not module.check_mode:
-                    os.chown(path, uid, gid)
-                    os.chmod(path, mode)
-
-        if result['changed'] and not module.check_mode:
-            if p['backup'] and st is not None:
-                result['backup_file'] = module.backup_local(path)
-            if p['state'] == 'absent' and key is None:
-                os.unlink(path)
-            elif new_text is not None:
-                _fileio.atomic_write(path, new_text, mode=mode, ref=path, backend='secret_file', uid=uid, gid=gid)
-
-        result['diff'] = {
-            'before': {'path': path, 'fingerprint': result.get('previous_fingerprint'), 'file': meta_before},
-            'after': {'path': path, 'fingerprint': result.get('fingerprint'),
-                      'file': after_meta(st, mode, uid, gid) if exists_after else None},
-        }
+        run(module, result)
     except SecretError as exc:
         module.fail_json(msg=str(exc), **result)
     except (IOError, OSError) as exc:

@@ -15,12 +15,10 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     CAP_WRITE,
     Secret,
     SecretBackend,
+    decode_structured,
     encode_value,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    BackendUnavailable,
-    SecretNotFound,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretNotFound
 from ansible_collections.agentarea.secrets.plugins.module_utils import _fileio
 
 
@@ -71,38 +69,37 @@ class FileBackend(LocalBackend):
         mtime = _fileio.file_mtime(path)
         return Secret(text, None, mtime, mtime, {'path': path})
 
-    def write(self, ref, value, cas=None, metadata=None, mode=0o600):
+    def write(self, ref, value, cas=None, metadata=None, mode=None, uid=-1, gid=-1):
+        """Replace the file atomically; it keeps its owner, group and mode unless given (a new file: 0600).
+        With ``#key`` one field of a JSON object file changes, under the file's lock."""
         path = self.path_of(ref)
-        if ref.key is not None:
-            try:
-                current = self.read(ref.without_key()).select(None)
-            except SecretNotFound:
-                current = {}
-            if not isinstance(current, dict):
-                current = {}
-            current[ref.key] = value
-            value = current
-        _fileio.atomic_write(path, encode_value(value), mode=mode, ref=ref, backend=self.NAME)
+        if ref.key is None:
+            _fileio.atomic_write(path, encode_value(value), mode=mode, uid=uid, gid=gid, ref=ref, backend=self.NAME)
+        else:
+            def change(text):
+                current = decode_structured(strip_newline(text)) if text else {}
+                current = dict(current) if isinstance(current, dict) else {}
+                current[ref.key] = value
+                return encode_value(current)
+
+            _fileio.update_text(path, change, mode=mode, uid=uid, gid=gid, ref=ref, backend=self.NAME)
         mtime = _fileio.file_mtime(path)
         return Secret(None, None, mtime, mtime, {'path': path})
 
     def delete(self, ref, **kwargs):
         path = self.path_of(ref)
         if ref.key is not None:
-            current = self.read(ref.without_key()).select(None)
-            if not isinstance(current, dict) or ref.key not in current:
-                return False
-            del current[ref.key]
-            _fileio.atomic_write(path, encode_value(current), ref=ref, backend=self.NAME)
-            return True
-        try:
-            os.unlink(path)
-        except OSError as exc:
-            if not os.path.exists(path):
-                return False
-            raise BackendUnavailable('cannot delete %s: %s' % (path, os.strerror(exc.errno)), ref=ref,
-                                     backend=self.NAME)
-        return True
+            def change(text):
+                current = decode_structured(strip_newline(text)) if text else None
+                if not isinstance(current, dict) or ref.key not in current:
+                    return None
+                current = dict(current)
+                del current[ref.key]
+                return encode_value(current)
+
+            return _fileio.update_text(path, change, ref=ref, backend=self.NAME)
+        with _fileio.SecretFile(path, lock=False, create_dirs=False, ref=ref, backend=self.NAME) as handle:
+            return handle.unlink() if handle.lstat() is not None else False
 
 
 class EnvBackend(SecretBackend):
