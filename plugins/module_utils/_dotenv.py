@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import codecs
+import json
 import re
 
 _MULTILINE_WS = re.compile(r'\s*', re.MULTILINE)
@@ -21,10 +22,14 @@ _EXPORT = re.compile(r'(?:export[^\S\r\n]+)?')
 _SQ_KEY = re.compile(r"'([^']+)'")
 _KEY = re.compile(r'([^=\#\s]+)')
 _EQUAL = re.compile(r'(=[^\S\r\n]*)')
-_SQ_VALUE = re.compile(r"'((?:\\'|[^'])*)'")
-_DQ_VALUE = re.compile(r'"((?:\\"|[^"])*)"')
+# a backslash always escapes the next character, so a value ending in an escaped backslash ends at its quote
+_SQ_VALUE = re.compile(r"'((?:\\.|[^'\\])*)'", re.DOTALL)
+_DQ_VALUE = re.compile(r'"((?:\\.|[^"\\])*)"', re.DOTALL)
 _UNQUOTED = re.compile(r'([^\r\n]*)')
-_COMMENT = re.compile(r'(?:[^\S\r\n]*#[^\r\n]*)?')
+_COMMENT = re.compile(r'((?:[^\S\r\n]*#[^\r\n]*)?)')
+_UNQUOTED_COMMENT = re.compile(r'\s+#.*')
+_EXPORT_PREFIX = re.compile(r'^\s*export[^\S\r\n]+')
+BOM = '\ufeff'
 _EOL = re.compile(r'[^\S\r\n]*(?:\r\n|\n|\r|$)')
 _REST = re.compile(r'[^\r\n]*(?:\r|\n|\r\n)?')
 _DQ_ESCAPES = re.compile(r'\\[\\\'"abfnrtv]')
@@ -39,10 +44,18 @@ class _ParseError(Exception):
 class Binding:
     """One parsed unit of the file: a key with its value, or a comment/blank/invalid stretch (key None)."""
 
-    __slots__ = ('key', 'value', 'original', 'error')
+    __slots__ = ('key', 'value', 'original', 'error', 'comment')
 
-    def __init__(self, key, value, original, error=False):
+    def __init__(self, key, value, original, error=False, comment=''):
         self.key, self.value, self.original, self.error = key, value, original, error
+        self.comment = comment  # a trailing ``# ...`` with the blanks before it, kept when the line is rewritten
+
+    @property
+    def ending(self):
+        for end in ('\r\n', '\n', '\r'):
+            if self.original.endswith(end):
+                return end
+        return ''
 
 
 def _decode(regex, text):
@@ -68,17 +81,24 @@ class _Reader:
 
 
 def _value(reader):
+    """(value, comment): an unquoted value's comment is part of what the regex read."""
     char = reader.peek()
     if char == "'":
-        return _decode(_SQ_ESCAPES, reader.read(_SQ_VALUE)[0])
+        return _decode(_SQ_ESCAPES, reader.read(_SQ_VALUE)[0]), ''
     if char == '"':
-        return _decode(_DQ_ESCAPES, reader.read(_DQ_VALUE)[0])
+        return _decode(_DQ_ESCAPES, reader.read(_DQ_VALUE)[0]), ''
     if char in ('', '\n', '\r'):
-        return ''
-    return re.sub(r'\s+#.*', '', reader.read(_UNQUOTED)[0]).rstrip()
+        return '', ''
+    raw = reader.read(_UNQUOTED)[0]
+    found = _UNQUOTED_COMMENT.search(raw)
+    comment = raw[found.start():].rstrip() if found else ''
+    return _UNQUOTED_COMMENT.sub('', raw).rstrip(), comment
 
 
 def parse_bindings(text):
+    if text.startswith(BOM):  # python-dotenv ignores a byte order mark; an edit keeps it
+        yield Binding(None, None, BOM)
+        text = text[len(BOM):]
     reader = _Reader(text)
     while reader.has_next():
         reader.mark = reader.pos
@@ -96,13 +116,13 @@ def parse_bindings(text):
             else:
                 key = reader.read(_KEY)[0]
             reader.read(_WS)
-            value = None
+            value, comment = None, ''
             if reader.peek() == '=':
                 reader.read(_EQUAL)
-                value = _value(reader)
-            reader.read(_COMMENT)
+                value, comment = _value(reader)
+            comment = reader.read(_COMMENT)[0] or comment
             reader.read(_EOL)
-            yield Binding(key, value, text[reader.mark:reader.pos])
+            yield Binding(key, value, text[reader.mark:reader.pos], comment=comment)
         except _ParseError:
             reader.read(_REST)
             yield Binding(None, None, text[reader.mark:reader.pos], error=True)
@@ -128,7 +148,10 @@ def invalid_lines(text):
 
 
 def render_value(value):
-    """Quote a value so python-dotenv and Docker Compose read it back unchanged."""
+    """Quote a value so python-dotenv and Docker Compose read it back unchanged. Maps and lists are written as
+    JSON (what the stores hold for them), never as Python's repr."""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, sort_keys=True, separators=(',', ':'))
     value = str(value)
     if "'" not in value and '\\' not in value:
         return "'%s'" % value
@@ -143,26 +166,34 @@ def check_key(key):
                          % key)
 
 
+def line_ending(text):
+    """The file's line ending: CRLF when its lines end so, else LF."""
+    return '\r\n' if '\r\n' in text and text.count('\r\n') * 2 >= text.count('\n') else '\n'
+
+
 def set_key(text, key, value, export=None):
     """Return text with ``key`` set to ``value``: the last binding of the key is rewritten in place (keeping
-    ``export``), any earlier duplicates are dropped, and a new key is appended."""
+    its ``export``, indentation, trailing comment and line ending), any earlier duplicates are dropped, and a
+    new key is appended with the file's line ending."""
     check_key(key)
     bindings = list(parse_bindings(text))
     positions = [i for i, b in enumerate(bindings) if b.key == key]
     if positions:
         last = bindings[positions[-1]]
-        had_export = last.original.lstrip().startswith('export ')
-        prefix = 'export ' if (had_export if export is None else export) else ''
+        had_export = _EXPORT_PREFIX.match(last.original) is not None
+        prefix = _EXPORT_PREFIX.match(last.original).group(0).lstrip() if had_export else ''
+        if export is not None:
+            prefix = (prefix or 'export ') if export else ''
         indent = last.original[:len(last.original) - len(last.original.lstrip())]
-        ending = '\n' if last.original.endswith('\n') else ''
-        line = '%s%s%s=%s%s' % (indent, prefix, key, render_value(value), ending)
+        line = '%s%s%s=%s%s%s' % (indent, prefix, key, render_value(value), last.comment, last.ending)
         bindings[positions[-1]] = Binding(key, value, line)
         for i in positions[:-1]:
             bindings[i] = None
         return ''.join(b.original for b in bindings if b is not None)
-    if text and not text.endswith('\n'):
-        text += '\n'
-    return text + '%s%s=%s\n' % ('export ' if export else '', key, render_value(value))
+    ending = line_ending(text)
+    if text and not text.endswith(('\n', '\r')):
+        text += ending
+    return text + '%s%s=%s%s' % ('export ' if export else '', key, render_value(value), ending)
 
 
 def remove_key(text, key):
