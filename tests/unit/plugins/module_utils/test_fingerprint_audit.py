@@ -4,7 +4,10 @@ import json
 import os
 import stat
 
+import pytest
+
 from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AuditLog, read_events
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption, SecretAccessDenied
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint, matches
 
 
@@ -41,3 +44,46 @@ def test_audit_events_are_value_free_json_lines(tmp_path):
 
 def test_audit_off_without_path():
     assert AuditLog(None).emit("read", "ok") is None
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"short-key", b"0123456789abcde\n"])
+def test_short_key_files_are_refused_without_showing_the_key(tmp_path, content):
+    path = tmp_path / "fp.key"
+    path.write_bytes(content)
+    with pytest.raises(InvalidOption) as info:
+        fingerprint("v", environ={"AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE": str(path)})
+    assert "fingerprint key file %s holds fewer than 16 bytes" % path in str(info.value)
+    if content.strip():
+        assert content.strip().decode() not in str(info.value)
+    assert path.read_bytes() == content  # never silently replaced either
+
+
+def test_short_key_in_the_environment_is_refused():
+    with pytest.raises(InvalidOption) as info:
+        fingerprint("v", environ={"AGENTAREA_SECRETS_FINGERPRINT_KEY": "tiny-key"})
+    assert "shorter than 16 bytes" in str(info.value) and "tiny-key" not in str(info.value)
+    assert fingerprint("v", environ={"AGENTAREA_SECRETS_FINGERPRINT_KEY": "k" * 16}).startswith("hmac-sha256:")
+
+
+def test_key_file_is_never_read_or_created_through_a_link(tmp_path):
+    elsewhere = tmp_path / "elsewhere.key"
+    os.symlink(str(elsewhere), str(tmp_path / "fp.key"))  # dangling: creating it would write elsewhere
+    env = {"AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE": str(tmp_path / "fp.key")}
+    with pytest.raises(SecretAccessDenied) as info:
+        fingerprint("v", environ=env)
+    assert "%s is a symbolic link" % (tmp_path / "fp.key") in str(info.value)
+    assert not elsewhere.exists()
+    elsewhere.write_text("x" * 64)
+    with pytest.raises(SecretAccessDenied):
+        fingerprint("v", environ=env)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_audit_log_is_never_written_through_a_link(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("keep\n")
+    os.symlink(str(victim), str(tmp_path / "audit.jsonl"))
+    with pytest.raises(SecretAccessDenied) as info:
+        AuditLog(str(tmp_path / "audit.jsonl")).emit("read", "ok")
+    assert "%s is a symbolic link" % (tmp_path / "audit.jsonl") in str(info.value)
+    assert victim.read_text() == "keep\n"
