@@ -12,7 +12,12 @@ import copy
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class, union_argspec
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import (
+    backend_class,
+    shared_options,
+    store_option,
+    union_argspec,
+)
 
 FINGERPRINT_KEY_SPEC = {'type': 'str', 'no_log': True}
 
@@ -58,12 +63,52 @@ def audit_log(module):
     return AuditLog(module.params.get('audit_log') or os.environ.get(AUDIT_ENV))
 
 
-def backend_for(module, ref):
-    """The backend for ``ref``, configured from the module's parameters (each backend reads only its own)."""
-    cls = backend_class(ref.scheme)
-    backend = cls(dict((name, module.params.get(name)) for name in cls.ARGSPEC))
+def backend_options(params, cls, primary):
+    """The options of backend ``cls`` from a module's parameters. An option several stores share a name for
+    (``ca_cert``, ``validate_certs``, ``access_token``, ``force_delete``) is taken from the store's own form
+    (``k8s_validate_certs``) when given; the plain form belongs to the module's own store (``primary``, the scheme of
+    its ``ref`` or ``store``) when that store takes it, and otherwise to the other stores. So ``validate_certs: false``
+    meant for a Vault store never turns off TLS verification toward a Kubernetes consumer."""
+    shared = shared_options()
+    primary_cls = backend_class(primary) if primary else None
+    opts = {}
+    for name, spec in cls.ARGSPEC.items():
+        value = params.get(name)
+        if name in shared:
+            own = params.get(store_option(cls.NAME, name))
+            plain_is_ours = primary_cls is None or primary_cls is cls or name not in primary_cls.ARGSPEC
+            value = own if own is not None else (value if plain_is_ours else spec.get('default'))
+        opts[name] = value
+    return opts
+
+
+def backend_for(module, ref, primary=None):
+    """The backend for ``ref``, configured from the module's parameters (each backend reads only its own; shared
+    names as :func:`backend_options` says, ``primary`` defaulting to ``ref``'s own scheme)."""
+    return _configured(module.params, backend_class(ref.scheme), primary or ref.scheme)
+
+
+def _configured(params, cls, primary):
+    backend = cls(backend_options(params, cls, primary))
     backend.validate()
     return backend
+
+
+class BackendPool:
+    """One configured backend per scheme for a module run (built on first use), all of them configured for a
+    module whose own store is ``primary``."""
+
+    def __init__(self, module, primary):
+        self.module, self.primary, self._backends = module, primary, {}
+
+    def scheme(self, scheme):
+        if scheme not in self._backends:
+            self._backends[scheme] = _configured(self.module.params, backend_class(scheme), self.primary)
+        return self._backends[scheme]
+
+    def __call__(self, ref):
+        """The backend for a reference (what StoreAccess and the Distributor take)."""
+        return self.scheme(ref.scheme)
 
 
 def parse_module_ref(module, text, **result):

@@ -62,13 +62,43 @@ def all_backend_classes():
     return classes
 
 
+#: options that keep one name across every store because they mean the same everywhere
+COMMON_OPTIONS = ('timeout',)
+
+
+_SHARED = []
+
+
+def shared_options():
+    """``{option: [backend names]}`` for options that several stores declare under one name with a meaning of their
+    own (a CA file, TLS verification, a token). Modules that take any reference also offer them per store
+    (``k8s_validate_certs``) so one store's setting never reaches another; see ``_module.backend_for``."""
+    if not _SHARED:
+        owners = {}
+        for cls in all_backend_classes():
+            for name in cls.ARGSPEC:
+                owners.setdefault(name, []).append(cls.NAME)
+        _SHARED.append(dict((name, names) for name, names in owners.items()
+                            if len(names) > 1 and name not in COMMON_OPTIONS))
+    return _SHARED[0]
+
+
+def store_option(backend, name):
+    """The per-store name of a shared option: ``store_option('k8s', 'validate_certs')`` is ``k8s_validate_certs``."""
+    return '%s_%s' % (backend, name)
+
+
 def union_argspec():
-    """The union of the backends' options, for modules that take any reference. Two backends that declare
-    the same option name must declare it the same way (a unit test holds them to it)."""
+    """The union of the backends' options, for modules that take any reference, plus the per-store form of every
+    shared option (without a default: unset means "not given for this store"). Two backends that declare the same
+    option name must declare it the same way (a unit test holds them to it)."""
     spec = {}
     for cls in all_backend_classes():
         for name, opt in cls.ARGSPEC.items():
             spec.setdefault(name, dict(opt))
+    for name, owners in shared_options().items():
+        for owner in owners:
+            spec[store_option(owner, name)] = dict((k, v) for k, v in spec[name].items() if k != 'default')
     return spec
 
 

@@ -56,6 +56,7 @@ extends_documentation_fragment:
   - agentarea.secrets.azure
   - agentarea.secrets.azure.modules
   - agentarea.secrets.gcp
+  - agentarea.secrets.store_options
 attributes:
   check_mode:
     support: full
@@ -150,7 +151,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
-    backend_for,
+    BackendPool,
     protect_catalog,
     ref_argument_spec,
 )
@@ -161,9 +162,7 @@ def describe(module, backends, entry):
     ref = parse_ref(entry['store'])
     info = {'exists': False}
     try:
-        if ref.scheme not in backends:
-            backends[ref.scheme] = backend_for(module, ref)
-        seen = observe(backends[ref.scheme], ref, lambda value: fingerprint(value, module.params['fingerprint_key']))
+        seen = observe(backends(ref), ref, lambda value: fingerprint(value, module.params['fingerprint_key']))
     except SecretAccessDenied as exc:
         info.update(state='denied', error=str(exc))
         return info
@@ -198,7 +197,8 @@ def main():
         scope = _catalog.select(catalog, module.params['names'], module.params['tags'])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    backends = {}
+    # each entry's store is its own: the plain form of a shared option (validate_certs) applies to every store
+    backends = BackendPool(module, None)
     entries = []
     for entry in scope:
         kind = entry.get('kind', 'static')

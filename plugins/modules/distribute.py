@@ -83,6 +83,7 @@ extends_documentation_fragment:
   - agentarea.secrets.azure
   - agentarea.secrets.azure.modules
   - agentarea.secrets.gcp
+  - agentarea.secrets.store_options
 attributes:
   check_mode:
     support: full
@@ -167,14 +168,13 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._distribute impo
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError, SecretNotFound
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+    BackendPool,
     audit_log,
-    backend_for,
     fail,
     parse_module_ref,
     protect_catalog,
     ref_argument_spec,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
 
 
 def restart_all(restarts, backend, timeout, check_mode):
@@ -214,12 +214,7 @@ def main():
     result = {'changed': False, 'ref': p['store'], 'consumers': [], 'restarts': [], 'drifted': 0}
     ref = parse_module_ref(module, p['store'], **result)
     result['ref'] = str(ref)
-    backends = {}
-
-    def backend(scheme):
-        if scheme not in backends:
-            backends[scheme] = backend_for(module, SecretRef(scheme, 'x/x'))
-        return backends[scheme]
+    backend = BackendPool(module, ref.scheme).scheme
 
     def fp(value):
         return fingerprint(value, p['fingerprint_key'])
@@ -237,7 +232,7 @@ def main():
         objects.annotate(spec['name'], spec['namespace'], {eso.FORCE_SYNC: eso.force_sync_value()})
 
     try:
-        store = backend_for(module, ref)
+        store = backend(ref.scheme)
         try:
             secret = store.read(ref.without_key())
         except SecretNotFound:

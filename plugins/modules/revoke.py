@@ -223,6 +223,7 @@ extends_documentation_fragment:
   - agentarea.secrets.azure
   - agentarea.secrets.azure.modules
   - agentarea.secrets.gcp
+  - agentarea.secrets.store_options
 attributes:
   check_mode:
     support: full

@@ -51,9 +51,13 @@ def test_any_reference_plugins_document_every_backend_option():
     users = ["plugins/lookup/secret.py"] + sorted(
         str(p.relative_to(ROOT)) for p in (ROOT / "plugins/modules").glob("*.py") if "ref_argument_spec(" in p.read_text())
     assert "plugins/modules/secret.py" in users
+    per_store = set(_registry.store_option(owner, name) for name, owners in _registry.shared_options().items()
+                    for owner in owners)
     for rel in users:
         documented = _all_options(_doc_options(ROOT / rel))
-        missing = sorted(set(union) - set(documented))
+        # the per-store forms (k8s_validate_certs) are module options; a lookup reads one store's variables
+        wanted = set(union) - per_store if rel.startswith("plugins/lookup/") else set(union)
+        missing = sorted(wanted - set(documented))
         assert not missing, "%s does not document %s" % (rel, missing)
 
 
