@@ -16,8 +16,9 @@ description:
     lookup held in a variable and referenced by every task logs in once and reads each secret once.
   - Values are encrypted with AES-256-GCM under a key that exists only in the memory of the C(ansible-playbook)
     process; the cache directory is private (0700) and removed when the run ends.
-  - When a task of this collection reports a change (a write, a rotation), cached values are dropped, so later
-    lookups read what the store holds now. Local files are also checked for changes made by other means.
+  - When a task of this collection reports a change (a write, a rotation), or a task of a module of this
+    collection that writes fails (it may have committed a write before failing), cached values are dropped, so
+    later lookups read what the store holds now. Local files are also checked for changes made by other means.
   - At the end of the run it revokes what the run created and did not ask to keep (Vault tokens and leases).
   - Imports the SDKs of the backends the run uses, and the collection's lookup plugins, once in the main process,
     so that the workers Ansible forks for every task inherit them instead of importing them again. By default it
@@ -68,6 +69,8 @@ _PRELOAD = {
 }
 _LOOKUPS = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'pass', 'dotenv', 'file', 'env', 'secret')
 _SCHEMES = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'docker', 'pass', 'dotenv', 'file', 'env')
+#: modules that never write to a store: their failures leave the cached values valid
+_READ_ONLY = ('secret_info', 'catalog_info', 'audit_report', 'secret_scan')
 _LOOKUP_CALL = re.compile(r'(?:lookup|query|q)\s*\(\s*[\'"]agentarea\.secrets\.(\w+)[\'"]')
 _SCHEME = re.compile(r'[\'"]([a-z0-9]+)://')
 
@@ -160,9 +163,14 @@ class CallbackModule(CallbackBase):
         cls = backend_class(record['backend'])
         return cls.cleanup_run(record)
 
-    def _changed_a_store(self, result):
+    def _changed_a_store(self, result, failed=False):
+        """Drop cached values after a task of ours changed a store. A failed task of a module that writes may
+        have committed a write before it failed (a rotation that failed after promotion, a write whose answer
+        was lost, ``failed_when`` on a changed result), so its failure drops them too."""
         action = getattr(result._task, 'resolved_action', None) or result._task.action or ''
-        if action.startswith('agentarea.secrets.') and result._result.get('changed'):
+        if not action.startswith('agentarea.secrets.'):
+            return
+        if result._result.get('changed') or (failed and action.split('.')[-1] not in _READ_ONLY):
             _runcache.RunCache().flush('value')
 
     def v2_runner_on_ok(self, result):
@@ -170,6 +178,12 @@ class CallbackModule(CallbackBase):
 
     def v2_runner_item_on_ok(self, result):
         self._changed_a_store(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._changed_a_store(result, failed=True)
+
+    def v2_runner_item_on_failed(self, result):
+        self._changed_a_store(result, failed=True)
 
     def v2_playbook_on_stats(self, stats):
         if self._finished:

@@ -39,6 +39,7 @@ _STATE = {}
 _LEARNED = set()
 _NAME = re.compile(r'^[a-z_]+@[A-Za-z0-9_.]+$')
 _USED = 'used'
+_LOCKS = 'locks'
 
 
 def _base_dir():
@@ -223,26 +224,42 @@ class RunCache:
 
     @contextlib.contextmanager
     def lock(self, kind, ident):
-        """Serialise workers that would fetch the same entry, so it is fetched once."""
-        if not self.enabled:
+        """Serialise workers that would fetch the same entry, so it is fetched once (single flight): take the
+        lock, look in the cache again, fetch only if it is still missing."""
+        with self.lock_many(kind, [ident]):
             yield
-            return
-        path = self._path(kind, ident) + '.lock'
+
+    @contextlib.contextmanager
+    def lock_many(self, kind, idents):
+        """The locks of several entries, always taken in the same (sorted) order, so two workers that want
+        overlapping sets wait for each other instead of deadlocking. Lock files live under ``locks/``, which
+        :meth:`flush` never removes: a worker holding a lock keeps the file that later workers open."""
+        fds = []
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            self._subdir(os.path.dirname(path))
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            except OSError:
-                yield  # the run has ended
-                return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            if self.enabled:
+                directory = os.path.join(self.dir, _LOCKS)
+                for name in sorted(set(os.path.basename(self._path(kind, ident)) for ident in idents)):
+                    fd = self._open_lock(directory, name)
+                    if fd is None:
+                        break  # the run has ended: nothing left to share
+                    fds.append(fd)
+                    fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            for fd in reversed(fds):
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                finally:
+                    os.close(fd)
+
+    def _open_lock(self, directory, name):
+        path = os.path.join(directory, name + '.lock')
+        for _attempt in (1, 2):
+            try:
+                return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+            except OSError:
+                self._subdir(directory)
+        return None
 
     def flush(self, kind):
         """Forget every entry of a kind (values, after a task of ours changed a store)."""

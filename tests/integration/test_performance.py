@@ -194,3 +194,78 @@ def test_loop_items_resolve_their_own_options(ansible, vault, root, prefix):
     since = audit_lines(vault)
     ansible.playbook(play, env=env(vault), canaries=[CANARY])
     assert reads(vault, prefix + "/db", since) == 3  # the first item, then the two with the cache off
+
+
+FLEET_HOSTS, FLEET_SECRETS = 40, 20
+
+
+@pytest.mark.parametrize("pattern", ["one call with every term", "a loop of single lookups"])
+def test_a_fleet_logs_in_once_and_reads_each_secret_once(ansible, vault, root, prefix, pattern):
+    """40 hosts read the same 20 secrets with ``forks: 10`` and AppRole: workers that miss the run cache at the
+    same moment wait for the one that logs in or reads, so the run costs exactly 1 login and 20 reads."""
+    from tests.integration.vault_helpers import Audit, ensure_auth, read_policy, sha
+    names = ["%s/s%02d" % (prefix, i) for i in range(FLEET_SECRETS)]
+    for i, name in enumerate(names):
+        root.secrets.kv.v2.create_or_update_secret(name, secret={"v": "%s-%02d" % (CANARY, i)}, mount_point="secret")
+    read_policy(root, prefix, "secret/data/%s/*" % prefix)
+    ensure_auth(root, "approle")
+    root.auth.approle.create_or_update_approle(prefix, token_policies=[prefix], token_ttl="5m", token_max_ttl="10m")
+    role_id = root.auth.approle.read_role_id(prefix)["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id(prefix)["data"]["secret_id"]
+    inventory = "[fleet]\n" + "".join("h%02d ansible_connection=local\n" % i for i in range(FLEET_HOSTS))
+    expected = [sha("%s-%02d" % (CANARY, i)) for i in range(FLEET_SECRETS)]  # values stay out of the results
+    if pattern == "one call with every term":
+        check = "query('agentarea.secrets.vault', *names, key='v') | map('hash', 'sha256') | list == expected"
+        loop = ""
+    else:
+        check = "lookup('agentarea.secrets.vault', item.0, key='v') | hash('sha256') == item.1"
+        loop = ('\n          loop: "{{ names | zip(expected) | list }}"'
+                '\n          loop_control: {label: "{{ item.0 }}"}')
+    play = """
+    - hosts: fleet
+      gather_facts: false
+      vars:
+        names: %(names)s
+        expected: %(expected)s
+      tasks:
+        - name: read
+          ansible.builtin.assert:
+            that: %(check)s
+            quiet: true%(loop)s
+    """ % {"names": json.dumps(names), "expected": json.dumps(expected), "check": json.dumps(check), "loop": loop}
+    audit = Audit(vault["audit_log"])
+    ansible.playbook(play, env=dict(env_for(vault, token=False)), files={"inventory.ini": inventory},
+                     args=["-i", "inventory.ini", "--forks", "10"], canaries=[CANARY],
+                     extra_vars={"ansible_agentarea_secrets_vault_auth_method": "approle",
+                                 "ansible_agentarea_secrets_vault_role_id": role_id,
+                                 "ansible_agentarea_secrets_vault_secret_id": secret_id})
+    assert audit.count("auth/approle/login") == 1
+    assert [audit.count("secret/data/" + name) for name in names] == [1] * FLEET_SECRETS
+    assert audit.count("auth/token/revoke-self") == 1
+
+
+def test_a_failed_write_drops_cached_values(ansible, vault, root, prefix):
+    """A task of our write modules that fails may have committed its write (a rotation that failed after
+    promotion, a lost answer, ``failed_when``): later lookups must read the store again, not the cached value."""
+    root.secrets.kv.v2.create_or_update_secret(prefix + "/db", secret={"password": CANARY}, mount_point="secret")
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      vars:
+        held: "{{ lookup('agentarea.secrets.vault', '%(p)s/db', key='password') }}"
+      tasks:
+        - name: before
+          ansible.builtin.assert: {that: "held == old_value", quiet: true}
+        - name: write, then fail
+          agentarea.secrets.secret:
+            ref: vault://secret/%(p)s/db#password
+            value: "{{ new_value }}"  # a failed task's source is printed: never a literal value in it
+          failed_when: true
+          ignore_errors: true
+        - name: after
+          ansible.builtin.assert: {that: "held == new_value", quiet: true}
+    """ % {"p": prefix}
+    ansible.playbook(play, env=env(vault), canaries=[CANARY, CANARY2],
+                     extra_vars={"old_value": CANARY, "new_value": CANARY2})
+    assert root.secrets.kv.v2.read_secret_version(prefix + "/db", raise_on_deleted_version=True)[
+        "data"]["data"]["password"] == CANARY2
