@@ -14,6 +14,8 @@ declare -A PROVIDER=(
   [shellcheck]=shellcheck
   [tree]=tree
   [initdb]=postgresql
+  [sshd]=openssh-server  # managed hosts over SSH (tests/harness/ssh_hosts.py); become uses sudo
+  [sudo]=sudo
 )
 have() {
   # Debian keeps initdb/pg_ctl out of PATH, under /usr/lib/postgresql/<version>/bin
