@@ -45,12 +45,9 @@ def to_bytes(value):
     return value if isinstance(value, bytes) else literal(value).encode('utf-8')
 
 
-def parse_env_file_kubectl(text, environ=None):
-    """``kubectl create secret generic --from-env-file`` semantics: ``KEY=value`` lines taken literally (quotes
-    included), leading whitespace dropped, ``#`` comment lines and blank lines skipped, a line without ``=``
-    takes the variable from the environment (empty when unset)."""
+def _kubectl_entries(text, environ=None):
+    """(key, value, line number) of an env file in kubectl's format (see parse_env_file_kubectl)."""
     env = os.environ if environ is None else environ
-    out = []
     if text.startswith(u'\ufeff'):
         text = text[1:]
     for number, line in enumerate(text.split('\n'), 1):
@@ -61,24 +58,58 @@ def parse_env_file_kubectl(text, environ=None):
             continue
         key, sep, value = line.partition('=')
         if not ENV_VAR_NAME.match(key):
-            raise InvalidOption('line %d: "%s" is not a valid key name (an environment variable name)'
-                                % (number, key), backend='k8s')
-        out.append((key, value if sep else env.get(key, '')))
-    return out
+            # never the line itself: a malformed line is often a value (an unquoted PEM line, a token)
+            raise InvalidOption('line %d is not KEY=value with a valid variable name (its content is not shown)'
+                                % number, backend='k8s')
+        yield key, (value if sep else env.get(key, '')), number
 
 
-def read_env_file(path, fmt, environ=None):
-    text = _read(path).decode('utf-8')
+def parse_env_file_kubectl(text, environ=None):
+    """``kubectl create secret generic --from-env-file`` semantics: ``KEY=value`` lines taken literally (quotes
+    included), leading whitespace dropped, ``#`` comment lines and blank lines skipped, a line without ``=``
+    takes the variable from the environment (empty when unset)."""
+    return [(key, value) for key, value, _number in _kubectl_entries(text, environ)]
+
+
+def _dotenv_entries(text):
+    """(key, value, line number) as Docker Compose and python-dotenv read them (a later duplicate wins)."""
+    found, line = {}, 1
+    for binding in _dotenv.parse_bindings(text):
+        if binding.key is not None:
+            found.pop(binding.key, None)
+            found[binding.key] = ('' if binding.value is None else binding.value, line)
+        line += binding.original.count('\n')
+    return [(key, value, number) for key, (value, number) in found.items()]
+
+
+def _decode_env_file(path, raw):
+    try:
+        return raw.decode('utf-8')
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b'\n') + 1
+        raise InvalidOption('%s: line %d is not UTF-8 text; env files are read as UTF-8' % (path, line),
+                            backend='k8s')
+
+
+def env_file_entries(path, fmt, environ=None):
+    """(key, value, line number) of each variable of an env file. Errors name the file and line numbers, never
+    the content of a line."""
+    text = _decode_env_file(path, _read(path))
     if fmt == 'dotenv':
         bad = _dotenv.invalid_lines(text)
         if bad:
-            raise InvalidOption('%s: lines %s are not KEY=value' % (path, ', '.join(str(n) for n in bad)),
-                                backend='k8s')
-        return [(k, '' if v is None else v) for k, v in _dotenv.parse(text).items()]
+            raise InvalidOption('%s: line%s %s %s not KEY=value (the content is not shown)'
+                                % (path, 's' if len(bad) > 1 else '', ', '.join(str(n) for n in bad),
+                                   'are' if len(bad) > 1 else 'is'), backend='k8s')
+        return _dotenv_entries(text)
     try:
-        return parse_env_file_kubectl(text, environ)
+        return list(_kubectl_entries(text, environ))
     except InvalidOption as exc:
         raise InvalidOption('%s: %s' % (path, exc.cause), backend='k8s')
+
+
+def read_env_file(path, fmt, environ=None):
+    return [(key, value) for key, value, _number in env_file_entries(path, fmt, environ)]
 
 
 def _read(path):
@@ -161,8 +192,15 @@ def build_data(params, environ=None):
             add(key, _read(path), 'from_files')
     env_files = params.get('from_env_file') or []
     for path in [env_files] if isinstance(env_files, str) else env_files:
-        for key, value in read_env_file(path, params.get('env_file_format') or 'kubectl', environ):
-            add(key, value, 'from_env_file %s' % path)
+        for key, value, number in env_file_entries(path, params.get('env_file_format') or 'kubectl', environ):
+            # the name of a malformed line may be part of a value: name the line, not the key
+            where = 'from_env_file %s: line %d' % (path, number)
+            if not key or len(key) > 253 or not CONFIG_KEY.match(key):
+                raise InvalidOption("%s: the variable name is not a valid Secret key (letters, digits, '-', '_' "
+                                    "and '.'; the line is not shown)" % where, backend='k8s')
+            if key in data:
+                raise InvalidOption('%s: the key is given twice (the line is not shown)' % where, backend='k8s')
+            add(key, value, where)
     if params.get('tls_cert') is not None or params.get('tls_key') is not None:
         if params.get('tls_cert') is None or params.get('tls_key') is None:
             raise InvalidOption('tls_cert and tls_key go together', backend='k8s')

@@ -28,10 +28,12 @@ def test_env_file_like_kubectl():
     parsed = kd.parse_env_file_kubectl(ENV_FILE, environ={"FROM_ENV": "from-env"})
     assert parsed == [("LEADING", "spaces"), ("QUOTED", '"kept"'), ("TRAILING", " two  "), ("EQUALS", "=x=y"),
                       ("FROM_ENV", "from-env"), ("UNSET_VAR", ""), ("EMPTY", "")]
-    with pytest.raises(InvalidOption, match='line 1: "export A" is not a valid key name'):
+    with pytest.raises(InvalidOption, match="line 1 is not KEY=value") as exc:
         kd.parse_env_file_kubectl("export A=1\n")
-    with pytest.raises(InvalidOption, match='"1A" is not a valid key name'):
-        kd.parse_env_file_kubectl("1A=1\n")
+    assert "export A" not in str(exc.value)
+    with pytest.raises(InvalidOption, match="line 2 is not KEY=value") as exc:
+        kd.parse_env_file_kubectl("B=2\n1A=1\n")
+    assert "1A" not in str(exc.value)
 
 
 @pytest.mark.skipif(not KUBECTL, reason="kubectl is not installed")
@@ -167,3 +169,44 @@ def test_plan_refuses_what_the_api_refuses():
 def test_describe_shows_fingerprints_never_values():
     described = ks.describe(secret_obj({"a": b"canary-value-123"}), key="k")
     assert described["keys"]["a"].startswith("hmac-sha256:") and "canary-value-123" not in json.dumps(described)
+
+
+PEM_LINES = ["MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj",  # a valid variable name in kubectl's eyes
+             "MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun+/",
+             "Z2VKx8o4Q==", "-----BEGIN PRIVATE KEY-----"]
+
+
+@pytest.mark.parametrize("fmt", ["kubectl", "dotenv"])
+@pytest.mark.parametrize("pem_line", PEM_LINES)
+def test_a_malformed_env_file_line_is_named_by_number_never_quoted(tmp_path, fmt, pem_line):
+    """Issue 12 item 7: an unquoted PEM line in an env file is key material; errors name the file and the line."""
+    path = tmp_path / "app.env"
+    path.write_text("OK=1\nTLS_KEY=-----BEGIN PRIVATE KEY-----\n%s\n" % pem_line)
+    try:
+        data = kd.build_data({"from_env_file": [str(path)], "env_file_format": fmt})[0]
+    except InvalidOption as exc:
+        message = str(exc)
+        assert str(path) in message and "line 3" in message, message
+        for part in (pem_line, pem_line[:12], pem_line.strip("-=")):
+            assert part not in message, message
+    else:
+        # a line that happens to be a variable name (or NAME=...) is read as one, as kubectl and python-dotenv do
+        assert {"OK", "TLS_KEY"} < set(data)
+
+
+def test_a_key_given_twice_in_an_env_file_is_named_by_line(tmp_path):
+    path = tmp_path / "app.env"
+    path.write_text("A=1\nSECRETISH=2\n")
+    with pytest.raises(InvalidOption, match="app.env: line 2: the key is given twice") as exc:
+        kd.build_data({"data": {"SECRETISH": "x"}, "from_env_file": [str(path)]})
+    assert "SECRETISH" not in str(exc.value)
+
+
+@pytest.mark.parametrize("fmt", ["kubectl", "dotenv"])
+def test_a_non_utf8_env_file_is_a_clear_error(tmp_path, fmt):
+    path = tmp_path / "latin1.env"
+    path.write_bytes(b"A=1\nB=caf\xe9-secret\n")
+    with pytest.raises(InvalidOption) as exc:
+        kd.build_data({"from_env_file": [str(path)], "env_file_format": fmt})
+    message = str(exc.value)
+    assert "latin1.env: line 2 is not UTF-8 text" in message and "secret" not in message.replace(str(path), "")
