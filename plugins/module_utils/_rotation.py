@@ -151,6 +151,7 @@ class Rotation:
         self.rotation_id = None
         self.previous_before = None   # the previous slot as this run found it (restored on rollback)
         self.committed = False        # the new value is the store's current value: no rollback after this
+        self.in_doubt = False         # a write failed and the store could not tell what it holds: no rollback
         self.wrote_previous = False
         self.result = {
             'changed': False, 'action': None, 'phase': 'none', 'ref': str(ref), 'kind': kind,

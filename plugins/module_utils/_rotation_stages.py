@@ -26,9 +26,9 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     CAS_CREATE, decode_structured, iso, to_datetime,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    RotationFailed, SecretConflict, SecretDeleted, SecretNotFound,
+    RotationFailed, SecretConflict, SecretDeleted, SecretError, SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import Envelope
+from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import Envelope, RotationInProgress
 
 PENDING_TAG = 'agentarea-rotation'
 PREVIOUS_TAG = 'agentarea-previous'
@@ -139,6 +139,23 @@ class StagePendingSlot(_StageSlot):
         return Envelope(record, self.value_of(pending) if ours else None, pending.version if ours else None)
 
     def write(self, envelope, cas=None):
+        """Claim or rewrite AWSPENDING and the record; an error with both found as written (a lost answer) is
+        success."""
+        try:
+            return self._write(envelope, cas)
+        except (SecretConflict, RotationInProgress):
+            raise
+        except SecretError as exc:
+            try:
+                back = self.read()
+            except SecretError:
+                back = None
+            if back is None or back.record.get('id') != envelope.record.get('id') or back.value != envelope.value:
+                raise exc
+            envelope.version = back.version
+            return envelope.version
+
+    def _write(self, envelope, cas=None):
         tags = self.tags()
         pending = self.backend.pending(self.store_ref)
         if cas == CAS_CREATE and (pending is not None or self.TAG in tags):
@@ -157,8 +174,16 @@ class StagePendingSlot(_StageSlot):
         return envelope.version
 
     def clear(self):
-        removed = self.backend.clear_pending(self.store_ref)
-        return self.set_tag(None) or removed
+        try:
+            removed = self.backend.clear_pending(self.store_ref)
+            return self.set_tag(None) or removed
+        except SecretError:
+            try:
+                if self.tags().get(self.TAG) is None and self.backend.pending(self.store_ref) is None:
+                    return True  # cleared although an answer was lost
+            except SecretError:
+                pass
+            raise
 
     def promote(self, current_version):
         written = self.backend.promote(self.store_ref, cas=current_version)

@@ -54,6 +54,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     RotationFailed,
     SecretConflict,
     SecretDeleted,
+    SecretError,
     SecretNotFound,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef, parse_ref
@@ -195,6 +196,12 @@ class Envelope:
 TOMBSTONE = {'rotation': '{}', 'value': 'null'}
 
 
+def holds(found, envelope):
+    """Whether a slot read back holds ``envelope`` (same rotation id and value)."""
+    return found is not None and found.record.get('id') == envelope.record.get('id') and \
+        found.value == envelope.value
+
+
 class Slot:
     """One slot (pending or previous) of a secret, in the secret's own store.
 
@@ -223,22 +230,45 @@ class Slot:
         return envelope
 
     def write(self, envelope, cas=None):
-        """Write and read back: the slot is durable once this returns. Returns the stored version."""
-        written = self.backend.write(self.ref, envelope.to_store(), cas=cas)
+        """Write and read back: the slot is durable once this returns. Returns the stored version.
+
+        A write that reports an error may have landed all the same (its answer was lost): the slot is read back,
+        and holding this envelope it counts as written; otherwise the write's own error is raised."""
+        try:
+            written = self.backend.write(self.ref, envelope.to_store(), cas=cas)
+        except SecretError as exc:
+            if not holds(self.read_quietly(), envelope):
+                raise exc
+            written = None
         back = self.read()
-        if back is None or back.record.get('id') != envelope.record.get('id') or back.value != envelope.value:
+        if not holds(back, envelope):
             raise RotationFailed('the slot did not read back as written', ref=self.ref, backend=self.backend.NAME)
         envelope.version = back.version or (written.version if written is not None else None)
         return envelope.version
 
-    def clear(self):
-        if self.tombstones:
-            self.backend.write(self.ref, dict(TOMBSTONE))
-            return True
+    def read_quietly(self):
+        """The slot, or None when it cannot be read either (the caller raises its own error)."""
         try:
+            return self.read()
+        except SecretError:
+            return None
+
+    def clear(self):
+        """Empty the slot. An error with the slot found empty afterwards (a lost answer) is success."""
+        try:
+            if self.tombstones:
+                self.backend.write(self.ref, dict(TOMBSTONE))
+                return True
             return bool(self.backend.delete(self.ref))
         except (SecretNotFound, SecretDeleted):
             return False
+        except SecretError:
+            try:
+                if self.read() is None:
+                    return True
+            except SecretError:
+                pass
+            raise
 
     def claim_cas(self):
         """The check-and-set that claims this slot: CAS_CREATE, or the version of its tombstone."""
@@ -257,10 +287,9 @@ class FileLock:
 
     def acquire(self, what):
         import fcntl
-        directory = os.path.dirname(self.path)
-        if directory and not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o700)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        from ansible_collections.agentarea.secrets.plugins.module_utils._fileio import safe_open
+        # beside a .env in a directory the app user may own: never through a symbolic link
+        self.fd = safe_open(self.path, os.O_RDWR | os.O_CREAT, 0o600, create_dirs=True, ref=what)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except (IOError, OSError) as exc:

@@ -67,7 +67,7 @@ def check(engine, value, login_only=True):
 def run_phases(engine, current, rehearse):
     target, old = engine.target, current.value
     new = None
-    engine.committed = False
+    engine.committed = engine.in_doubt = False
     engine.wrote_previous = False
     try:
         with engine.phase('create') as ph:
@@ -88,7 +88,7 @@ def run_phases(engine, current, rehearse):
     except RotationInProgress:
         raise
     except Exception as exc:  # pylint: disable=broad-except
-        if engine.owns_pending and not engine.committed:
+        if engine.owns_pending and not engine.committed and not engine.in_doubt:
             rollback(engine, current, new, exc)
         raise
 
@@ -96,15 +96,17 @@ def run_phases(engine, current, rehearse):
 def finish(engine, current, new):
     target, old = engine.target, current.value
     with engine.phase('finish', fingerprint=engine.fp(new)) as ph:
+        # contracted once the old credential is gone from the target (single: just below), not before
         record = {'format': 1, 'id': engine.rotation_id, 'kind': engine.kind, 'strategy': target.strategy_used,
-                  'finished': now_iso(), 'contracted': target.strategy_used == 'single',
+                  'finished': now_iso(), 'contracted': False,
                   'old_version': current.version, 'old_fingerprint': engine.fp(old),
                   'new_fingerprint': engine.fp(new)}
+        retired = Envelope(record, old)
         if old is not None:
-            engine.previous.write(Envelope(record, old))
-            engine.wrote_previous = True
+            engine.wrote_previous = True  # before writing: a write whose answer is lost may have landed
+            engine.previous.write(retired)
         engine.fault_point('finish:previous')
-        version = engine.promote(new, current, from_pending=True)
+        version = promote(engine, new, current, from_pending=True)
         engine.committed = True
         ph.fields['version'] = version
     engine.result['new'] = engine.facts(new, version)
@@ -115,15 +117,65 @@ def finish(engine, current, new):
     except SecretError as exc:
         engine.target.note('the pending slot was not cleared (%s); the next run clears it' % why(exc))
     if target.strategy_used == 'single' and old is not None:
-        try:
-            with engine.phase('contract'):
-                target.contract(old, new)
-            engine.result['contract'] = {'performed': True, 'reason': 'strategy single: the old credential is '
-                                                                      'gone at once'}
-        except (SecretError, Exception) as exc:  # pylint: disable=broad-except
-            engine.result['contract'] = {'performed': False, 'reason': why(exc)}
+        contract_single(engine, retired, new)
     engine.result['action'] = 'rotated'
     return engine.result
+
+
+def contract_single(engine, retired, new):
+    """Strategy single: the old credential goes at once, after the promotion (a failure is reported; the next
+    run, or ``contract``, tries again, since the previous slot is not marked contracted)."""
+    try:
+        with engine.phase('contract'):
+            engine.target.contract(retired.value, new)
+            forget_retired(engine, retired)
+        engine.result['contract'] = {'performed': True, 'reason': 'strategy single: the old credential is '
+                                                                  'gone at once'}
+    except (SecretError, Exception) as exc:  # pylint: disable=broad-except
+        engine.result['contract'] = {'performed': False, 'reason': why(exc)}
+
+
+def forget_retired(engine, retired):
+    """After the contract: the previous slot keeps the record (when, which fingerprints) but no longer the
+    retired credential itself, which nothing may use any more."""
+    record = dict(retired.record, contracted=True, contracted_at=now_iso())
+    engine.previous.write(Envelope(record, None))
+
+
+def promote(engine, value, current, from_pending=False):
+    """Promote ``value`` with check-and-set; after an error, read the store back to learn what happened.
+
+    A write may land although its answer is lost (a proxy's 502, a reset connection): the store holding ``value``
+    means the promotion is done, and the version is returned. Only a store that provably holds what this run read
+    (``current``) lets the error through to the rollback. A store that cannot be read, or holds a third value,
+    is in doubt: nothing may be revoked or cleared, so the run fails keeping the pending slot and the target's new
+    credential, and the next run resumes (it reads the store and tests both credentials)."""
+    try:
+        return engine.promote(value, current, from_pending=from_pending)
+    except RotationInProgress:
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        cause = exc
+    try:
+        again = engine.read_current()
+    except Exception as err:  # pylint: disable=broad-except
+        engine.in_doubt = True
+        engine.fail('promoting the new value failed (%s) and the store could not be read back (%s), so it may '
+                    'hold the new value or the old one: nothing was revoked and nothing rolled back, the pending '
+                    'slot %s and the new credential at the target are kept; run again to resume (it reads the '
+                    'store and completes or rolls back)' % (why(cause), why(err), engine.pending.ref))
+    if engine.fp(again.value) == engine.fp(value):
+        engine.target.note('the promoting write reported an error (%s), but the store holds the new value '
+                           '(version %s): the rotation is committed' % (why(cause), again.version))
+        engine.emit('promote', 'recovered', version=again.version, error=why(cause))
+        return again.version
+    if engine.fp(again.value) == engine.fp(current.value):
+        raise cause  # the store provably holds what this run read: the rollback is safe
+    engine.in_doubt = True
+    engine.fail('promoting the new value failed (%s) and the store now holds another value (version %s, '
+                'fingerprint %s) than this run read or wrote: nothing was revoked and nothing rolled back, the '
+                'pending slot %s and the new credential at the target are kept; run again to resume'
+                % (why(cause), again.version, engine.fp(again.value), engine.pending.ref))
 
 
 def rollback(engine, current, new, exc):
@@ -216,6 +268,12 @@ def resume(engine, found, current):
             engine.pending.clear()  # promoted before the crash: only the clean-up was missing
             info['outcome'] = 'completed'
             engine.result.update(action='resumed', new=engine.facts(new, current.version))
+            prev = engine.previous.read()
+            if prev is not None and prev.record.get('id') == record.get('id') and \
+                    prev.record.get('strategy') == 'single' and not prev.record.get('contracted') and \
+                    prev.value is not None:
+                target.prepare(new)
+                contract_single(engine, prev, new)  # and the single strategy's contract
             return 'completed'
         target.prepare(old if old is not None else new)
         engine.result['strategy_used'] = target.strategy_used
@@ -317,10 +375,9 @@ def do_contract(engine, prev, current):
         engine.result['strategy_used'] = target.strategy_used
         new_store = target.contract(prev.value, current.value)
         if new_store is not None:
-            version = engine.promote(new_store, current)
+            version = promote(engine, new_store, current)
             engine.result['new'] = engine.facts(new_store, version)
-        prev.record.update(contracted=True, contracted_at=now_iso())
-        engine.previous.write(prev)
+        forget_retired(engine, prev)
     engine.result['contract'] = {'performed': True, 'removed': engine.facts(prev.value, prev.record.get('old_version')),
                                  'rotation_id': prev.record.get('id')}
     engine.result['changed'] = True

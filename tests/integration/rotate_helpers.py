@@ -182,9 +182,23 @@ def bao_versions(client, path):
         return 0
 
 
-def bao_slot_value(client, path):
-    data = bao_read(client, path)
+def bao_slot_value(client, path, version=None):
+    if version is None:
+        data = bao_read(client, path)
+    else:
+        data = client.secrets.kv.v2.read_secret_version(path, version=version, mount_point="secret",
+                                                        raise_on_deleted_version=True)["data"]["data"]
     return None if data is None else json.loads(data["value"])
+
+
+def bao_slot_history(client, path):
+    """Every value a slot has held (its KV v2 versions), oldest first."""
+    try:
+        last = client.secrets.kv.v2.read_secret_metadata(path, mount_point="secret")["data"]["current_version"]
+    except hvac.exceptions.InvalidPath:
+        return []
+    values = [bao_slot_value(client, path, n) for n in range(1, last + 1)]
+    return [v for v in values if v is not None]
 
 
 def bao_env(info, token_value=None):

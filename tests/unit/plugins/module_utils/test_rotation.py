@@ -76,8 +76,10 @@ def test_phases_in_order_and_state_after(world):
     assert new['url'] == 'app:%s@db' % new['password']                      # rebuilt from the template
     assert server.users['app'] == {new['password']}                         # single: old gone
     assert live(store, 'secret/app/db__pending') is None                  # cleared
-    prev = json.loads(store.current('secret/app/db__previous')['value'])
-    assert prev == OLD                                                      # previous kept
+    prev = store.current('secret/app/db__previous')
+    assert json.loads(prev['value']) is None                                # contracted: the old value is gone,
+    assert json.loads(prev['rotation'])['contracted'] is True               # the record stays
+    assert OLD['password'] in store.data['secret/app/db__previous'][0]['value']   # (kept until the contract)
     assert result['action'] == 'rotated' and result['phase'] == 'contract' and result['changed']
     assert result['old']['version'] == '1' and result['new']['version'] == '2'
     assert result['old']['fingerprint'] != result['new']['fingerprint']
@@ -352,8 +354,9 @@ def test_flock_excludes_a_second_rotation_of_a_file(tmp_path, monkeypatch):
     result = _rotation.Rotation(FileBackend(), ref, 'postgres', fingerprint_key=FKEY, environ={}).rotate()
     assert result['action'] == 'rotated'
     assert json.loads(path.read_text())['password'] != OLD['password']
-    assert json.loads((tmp_path / 'db.json__previous').read_text())['value'] == json.dumps(OLD, sort_keys=True,
-                                                                                           separators=(',', ':'))
+    previous = json.loads((tmp_path / 'db.json__previous').read_text())
+    assert previous['value'] == 'null' and json.loads(previous['rotation'])['contracted'] is True   # single
+    assert OLD['password'] not in (tmp_path / 'db.json__previous').read_text()
     assert not (tmp_path / 'db.json__pending').exists()
 
 

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+"""Lost responses at every write of the rotation protocol (issue 12, item 2), through ansible-playbook: OpenBao and
+moto behind the harness's fault proxy (tests/harness/faultproxy.py) forward a write and answer 502 (or reset the
+connection), so the write lands and the client does not know. The rotation must then finish (the store holds the
+new value) or roll back (the store provably holds the old one), or fail naming the cause while keeping the pending
+slot and the new credential for the next run: never a store that holds a revoked key. An API-key provider of our
+own counts which keys are valid; set-up and checks use hvac and boto3, never the code under test."""
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.harness.faultproxy import FaultProxy
+# aws and bao are fixtures
+from tests.integration.rotate_helpers import (  # noqa: F401 pylint: disable=unused-import
+    aws, aws_stage, bao, bao_read, bao_slot_value, rotate, token, uid,
+)
+
+pytest_plugins = ["tests.harness.conftest_plugin"]
+pytestmark = pytest.mark.integration
+
+WRITE = "POST|PUT"
+
+
+class Provider:
+    """A third party's API keys: register, revoke, and /me that only a valid key may call."""
+
+    def __init__(self, keys):
+        self.keys = set(keys)
+        provider = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                if self.path == "/register":
+                    provider.keys.add(body["key"])
+                elif self.path == "/revoke":
+                    provider.keys.discard(body["key"])
+                self.send_response(204 if self.path in ("/register", "/revoke") else 404)
+                self.end_headers()
+
+            def do_GET(self):  # noqa: N802
+                ok = self.path == "/me" and self.headers.get("X-Api-Key") in provider.keys
+                self.send_response(200 if ok else 401)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        base = "http://127.0.0.1:%d" % self.server.server_address[1]
+        hook = {"method": "POST", "body": {"key": "{secret}"}}
+        self.target = {"register": dict(hook, url=base + "/register"), "revoke": dict(hook, url=base + "/revoke"),
+                       "test": {"url": base + "/me", "headers": {"X-Api-Key": "{secret}"}}}
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def provider():
+    old = token()
+    p = Provider({old})
+    p.old = old
+    yield p
+    p.close()
+
+
+# -- OpenBao ------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def vcase(bao, provider):
+    info, client = bao
+    prefix = "agentarea-faults-" + uid()
+    client.secrets.kv.v2.create_or_update_secret(prefix + "/webhook", mount_point="secret",
+                                                 secret={"key": provider.old, "note": "kept"})
+    proxy = FaultProxy(info["url"]).start()
+    case = type("Case", (), {})()
+    case.client, case.proxy, case.prefix, case.provider = client, proxy, prefix, provider
+    case.env = {"VAULT_ADDR": proxy.url, "VAULT_TOKEN": info["token"]}
+    case.args = {"store": "vault://secret/%s/webhook#key" % prefix, "kind": "api_key", "target": provider.target}
+    case.path = "/v1/secret/data/%s/webhook" % prefix
+    case.current = lambda: (bao_read(client, prefix + "/webhook") or {}).get("key")
+    case.pending = lambda: bao_slot_value(client, prefix + "/webhook__pending__key")
+    case.previous = lambda: bao_slot_value(client, prefix + "/webhook__previous__key")
+    yield case
+    proxy.stop()
+    for path in ("webhook", "webhook__pending__key", "webhook__previous__key"):
+        try:
+            client.secrets.kv.v2.delete_metadata_and_all_versions(prefix + "/" + path, mount_point="secret")
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def writes_to(proxy, path):
+    return [r for r in proxy.requests if r[0] in ("POST", "PUT") and r[1] == path]
+
+
+def assert_not_repeated(proxy):
+    """No write whose answer was lost was sent again at once (a blind retry of a non-idempotent write)."""
+    log = list(proxy.requests)
+    for i, (method, path, what) in enumerate(log[:-1]):
+        if what.startswith("lost"):
+            assert log[i + 1][:2] != (method, path), "the %s %s was retried blindly: %s" % (method, path, log)
+
+
+# (name, path suffix, which matching write) for every write of the protocol
+VAULT_WRITES = [
+    ("claim of the pending slot", "__pending__key", 0),
+    ("previous slot", "__previous__key", 0),
+    ("promotion", "", 0),
+    ("clearing the pending slot", "__pending__key", 1),
+]
+
+
+@pytest.mark.parametrize("status", [502, None], ids=["502", "reset"])
+@pytest.mark.parametrize("name, suffix, skip", VAULT_WRITES, ids=[w[0].split()[0] for w in VAULT_WRITES])
+def test_vault_lost_response_at_each_write(ansible, vcase, name, suffix, skip, status):
+    case, provider = vcase, vcase.provider
+    rule = case.proxy.add("lost", method=WRITE, path="^%s%s$" % (case.path, suffix), skip=skip, status=status)
+    r = rotate(ansible, case.args, env=case.env, canaries=[provider.old])
+    new = case.current()
+    assert rule.fired == 1, "the fault proxy never saw the %s" % name
+    assert r["action"] == "rotated" and r["changed"], r
+    assert new != provider.old and provider.keys == {new}           # the store's key works, the old one is revoked
+    assert case.pending() is None
+    assert bao_read(case.client, case.prefix + "/webhook")["note"] == "kept"
+    assert_not_repeated(case.proxy)
+
+
+def test_vault_promotion_lost_and_store_unreadable_keeps_everything_then_resumes(ansible, vcase):
+    case, provider = vcase, vcase.provider
+    lost = case.proxy.add("lost", method=WRITE, path="^%s$" % case.path)
+    case.proxy.add("status", status=503, times=None, after=lost)   # from then on: the store cannot be read back
+    r = rotate(ansible, case.args, env=case.env, expect_rc=2, canaries=[provider.old])
+    new = case.current()                                   # the promotion landed
+    assert new != provider.old
+    assert "could not be read back" in r["msg"] and "nothing was revoked" in r["msg"], r["msg"]
+    assert provider.keys == {provider.old, new}            # nothing revoked: both keys still work
+    assert case.pending() == new                           # resumable
+    case.proxy.clear()
+    again = rotate(ansible, case.args, env=case.env, canaries=[provider.old])
+    assert again["resumed"]["outcome"] == "completed", again
+    assert case.current() == new and provider.keys == {new} and case.pending() is None
+
+
+def test_vault_promotion_lost_before_it_landed_rolls_back(ansible, vcase):
+    """The proxy answers 502 without forwarding: the store provably holds the old key, so the rollback is right."""
+    case, provider = vcase, vcase.provider
+    case.proxy.add("status", status=502, method=WRITE, path="^%s$" % case.path)
+    r = rotate(ansible, case.args, env=case.env, expect_rc=2, canaries=[provider.old])
+    assert r["rolled_back"]["target_reverted"] is True, r
+    assert case.current() == provider.old and provider.keys == {provider.old}
+    assert case.pending() is None
+    assert len(writes_to(case.proxy, case.path)) == 1       # a 502 on a write is not retried
