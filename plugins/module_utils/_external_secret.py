@@ -15,6 +15,7 @@ __metaclass__ = type
 import base64
 import copy
 import json
+import re
 import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._backend import to_datetime
@@ -33,6 +34,11 @@ STORE_KINDS = {'SecretStore': 'secretstores', 'ClusterSecretStore': 'clustersecr
 MANAGED_SPEC_KEYS = ('provider', 'data', 'dataFrom', 'target', 'refreshInterval', 'secretStoreRef')
 
 
+#: a Kubernetes Secret's name (DNS-1123 subdomain) and data key: a credential pasted in their place fails them
+SECRET_NAME = re.compile(r'^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$')
+SECRET_KEY = re.compile(r'^[-._a-zA-Z0-9]{1,253}$')
+
+
 def _invalid(msg):
     return InvalidOption(msg, backend='external-secrets')
 
@@ -47,8 +53,13 @@ def secret_key_ref(value, what, namespace=None, default_key=None):
         ref = {'name': name, 'key': key or default_key}
         if '/' in name:
             ref['namespace'], ref['name'] = name.split('/', 1)
-    if not ref.get('name') or not ref.get('key'):
-        raise _invalid('%s: give the Secret holding the credential as name#key (got %r)' % (what, value))
+    if not ref.get('name') or not ref.get('key') or not SECRET_NAME.match(str(ref['name'])) \
+            or not SECRET_KEY.match(str(ref['key'])) or not SECRET_NAME.match(str(ref.get('namespace') or 'x')):
+        # never the value: what was given instead of name#key is often the credential itself
+        given = ('a map without a valid name and key' if isinstance(value, dict)
+                 else 'a value that is not a Secret name and key')
+        raise _invalid('%s: give the Kubernetes Secret holding the credential as name#key, not the credential '
+                       'itself (got %s)' % (what, given))
     if namespace and 'namespace' not in ref:
         ref['namespace'] = namespace
     return ref

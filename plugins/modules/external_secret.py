@@ -105,6 +105,8 @@ options:
             C(ServicePrincipal), C({service_account: eso}) for C(WorkloadIdentity)."
           - "GCP: C({credentials: gcp-creds#key.json}) or C({workload_identity: {cluster_location: ...,
             cluster_name: ..., service_account: eso}})."
+          - Its values are hidden from output (C(no_log)), in case a credential is given here instead of a
+            reference; an error names the field, never what it holds.
         type: dict
       provider_spec:
         description: Fields merged over the rendered provider block, for settings not covered above.
@@ -273,7 +275,8 @@ STORE_OPTIONS = dict(
     ca_bundle=dict(type='str'), service=dict(type='str'), region=dict(type='str'), role=dict(type='str'),
     vault_url=dict(type='str'), tenant_id=dict(type='str'),
     auth_type=dict(type='str', choices=['WorkloadIdentity', 'ServicePrincipal', 'ManagedIdentity']),
-    identity_id=dict(type='str'), project_id=dict(type='str'), auth=dict(type='dict'),
+    # references to Kubernetes Secrets, but a credential given inline by mistake must not be shown
+    identity_id=dict(type='str'), project_id=dict(type='str'), auth=dict(type='dict', no_log=True),
     provider_spec=dict(type='dict'),
 )
 

@@ -65,6 +65,20 @@ def test_secret_key_refs():
         eso.secret_key_ref("creds", "x")
 
 
+@pytest.mark.parametrize("given", ["hvs.CAESIraw-vault-token-canary", {"token": "raw-canary-in-a-map"}])
+def test_a_credential_given_instead_of_a_reference_is_never_echoed(given):
+    """Issue 12 item 12: the error named the field and echoed the value with %r - often the credential itself."""
+    base = {"name": "v", "provider": "vault", "server": "https://vault:8200", "auth": {"token": given}}
+    with pytest.raises(InvalidOption, match="store.auth.token: give the Kubernetes Secret") as exc:
+        eso.render_store(base, "agentarea")
+    assert "canary" not in str(exc.value) and "hvs." not in str(exc.value)
+
+
+def test_store_auth_is_no_log():
+    from ansible_collections.agentarea.secrets.plugins.modules import external_secret
+    assert external_secret.argument_spec()["store"]["options"]["auth"]["no_log"] is True
+
+
 def test_external_secret_rendering():
     obj = eso.render_external_secret({
         "name": "app", "namespace": "agentarea", "secret_store": "vault", "secret_store_kind": "ClusterSecretStore",
