@@ -11,7 +11,8 @@ value, a prefix of it, or detect-secrets' unsalted hash of it (that stays intern
 
 Git runs as a subprocess (argument lists, no shell) with a deadline. History is read as ``git log --all --raw``
 (which blob each commit added or changed) and ``git cat-file --batch`` (the blobs); each (path, secret) is reported
-once, at the oldest commit that introduced it, with ``in_working_tree`` telling whether it is still there.
+once, at the oldest commit that introduced it, with ``in_working_tree`` telling whether it is still there. Blobs
+are scanned in memory: no copy of history ever reaches the disk, so a run that is killed leaves nothing behind.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,11 +20,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+import io
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
@@ -122,6 +122,54 @@ class Detector:
         return [(s.line_number, s.type, self._plugins.get(s.type, s.type), s.secret_hash)
                 for s in self._scan_file(disk_path)]
 
+    def scan_data(self, name, data):
+        """What ``scan`` finds, for content that exists only in memory (a blob of git history): it is never
+        written to disk, where a killed run would leave it. Follows detect-secrets' ``scan_file`` step by step:
+        the filters on the file name (but the one asking the disk whether the file exists), the transformers
+        chosen by the name (YAML, INI), then the eager ones when the plain lines found nothing."""
+        try:
+            # pylint: disable=import-outside-toplevel
+            from detect_secrets.core import scan as core
+            from detect_secrets.transformers import get_transformed_file
+            from detect_secrets.util.inject import call_function_with_arguments
+            process_lines, name_filters = core._process_line_based_plugins, core.get_filters_with_parameter
+        except (ImportError, AttributeError) as exc:
+            raise missing_dependency('detect-secrets>=1.4', backend='secret_scan', import_error=exc)
+        for check in name_filters('filename'):
+            if str(getattr(check, 'path', '')).endswith('.is_invalid_file'):
+                continue
+            try:
+                if call_function_with_arguments(check, filename=name):
+                    return []
+            except TypeError:
+                continue
+        try:
+            text = data.decode('utf-8')
+        except UnicodeDecodeError:
+            return []  # detect-secrets ignores files that are not text
+        found = []
+        for eager in (False, True):
+            handle = _NamedText(text, name)
+            lines = get_transformed_file(handle, use_eager_transformers=eager)
+            if not lines:
+                if eager:
+                    break
+                handle.seek(0)
+                lines = handle.readlines()
+            found = [(s.line_number, s.type, self._plugins.get(s.type, s.type), s.secret_hash)
+                     for s in process_lines(lines=list(enumerate(lines, start=1)), filename=name)]
+            if found:
+                break
+        return found
+
+
+class _NamedText(io.StringIO):
+    """A file-like text with the name detect-secrets' transformers look at."""
+
+    def __init__(self, text, name):
+        super(_NamedText, self).__init__(text)
+        self.name = name
+
 
 class Git:
     def __init__(self, root, timeout=300):
@@ -218,7 +266,6 @@ class Scanner:
         self.ignore, self.planned = GitIgnore(self.root), GitIgnore(self.root, extra_rules)
         self.stats = {'files_scanned': 0, 'blobs_scanned': 0, 'commits_scanned': 0, 'skipped_large': 0,
                       'git': self.is_git}
-        self._tmp = None
 
     def excluded(self, rel):
         return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(os.path.basename(rel), p) for p in self.excludes)
@@ -237,14 +284,9 @@ class Scanner:
                 found.append({'file': rel, 'line': number, 'kind': 'catalog secret', 'detector': CATALOG,
                               'catalog_entry': name, '_key': (rel, CATALOG, name)})
         if self.detector is not None:
-            if disk_path is None:
-                if self._tmp is None:
-                    self._tmp = tempfile.mkdtemp(prefix='agentarea-scan-')
-                disk_path = os.path.join(self._tmp, os.path.basename(rel) or 'blob')
-                fd = os.open(disk_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                with os.fdopen(fd, 'wb') as handle:
-                    handle.write(data)
-            for number, kind, plugin, key in self.detector.scan(disk_path):
+            # a blob of history exists only in memory and stays there (never a temporary copy on disk)
+            hits = self.detector.scan(disk_path) if disk_path else self.detector.scan_data(rel, data)
+            for number, kind, plugin, key in hits:
                 found.append({'file': rel, 'line': number, 'kind': kind, 'detector': '%s:%s' % (DETECT_SECRETS, plugin),
                               '_key': (rel, kind, key)})
         return found
@@ -313,15 +355,10 @@ class Scanner:
         return findings
 
     def run(self, history=True):
-        try:
-            ctx = self.detector if self.detector is not None else _Null()
-            with ctx:
-                tree = self.scan_tree()
-                hist = self.scan_history(set(f['_key'] for f in tree)) if history and self.is_git else []
-        finally:
-            if self._tmp:
-                shutil.rmtree(self._tmp, ignore_errors=True)
-                self._tmp = None
+        ctx = self.detector if self.detector is not None else _Null()
+        with ctx:
+            tree = self.scan_tree()
+            hist = self.scan_history(set(f['_key'] for f in tree)) if history and self.is_git else []
         for finding in tree + hist:
             finding.pop('_key', None)
         return tree + hist

@@ -170,3 +170,49 @@ def test_detect_secrets_missing_is_a_typed_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(MissingDependency, match="detect-secrets"):
         Detector()
+
+
+def test_history_blobs_are_scanned_in_memory_never_written(tmp_path, monkeypatch):
+    """Issue 12 item 12: blobs of history went to a temporary directory, left in /tmp when the run was killed."""
+    aws = "AKIA" + "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _i in range(16))
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "config.yml").write_text("aws:\n  key: %s\n" % aws)
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    (tmp_path / "config.yml").write_text("aws: {}\n")
+    git(tmp_path, "commit", "-qam", "two")
+    written = []
+    real_open, real_os_open = builtins.open, os.open
+
+    def spy_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+"):
+            written.append(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    def spy_os_open(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            written.append(path)
+        return real_os_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", spy_open)
+    monkeypatch.setattr(os, "open", spy_os_open)
+    found = findings_by(Scanner(str(tmp_path), CatalogIndex([], KEY), Detector()).run())
+    monkeypatch.undo()
+    assert found[("history", "config.yml", 2, "AWS Access Key")]["in_working_tree"] is False
+    assert written == []
+
+
+@pytest.mark.parametrize("name, text", [
+    ("app.py", "x = 1\nTOKEN = 'ghp_%s'\npassword = 'hunter2-is-not-random'\n"),
+    ("conf.ini", "[db]\npassword = Zx9%s\n"),
+    ("values.yaml", "db:\n  password: Zx9%s\n  url: postgres://u:p4ss%s@h/db\n"),
+    ("poetry.lock", "password = 'Zx9%s'\n"),
+    ("notes.txt", "nothing here\n"),
+])
+def test_in_memory_scan_finds_what_detect_secrets_finds_in_a_file(tmp_path, name, text):
+    text = text.replace("%s", secrets.token_hex(16))
+    path = tmp_path / name
+    path.write_text(text)
+    with Detector() as detector:
+        assert detector.scan_data(name, text.encode()) == detector.scan(str(path))
+        assert detector.scan_data("bin.dat", b"\xff\xfe\x00x") == []
