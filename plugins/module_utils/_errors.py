@@ -64,8 +64,19 @@ class SecretConflict(SecretError):
     """A check-and-set write lost: someone changed the secret since it was read."""
 
 
+class BackendMisconfigured(SecretError):
+    """The store answered, but the configuration points nowhere: a namespace or mount that does not exist.
+    Not a missing secret (deliberately not a SecretNotFound): ``on_missing`` never skips it."""
+
+
 class BackendUnavailable(SecretError):
     """The store could not be reached or answered with a server error."""
+
+
+class BackendMisconfigured(SecretError):
+    """The store answered, but what the configuration points at does not exist there (a Vault namespace or mount,
+    a kubeconfig context, an AWS region holding no secrets at all). Never a "missing secret": ``on_missing`` does
+    not apply, so a wrong setting cannot end a run green having read or rotated nothing."""
 
 
 class MissingDependency(SecretError):

@@ -46,6 +46,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_
     VaultConnection,
     import_hvac,
     map_error,
+    misconfigured,
     warm,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_kv import VaultKvChanges
@@ -192,7 +193,10 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
         hvac, requests, _retry = import_hvac()
         try:
             data = self.client().adapter.get('/v1/sys/internal/ui/mounts/%s' % quote(location))['data']
-        except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest):
+        except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest) as exc:
+            config = misconfigured(exc, self.where(what='finding the mount of %s' % location))
+            if config is not None:
+                raise config from None
             # not allowed to ask (or an old server): assume the first segment is a KV v2 mount
             return location.split('/', 1)[0], 2
         except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
@@ -275,7 +279,11 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
                       dict(self._meta(mount, path, 2), tags=dict(meta.get('custom_metadata') or {})))
 
     def _missing(self, exc, ref, mount, path, version):
-        """KV v2 answers 404 for a deleted or destroyed version too, with its metadata in the body."""
+        """KV v2 answers 404 for a deleted or destroyed version too, with its metadata in the body; a 404 for a
+        namespace or mount that does not exist is a configuration error."""
+        config = misconfigured(exc, self.where(mount, path, 'read'), ref)
+        if config is not None:
+            return config
         meta = ((exc.json or {}).get('data') or {}).get('metadata') if isinstance(exc.json, dict) else None
         where = self.where(mount, path)
         if meta:

@@ -18,6 +18,7 @@ import os
 import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendMisconfigured,
     BackendUnavailable,
     SecretAccessDenied,
     SecretConflict,
@@ -61,6 +62,7 @@ _REASONS = (
     ('role not found', 'no such role'),
     ('could not be found', 'no such role'),
     ('no namespace', 'no such namespace'),
+    ('namespace not found', 'no such namespace'),
     ('unsupported path', 'no such endpoint (wrong mount or secrets engine?)'),
     ('no handler for route', 'no such endpoint (wrong mount or secrets engine?)'),
     ('audience', 'the JWT was rejected (audience)'),
@@ -160,11 +162,35 @@ def reason(exc):
     return describe_exception(exc)
 
 
+def misconfigured(exc, where, ref=None):
+    """A BackendMisconfigured for a 404 that is about the configuration, not the secret, else None.
+
+    OpenBao/Vault answer a path under a namespace that does not exist with ``namespace not found``, and a path
+    under a mount that does not exist (or an auth method not enabled there) with ``no handler for route``; a
+    missing secret under a real KV mount is a 404 with no error text."""
+    hvac, _requests, _retry = import_hvac()
+    if not isinstance(exc, hvac.exceptions.InvalidPath):
+        return None
+    why = reason(exc)
+    kw = {'ref': ref, 'backend': 'vault'}
+    if why == 'no such namespace':
+        return BackendMisconfigured('the namespace does not exist (%s): a configuration error (namespace or '
+                                    'VAULT_NAMESPACE), not a missing secret' % where, **kw)
+    if why.startswith('no such endpoint'):
+        return BackendMisconfigured('nothing is mounted there: the mount does not exist in this namespace (%s): '
+                                    'a configuration error (the reference, mount or mount_point), not a missing '
+                                    'secret' % where, **kw)
+    return None
+
+
 def map_error(exc, where, ref=None, login=False):
     """The typed error for an hvac or requests exception raised while doing ``where``."""
     hvac, requests, _retry = import_hvac()
     err = hvac.exceptions
     kw = {'ref': ref, 'backend': 'vault'}
+    config = misconfigured(exc, where, ref)
+    if config is not None:
+        return config
     if isinstance(exc, requests.exceptions.SSLError):
         return BackendUnavailable('TLS verification failed (%s): set ca_cert (or VAULT_CACERT) to the CA that '
                                   'signed the server certificate' % where, **kw)

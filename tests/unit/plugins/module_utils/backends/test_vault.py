@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendMisconfigured,
     BackendUnavailable,
     InvalidOption,
     InvalidReference,
@@ -145,6 +146,11 @@ def _hvac_error(cls, errors, json=None):
     (_hvac_error(hvac.exceptions.InvalidRequest, ["value 'hunter2-canary' is not allowed"]), SecretError,
      "InvalidRequest"),
     (requests.exceptions.ConnectionError("refused"), BackendUnavailable, "cannot reach Vault"),
+    # what OpenBao 2.7 answers for a namespace and a mount that do not exist: configuration, not "missing"
+    (_hvac_error(hvac.exceptions.InvalidPath, ["namespace not found"]), BackendMisconfigured,
+     "the namespace does not exist"),
+    (_hvac_error(hvac.exceptions.InvalidPath, ['no handler for route "nomount/data/x". route entry not found.']),
+     BackendMisconfigured, "the mount does not exist"),
     (requests.exceptions.SSLError("bad cert"), BackendUnavailable, "set ca_cert"),
 ])
 def test_error_mapping_names_where_and_never_echoes_vault_text(exc, expected, text):
@@ -177,6 +183,21 @@ def test_deleted_and_destroyed_versions_are_deleted_not_missing():
         assert isinstance(err, SecretDeleted) and word in str(err)
     err = b._missing(_hvac_error(hvac.exceptions.InvalidPath, [], {"errors": []}), ref, "secret", "app", "9")
     assert isinstance(err, SecretNotFound) and "version 9 does not exist" in str(err)
+
+
+def test_unknown_namespace_or_mount_is_a_configuration_error_not_a_missing_secret():
+    b = backend(token=TOKEN, kv_version=2, namespace="team9")
+    ref = parse_ref("vault://nomount/app")
+    for text, said in (("namespace not found", "the namespace does not exist"),
+                       ('no handler for route "nomount/data/app". route entry not found.', "the mount does not exist")):
+        err = b._missing(_hvac_error(hvac.exceptions.InvalidPath, [text], {"errors": [text]}), ref, "nomount", "app",
+                         None)
+        assert isinstance(err, BackendMisconfigured) and not isinstance(err, SecretNotFound)
+        assert err.category == "error"                      # on_missing / on_denied never apply to it
+        for part in (said, "mount 'nomount'", "namespace 'team9'", URL, "vault://nomount/app"):
+            assert part in str(err)
+    assert isinstance(b._missing(_hvac_error(hvac.exceptions.InvalidPath, [], {"errors": []}), ref, "secret",
+                                 "app", None), SecretNotFound)
 
 
 def test_client_carries_tls_proxies_timeout_and_retries():
