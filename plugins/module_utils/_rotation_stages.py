@@ -85,6 +85,20 @@ def client_token(rotation_id):
     return '%s-%s-%s-%s-%s' % (text[:8], text[8:12], text[12:16], text[16:20], text[20:32])
 
 
+def _settled(do, done):
+    """``do()``; after an error, success all the same when ``done()`` says the change is there (a lost answer)."""
+    try:
+        return do()
+    except SecretError as exc:
+        try:
+            landed = done()
+        except SecretError:
+            landed = False
+        if not landed:
+            raise exc
+        return True
+
+
 class _StageSlot:
     TAG = None
     STAGE = None
@@ -135,8 +149,22 @@ class StagePendingSlot(_StageSlot):
                                  'run again'
                                  % pending.version, ref=self.store_ref, backend=self.backend.NAME)
         record = unpack(tag)
-        ours = pending is not None and pending.version == client_token(record.get('id') or '')
+        token = client_token(record.get('id') or '')
+        ours = pending is not None and pending.version == token
+        if not ours and pending is None and record.get('purpose') != 'contract':
+            # promoted already (the answer of the promotion was lost, or the run died right after it): the
+            # version is AWSCURRENT now and no longer labelled AWSPENDING; resume finds it there
+            pending = self._version(token)
+            ours = pending is not None
         return Envelope(record, self.value_of(pending) if ours else None, pending.version if ours else None)
+
+    def _version(self, version_id):
+        try:
+            return self.backend.read(self.store_ref.replace(params={'version': version_id}))
+        except (SecretNotFound, SecretDeleted):
+            return None
+        except SecretError:
+            return None  # no such version id (AWS answers a malformed or unknown id with a client error)
 
     def write(self, envelope, cas=None):
         """Claim or rewrite AWSPENDING and the record; an error with both found as written (a lost answer) is
@@ -160,11 +188,13 @@ class StagePendingSlot(_StageSlot):
         pending = self.backend.pending(self.store_ref)
         if cas == CAS_CREATE and (pending is not None or self.TAG in tags):
             raise SecretConflict('AWSPENDING or the rotation tag exists', ref=self.store_ref, backend=self.backend.NAME)
-        if cas not in (None, CAS_CREATE) and (pending is None or pending.version != cas):
+        token = client_token(envelope.record['id'])
+        # a rotation whose promotion already happened (resumed): its version is AWSCURRENT, no longer AWSPENDING
+        promoted = pending is None and cas == token and cas is not None
+        if cas not in (None, CAS_CREATE) and (pending is None or pending.version != cas) and not promoted:
             raise SecretConflict('AWSPENDING moved', ref=self.store_ref, backend=self.backend.NAME)
         self.set_tag(pack(envelope.record))
-        token = client_token(envelope.record['id'])
-        if envelope.value is not None and (pending is None or pending.version != token):
+        if envelope.value is not None and not promoted and (pending is None or pending.version != token):
             self.backend.put_pending(self.key_ref, envelope.value, token=token)
         back = self.read()
         if back is None or back.record.get('id') != envelope.record.get('id') or back.value != envelope.value:
@@ -174,16 +204,9 @@ class StagePendingSlot(_StageSlot):
         return envelope.version
 
     def clear(self):
-        try:
-            removed = self.backend.clear_pending(self.store_ref)
-            return self.set_tag(None) or removed
-        except SecretError:
-            try:
-                if self.tags().get(self.TAG) is None and self.backend.pending(self.store_ref) is None:
-                    return True  # cleared although an answer was lost
-            except SecretError:
-                pass
-            raise
+        removed = _settled(lambda: self.backend.clear_pending(self.store_ref),
+                           lambda: self.backend.pending(self.store_ref) is None)
+        return _settled(lambda: self.set_tag(None), lambda: self.TAG not in self.tags()) or removed
 
     def promote(self, current_version):
         written = self.backend.promote(self.store_ref, cas=current_version)

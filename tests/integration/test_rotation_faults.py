@@ -155,3 +155,187 @@ def test_vault_promotion_lost_before_it_landed_rolls_back(ansible, vcase):
     assert case.current() == provider.old and provider.keys == {provider.old}
     assert case.pending() is None
     assert len(writes_to(case.proxy, case.path)) == 1       # a 502 on a write is not retried
+
+
+# -- the engine on every store: a lost answer at each write, whichever it is ------------------------------------------
+# The engine is driven directly (no playbook) with the stores' real backends against the harness's servers (or a
+# temporary directory). A wrapper around each writing method of the backends does the real write, then raises as if
+# the answer had been lost (a dotenv or file store: after the rename). A clean rotation first counts the writes of
+# the protocol on that store; then one rotation per write loses exactly that one.
+from ansible_collections.agentarea.secrets.plugins.module_utils import _rotation, _rotation_state  # noqa: E402
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (  # noqa: E402
+    BackendUnavailable, SecretError,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref  # noqa: E402
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class  # noqa: E402
+from ansible_collections.agentarea.secrets.plugins.module_utils.targets._base import Target  # noqa: E402
+
+WRITING = ("write", "delete", "set_tags", "put_pending", "promote", "clear_pending")
+
+
+class Keys(Target):
+    """A provider's API keys, in memory: what the target accepts."""
+
+    KIND = "api_key"
+    STRATEGIES = ("single", "overlap")
+    valid = set()
+
+    def new_value(self, current, policy):
+        return self.generate(policy)
+
+    def apply(self, new, old):
+        self.touched = True
+        self.valid.add(new)
+
+    def check(self, value, login_only=False):
+        return value in self.valid
+
+    def revert(self, new, old, previous=None):
+        self.valid.discard(new)
+
+    def contract(self, previous, current):
+        if previous != current:
+            self.valid.discard(previous)
+
+
+class Faults:
+    """Counts the writing calls of every backend it wraps; call number ``lose`` lands, then raises. With
+    ``blind``, every read after that call fails too (the store cannot be read back)."""
+
+    def __init__(self, lose=None, blind=False):
+        self.calls, self.lose, self.blind, self.lost = [], lose, blind, False
+
+    def wrap(self, backend):
+        for name in WRITING + ("read",):
+            if not hasattr(backend, name):
+                continue
+            real = getattr(backend, name)
+
+            def call(*args, _real=real, _name=name, **kwargs):
+                if _name == "read":
+                    if self.lost and self.blind:
+                        raise BackendUnavailable("the store cannot be read (injected)", backend=backend.NAME)
+                    return _real(*args, **kwargs)
+                self.calls.append("%s %s" % (_name, args[0] if args else ""))
+                out = _real(*args, **kwargs)
+                if len(self.calls) - 1 == self.lose:
+                    self.lost = True
+                    raise BackendUnavailable("the answer was lost (injected)", backend=backend.NAME)
+                return out
+            setattr(backend, name, call)
+        return backend
+
+
+def store_for(svc, harness, tmp_path):
+    """(reference, options, environment) of a fresh secret on ``svc``."""
+    name = "faults-" + uid()
+    if svc == "vault":
+        info = harness.start("vault")
+        return "vault://secret/%s#key" % name, {"url": info["url"], "token": info["token"]}, {}
+    if svc == "aws":
+        info = harness.start("aws")
+        return "aws://agentarea/%s" % name, {"endpoint_url": info["url"], "region": info["region"],
+                                             "access_key": info["access_key"], "secret_key": info["secret_key"]}, {}
+    if svc == "gcp":
+        info = harness.start("gcp")
+        return "gcp://%s/%s" % (info["project"], name), {"api_endpoint": info["url"]}, {
+            "CLOUDSDK_AUTH_ACCESS_TOKEN": "ya29.test", "GOOGLE_CLOUD_PROJECT": info["project"]}
+    if svc == "azure":
+        info = harness.start("azure")
+        return "azure://%s/%s" % (info["url"].split("://", 1)[1], name), {
+            "access_token": "eyJ0.test", "ca_cert": info["ca_cert"]}, {}
+    if svc == "k8s":
+        info = harness.start("k8s")
+        return "k8s://default/%s#session" % name, {}, dict(info["env"])
+    if svc == "dotenv":
+        path = tmp_path / (name + ".env")
+        path.write_text("OTHER=keep\n")
+        return "dotenv://%s#API_KEY" % path, {}, {}
+    path = tmp_path / name
+    return "file://%s" % path, {}, {}
+
+
+class World:
+    def __init__(self, svc, harness, tmp_path, monkeypatch):
+        self.text, self.options, env = store_for(svc, harness, tmp_path)
+        self.ref = parse_ref(self.text)
+        self.environ = dict(env)
+        monkeypatch.setattr(_rotation, "target_class", lambda kind: Keys)
+        self.old = token()
+        Keys.valid = {self.old}
+        self.make().write(self.ref, self.old)
+
+    def make(self, faults=None, scheme=None):
+        backend = backend_class(scheme or self.ref.scheme)(dict(self.options) if scheme in (None, self.ref.scheme)
+                                                          else {}, environ=self.environ)
+        backend.validate()
+        return faults.wrap(backend) if faults is not None else backend
+
+    def rotation(self, faults=None):
+        backend = self.make(faults)
+        stores = _rotation.StoreAccess(lambda ref: self.make(faults, ref.scheme), known=[backend])
+        return _rotation.Rotation(backend, self.ref, "api_key", stores=stores, fingerprint_key="k" * 32,
+                                  environ={})
+
+    def current(self):
+        return _rotation.StoreAccess(lambda ref: self.make(None, ref.scheme)).read(self.text)
+
+    def pending(self):
+        return self.rotation().pending.read()
+
+
+STORES = ["vault", "aws", "gcp", "azure", "k8s", "dotenv", "file"]
+
+
+@pytest.mark.parametrize("svc", STORES)
+def test_engine_lost_answer_at_each_write_on_every_store(harness, tmp_path, monkeypatch, svc):
+    counted = Faults()
+    first = World(svc, harness, tmp_path, monkeypatch)
+    assert first.rotation(counted).rotate()["action"] == "rotated"
+    writes = list(counted.calls)
+    assert len(writes) >= 3, writes
+    outcomes = []
+    for index, call in enumerate(writes):
+        world = World(svc, harness, tmp_path, monkeypatch)
+        faults = Faults(lose=index)
+        try:
+            result = world.rotation(faults).rotate()
+            outcome = result["action"]
+        except SecretError as exc:
+            outcome = "failed: %s" % exc
+        assert faults.lost, "write %d (%s) was not reached" % (index, call)
+        current = world.current()
+        # whatever happened, the key in the store works at the provider
+        assert current in Keys.valid, "after losing the answer of %s: %s" % (call, outcome)
+        if outcome == "rotated":
+            assert current != world.old and Keys.valid == {current} and world.pending() is None, call
+        else:
+            monkeypatch.setattr(_rotation_state, "owner_alive", lambda owner: False)   # the failed run is gone
+            again = world.rotation().rotate()
+            monkeypatch.undo()
+            monkeypatch.setattr(_rotation, "target_class", lambda kind: Keys)
+            current = world.current()
+            assert again["action"] in ("rotated", "resumed"), (call, again)
+            assert current != world.old and Keys.valid == {current} and world.pending() is None, call
+        outcomes.append((call.split(" ")[0], outcome.split(":")[0]))
+    # the promotion's lost answer never rolls back
+    assert all(o == "rotated" for c, o in outcomes if c == "promote"), outcomes
+
+
+@pytest.mark.parametrize("svc", ["vault", "aws", "dotenv"])
+def test_engine_store_unreadable_after_a_lost_promotion_keeps_everything(harness, tmp_path, monkeypatch, svc):
+    counted = Faults()
+    World(svc, harness, tmp_path, monkeypatch).rotation(counted).rotate()
+    promotion = [i for i, c in enumerate(counted.calls) if c.startswith("promote ") or
+                 (c.startswith("write ") and "__" not in c and "-pending" not in c and "-previous" not in c)]
+    world = World(svc, harness, tmp_path, monkeypatch)
+    faults = Faults(lose=promotion[0], blind=True)
+    with pytest.raises(SecretError, match="could not be read back"):
+        world.rotation(faults).rotate()
+    pending = world.pending()
+    assert pending is not None and pending.value in Keys.valid and world.old in Keys.valid   # nothing revoked
+    monkeypatch.setattr(_rotation_state, "owner_alive", lambda owner: False)   # the failed run is gone
+    again = world.rotation().rotate()
+    assert again["resumed"]["outcome"] == "completed"
+    current = world.current()
+    assert current == pending.value and Keys.valid == {current} and world.pending() is None
