@@ -14,7 +14,12 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
+# The ansible-core under test: this venv's, or the one AGENTAREA_ANSIBLE_BIN names (`make matrix` runs the same
+# scenarios with each claimed release line's ansible-playbook); modules on localhost run with that venv's python
+# (AGENTAREA_ANSIBLE_PYTHON, else the python beside ansible-playbook).
+VENV_BIN = Path(os.environ.get("AGENTAREA_ANSIBLE_BIN") or Path(sys.executable).parent)
+ANSIBLE_PYTHON = os.environ.get("AGENTAREA_ANSIBLE_PYTHON") or (
+    str(VENV_BIN / "python") if os.environ.get("AGENTAREA_ANSIBLE_BIN") else sys.executable)
 
 
 def install_collection(dest: Path, link: bool = False) -> Path:
@@ -78,7 +83,7 @@ class AnsibleRunner:
             "ANSIBLE_LOCALHOST_WARNING": "false",
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
             "ANSIBLE_RETRY_FILES_ENABLED": "false",
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "ANSIBLE_PYTHON_INTERPRETER": ANSIBLE_PYTHON,
             "ANSIBLE_LOCAL_TEMP": str(self.base / "ansible-tmp"),
             "ANSIBLE_REMOTE_TEMP": str(self.base / "ansible-remote-tmp"),
             # async_status expands ~ from the password database, the async wrapper from $HOME (ours is private)
