@@ -66,6 +66,14 @@ docs: venv
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path dist .
 
+# The controller matrix: tests/integration/test_matrix.py under every ansible-core release line that
+# meta/runtime.yml claims (tests/matrix/lines.txt; 2.20+ on pyenv's Python 3.12/3.13), each with its own venv cached
+# under $(BUILD)/matrix. Prints the table and writes it to tests/matrix/results.md. MATRIX_LINES="2.17 2.21" picks.
+MATRIX_LINES ?=
+.PHONY: matrix
+matrix: venv
+	MAIN_VENV=$(VENV) MATRIX_LINES="$(MATRIX_LINES)" bash scripts/matrix.sh $(BUILD)
+
 bench: deps
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
