@@ -109,7 +109,8 @@ def _open_in(dir_fd, name, flags, mode, path, ref=None, backend=None, hint=None)
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)
-        raise InvalidReference('%s is not a regular file' % path, ref=ref, backend=backend)
+        raise InvalidReference('%s is %s' % (path, 'a directory, not a secret file' if stat.S_ISDIR(st.st_mode)
+                                             else 'not a regular file'), ref=ref, backend=backend)
     return fd
 
 
@@ -193,6 +194,11 @@ class SecretFile:
                     raise BackendUnavailable('another writer held %s for more than %d seconds; nothing was written'
                                              % (self.lock_path, self.timeout), ref=self.ref, backend=self.backend)
                 time.sleep(0.02)
+
+    def check_lock(self):
+        """Check mode: what taking the lock would meet (a symbolic link there fails), without creating it."""
+        if self.dir_fd is not None and _is_link(self.dir_fd, os.path.basename(self.lock_path)):
+            raise _link_error(self.lock_path, self.ref, self.backend)
 
     def lstat(self):
         """The file's stat, or None when absent; a symbolic link or a non-regular file is refused."""
@@ -369,9 +375,34 @@ def update_text(path, change, mode=None, uid=-1, gid=-1, follow=False, ref=None,
     return False
 
 
+def open_for_read(path, ref=None, backend=None):
+    """A descriptor for reading ``path``. Reading may follow a symbolic link (a ``.env`` linked to
+    ``.env.development``), but only one that root or the running user owns: a link another user planted could
+    point at a file only we may read. Raises OSError, or SecretAccessDenied for such a link."""
+    path = os.path.abspath(os.path.expanduser(path))
+    for _hop in range(_MAX_LINKS):
+        dir_fd = _open_dir(os.path.dirname(path), ref=ref, backend=backend)
+        try:
+            name = os.path.basename(path)
+            try:
+                st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+            except OSError:
+                st = None  # let the open say why
+            if st is None or not stat.S_ISLNK(st.st_mode):
+                return _open_in(dir_fd, name, _READ_FLAGS, 0, path, ref, backend)
+            if not _trusted_owner(st.st_uid):
+                raise SecretAccessDenied('%s is a symbolic link that uid %d owns: refusing to follow it'
+                                         % (path, st.st_uid), ref=ref, backend=backend)
+            path = os.path.normpath(os.path.join(os.path.dirname(path), os.readlink(name, dir_fd=dir_fd)))
+        finally:
+            os.close(dir_fd)
+    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+
+
 def read_bytes(path, ref=None, backend=None):
     try:
-        with open(path, 'rb') as handle:
+        fd = open_for_read(path, ref, backend)
+        with os.fdopen(fd, 'rb') as handle:
             return handle.read()
     except (IOError, OSError) as exc:
         raise file_error(exc, path, ref, backend)

@@ -9,8 +9,8 @@ of guesses without the key.
 
 The key, first found wins: the ``fingerprint_key`` option, ``AGENTAREA_SECRETS_FINGERPRINT_KEY``, the file named
 by ``AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE``, else ``~/.config/agentarea-secrets/fingerprint.key``, created with
-32 random bytes (0600) on first use. A key file is never read or created through a symbolic link, and one (or
-the environment variable) holding fewer than 16 bytes is refused. Fingerprints are comparable only between hosts that share the key.
+32 random bytes (0600) on first use. A key file is never created through a symbolic link nor read through one that
+another user owns, and a key (file or environment variable) of fewer than 16 bytes is refused. Fingerprints are comparable only between hosts that share the key.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -34,8 +34,8 @@ DEFAULT_KEY_FILE = os.path.join('~', '.config', 'agentarea-secrets', 'fingerprin
 
 
 def _read_key(path):
-    """The key in ``path`` (stripped), read without following a symbolic link; at least MIN_KEY_BYTES."""
-    fd = _fileio.safe_open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0), hint='name the key file itself')
+    """The key in ``path`` (stripped), at least MIN_KEY_BYTES long."""
+    fd = _fileio.open_for_read(path, backend='fingerprint')  # a link only if root or we own it
     with os.fdopen(fd, 'rb') as handle:
         data = handle.read().strip()
     if len(data) < MIN_KEY_BYTES:

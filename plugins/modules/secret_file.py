@@ -209,6 +209,8 @@ def run(module, result):
     # with a key the file is read, changed and written back: writers of one file take turns (a lock beside it)
     with _fileio.SecretFile(path, follow=p['follow'], lock=key is not None and not check, create_dirs=not check,
                             ref=path, backend='secret_file', hint=FOLLOW_HINT) as handle:
+        if key is not None and check:
+            handle.check_lock()
         st = handle.lstat()
         mode = parse_mode(p['mode'], current=st.st_mode if st else None, allow_world=p['allow_world_access'])
         new_text, remove = plan(p, key, handle.read_text(), p['fingerprint_key'], result)

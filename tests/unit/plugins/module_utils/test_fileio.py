@@ -23,7 +23,7 @@ def test_unreadable_file_is_access_denied(tmp_path, monkeypatch):
         raise PermissionError(errno.EACCES, "Permission denied", str(path))
 
     # the tests run as root, which reads any file: simulate the refusal a non-root reader gets
-    monkeypatch.setattr("builtins.open", refuse)
+    monkeypatch.setattr(_fileio, "_open_in", refuse)
     with pytest.raises(SecretAccessDenied) as info:
         _fileio.read_bytes(str(path), ref="file://%s" % path, backend="file")
     assert "permission denied reading %s" % path in str(info.value)
@@ -213,3 +213,33 @@ def test_concurrent_writers_keep_every_key(tmp_path):
         proc.join(120)
         assert proc.exitcode == 0
     assert len(dotenv.dotenv_values(path)) == 81
+
+
+def test_reads_follow_only_links_that_root_or_the_running_user_owns(tmp_path):
+    real = tmp_path / ".env.development"
+    real.write_text("A=1\n")
+    os.symlink(str(real), str(tmp_path / ".env"))  # ours: followed
+    assert _fileio.read_text(str(tmp_path / ".env")) == "A=1\n"
+    if os.geteuid() != 0:
+        return
+    os.lchown(str(tmp_path / ".env"), OTHER_UID, OTHER_UID)
+    with pytest.raises(SecretAccessDenied) as info:
+        _fileio.read_text(str(tmp_path / ".env"))
+    assert "%s is a symbolic link that uid %d owns: refusing to follow it" % (tmp_path / ".env", OTHER_UID) \
+        in str(info.value)
+    assert "A=1" not in str(info.value)
+
+
+def test_rotation_lock_file_is_not_followed(tmp_path):
+    from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import FileLock
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    os.chmod(victim, 0o644)
+    _plant_link(victim, tmp_path / ".env.rotate-lock")
+    with pytest.raises(SecretAccessDenied) as info:
+        FileLock(str(tmp_path / ".env.rotate-lock")).acquire("dotenv://.env#K")
+    assert "%s is a symbolic link" % (tmp_path / ".env.rotate-lock") in str(info.value)
+    assert victim.read_text() == "keep" and stat.S_IMODE(victim.stat().st_mode) == 0o644
+    lock = FileLock(str(tmp_path / "new" / ".x.rotate-lock")).acquire("x")
+    lock.release()
+    assert stat.S_IMODE(os.stat(tmp_path / "new" / ".x.rotate-lock").st_mode) == 0o600

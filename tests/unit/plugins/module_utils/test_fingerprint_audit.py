@@ -7,7 +7,11 @@ import stat
 import pytest
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AuditLog, read_events
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption, SecretAccessDenied
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    InvalidOption,
+    SecretAccessDenied,
+    SecretError,
+)
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint, matches
 
 
@@ -65,18 +69,21 @@ def test_short_key_in_the_environment_is_refused():
     assert fingerprint("v", environ={"AGENTAREA_SECRETS_FINGERPRINT_KEY": "k" * 16}).startswith("hmac-sha256:")
 
 
-def test_key_file_is_never_read_or_created_through_a_link(tmp_path):
+def test_key_file_is_never_created_through_a_link_nor_read_through_another_users(tmp_path):
     elsewhere = tmp_path / "elsewhere.key"
-    os.symlink(str(elsewhere), str(tmp_path / "fp.key"))  # dangling: creating it would write elsewhere
+    os.symlink(str(elsewhere), str(tmp_path / "fp.key"))  # dangling: creating the key would write elsewhere
     env = {"AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE": str(tmp_path / "fp.key")}
-    with pytest.raises(SecretAccessDenied) as info:
+    with pytest.raises(SecretError):
         fingerprint("v", environ=env)
-    assert "%s is a symbolic link" % (tmp_path / "fp.key") in str(info.value)
     assert not elsewhere.exists()
-    elsewhere.write_text("x" * 64)
-    with pytest.raises(SecretAccessDenied):
-        fingerprint("v", environ=env)
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    elsewhere.write_text("x" * 64)
+    assert fingerprint("v", environ=env) == fingerprint("v", "x" * 64)  # our own link: followed
+    if os.geteuid() == 0:
+        os.lchown(str(tmp_path / "fp.key"), 54321, 54321)
+        with pytest.raises(SecretAccessDenied) as info:
+            fingerprint("v", environ=env)
+        assert "%s is a symbolic link that uid 54321 owns" % (tmp_path / "fp.key") in str(info.value)
 
 
 def test_audit_log_is_never_written_through_a_link(tmp_path):
