@@ -36,9 +36,25 @@ OPTION_VARS = {
 }
 
 
+#: Options that several stores share a name for (a CA file, TLS verification) reach a module that takes any
+#: reference in their per-store form (``vault_ca_cert``), from the variable the store's own lookup reads
+#: (``ansible_agentarea_secrets_vault_ca_cert``, declared by the vault lookup): one store's setting never reaches
+#: another store.
+PER_STORE_VARS = {
+    'vault': ('ca_cert', 'validate_certs'),
+    'azure': ('ca_cert', 'validate_certs', 'access_token'),
+    'gcp': ('access_token',),
+}
+
+
 def option_vars(backends=None):
-    """``{option: variable name}`` for the options of ``backends`` (every backend when None)."""
+    """``{option: variable name}`` for the options of ``backends`` (every backend, with the per-store forms of
+    shared options, when None: the modules that take any reference)."""
     out = {}
+    if backends is None:
+        for backend, options in PER_STORE_VARS.items():
+            for option in options:
+                out['%s_%s' % (backend, option)] = '%s%s_%s' % (_PREFIX, backend, option)
     for backend, options in OPTION_VARS.items():
         if backends is not None and backend and backend not in backends:
             continue

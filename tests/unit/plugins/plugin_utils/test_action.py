@@ -31,9 +31,13 @@ def lookup_vars(plugin="secret"):
     return out
 
 
-def test_modules_read_the_variables_the_secret_lookup_documents():
+def test_modules_read_the_variables_the_lookups_document():
     documented = dict((k, v) for k, v in lookup_vars().items() if k not in SHARED_LOOKUP_ONLY)
-    assert dict((k, [v]) for k, v in _action.option_vars().items()) == documented
+    table = _action.option_vars()
+    per_store = dict(("%s_%s" % (b, o), (b, o)) for b, opts in _action.PER_STORE_VARS.items() for o in opts)
+    assert dict((k, [v]) for k, v in table.items() if k not in per_store) == documented
+    for option, (store, name) in per_store.items():  # declared by the store's own lookup
+        assert lookup_vars(store)[name] == [table[option]], option
 
 
 def test_every_backend_option_has_its_variable_where_the_lookup_has_one():
