@@ -1,0 +1,447 @@
+# -*- coding: utf-8 -*-
+"""Managed hosts over SSH (issue 13): a fleet of >= 50 inventory hosts behind a private sshd on a loopback port
+(tests/harness/ssh_hosts.py), unprivileged users, ``become``, a Python 3.8 host and hosts without any of our SDKs.
+
+- Modules on the hosts: secret_file and secret (dotenv backend) work on a host without SDKs and on Python 3.8; a
+  module that needs an SDK fails there naming the package, without a traceback.
+- The fleet: secrets from OpenBao (and a dotenv store on the controller) land in each host's .env and secret file,
+  owned by the host's user, 0600, the .env's other lines kept byte for byte, values read back independently; a
+  second run changes nothing; logins and reads counted in OpenBao's audit log.
+- The provision, sync, rotate and emergency playbooks, as users run them, with the fleet inventory and forks 10.
+
+Every host is this machine, so files are checked directly on disk (as root), independently of the modules.
+"""
+import os
+import pwd
+import re
+import stat
+import uuid
+
+import dotenv
+import pytest
+
+from tests.integration.vault_helpers import Audit, ensure_auth, read_policy
+
+pytest_plugins = ["tests.harness.ssh_hosts", "tests.integration.vault_fixtures"]  # ssh_fleet; vault, root
+
+CANARY = "canary-3d41c7e2-fleet"
+FORKS = ["-f", "10"]
+ENV_OTHER_LINES = ("# app settings, kept by every write\n"
+                   "APP_NAME=agentarea\n"
+                   "\n"
+                   "export LOG_LEVEL='debug'  # inline comment\n"
+                   "QUOTED=\"a b c\"\n")
+
+
+def owner_of(path):
+    return pwd.getpwuid(os.stat(path).st_uid).pw_name
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def run_fleet(ansible, fleet, playbook, **kw):
+    args = ["-i", fleet.inventory] + FORKS + list(kw.pop("args", ()))
+    return ansible.playbook(playbook, args=args, **kw)
+
+
+def changed_count(result):
+    """The sum of changed= over the recap (every host)."""
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", result.stdout))
+
+
+def no_traceback(result):
+    return "Traceback (most recent call last)" not in result.output
+
+
+# --- modules on hosts without SDKs and on Python 3.8 -------------------------------------------------------------
+
+MODULES_PLAY = """
+- name: Modules on managed hosts
+  hosts: "%(hosts)s"
+  gather_facts: false
+  tasks:
+    - name: secret file
+      agentarea.secrets.secret_file:
+        path: "{{ aa_app_dir }}/secrets/api_token.txt"
+        value: "%(canary)s-file-{{ inventory_hostname }}"
+        owner: "{{ aa_app_user }}"
+        group: "{{ aa_app_group }}"
+    - name: env entry
+      agentarea.secrets.secret_file:
+        path: "{{ aa_app_dir }}/.env"
+        key: API_TOKEN
+        value: "%(canary)s-env-{{ inventory_hostname }}"
+        owner: "{{ aa_app_user }}"
+        group: "{{ aa_app_group }}"
+    - name: dotenv store on the host
+      agentarea.secrets.secret:
+        ref: "dotenv://{{ aa_app_dir }}/store.env#SESSION_KEY"
+        generate: {length: 40, symbols: false}
+    - name: python
+      ansible.builtin.command: "{{ ansible_python_interpreter }} -c 'import sys; print(sys.version_info[:2])'"
+      changed_when: false
+      check_mode: false
+      register: python
+    - name: report python
+      ansible.builtin.debug:
+        msg: "python {{ python.stdout }}"
+"""
+
+
+def module_hosts(fleet):
+    hosts = [fleet.group("ssh_nosdk")[0], fleet.group("ssh_become")[0]] + fleet.group("ssh_py38")
+    return hosts
+
+
+def test_modules_on_hosts_without_sdks_and_python38(ansible, ssh_fleet):
+    fleet = ssh_fleet
+    assert fleet.group("ssh_py38"), "no pyenv Python 3.8 on this machine: the oldest promised Python is not tested"
+    hosts = module_hosts(fleet)
+    for host in hosts:
+        app = fleet.hosts[host]["aa_app_dir"]
+        assert not os.path.exists(os.path.join(app, ".env"))
+        with open(os.path.join(app, ".env"), "w") as f:
+            f.write(ENV_OTHER_LINES)
+        os.chown(os.path.join(app, ".env"), pwd.getpwnam(fleet.hosts[host]["aa_app_user"]).pw_uid, -1)
+        os.chmod(os.path.join(app, ".env"), 0o600)
+    playbook = MODULES_PLAY % {"hosts": ",".join(hosts), "canary": CANARY}
+    canaries = [CANARY]
+
+    check = run_fleet(ansible, fleet, playbook, check=True, canaries=canaries)
+    for host in hosts:
+        app = fleet.hosts[host]["aa_app_dir"]
+        assert not os.path.exists(os.path.join(app, "secrets", "api_token.txt")), check
+        assert not os.path.exists(os.path.join(app, "store.env")), check
+
+    first = run_fleet(ansible, fleet, playbook, canaries=canaries)
+    assert "python (3, 8)" in first.stdout and "python (3, 11)" in first.stdout, first
+    generated = []
+    for host in hosts:
+        app, user = fleet.hosts[host]["aa_app_dir"], fleet.hosts[host]["aa_app_user"]
+        token = os.path.join(app, "secrets", "api_token.txt")
+        with open(token) as f:
+            assert f.read() == "%s-file-%s" % (CANARY, host)
+        env_file = os.path.join(app, ".env")
+        with open(env_file) as f:
+            text = f.read()
+        assert text.startswith(ENV_OTHER_LINES), text.replace(CANARY, "<CANARY>")
+        assert dotenv.dotenv_values(env_file)["API_TOKEN"] == "%s-env-%s" % (CANARY, host)
+        store = dotenv.dotenv_values(os.path.join(app, "store.env"))
+        assert len(store["SESSION_KEY"]) == 40
+        generated.append(store["SESSION_KEY"])
+        for path in (token, env_file):
+            assert (owner_of(path), mode_of(path)) == (user, 0o600), (host, path)
+        # the secret module has no owner option: a new store file belongs to whoever ran the module
+        runs_as = "root" if fleet.hosts[host].get("ansible_become") else user
+        assert (owner_of(os.path.join(app, "store.env")), mode_of(os.path.join(app, "store.env"))) == (runs_as, 0o600)
+    assert first.stdout.count("changed=3") == len(hosts), first
+
+    again = run_fleet(ansible, fleet, playbook, canaries=canaries + generated)
+    assert changed_count(again) == 0, again
+
+
+NEEDS_SDK_PLAY = """
+- name: A module that needs an SDK, on a host without it
+  hosts: "%(hosts)s"
+  gather_facts: false
+  tasks:
+    - name: describe a Vault secret
+      agentarea.secrets.secret_info:
+        ref: vault://secret/agentarea/fleet-missing-sdk
+        url: "%(url)s"
+        token: "%(token)s"
+"""
+
+
+def test_sdk_module_on_host_without_sdk_fails_clearly(ansible, ssh_fleet, vault):
+    fleet = ssh_fleet
+    hosts = [fleet.group("ssh_nosdk")[0]] + fleet.group("ssh_py38")
+    playbook = NEEDS_SDK_PLAY % {"hosts": ",".join(hosts), "url": vault["url"], "token": vault["token"]}
+    result = run_fleet(ansible, fleet, playbook, expect_rc=2, canaries=[vault["token"]])
+    for host in hosts:
+        res = result.task("describe a Vault secret", host=host)
+        assert res["_status"] == "failed" and res["error"] == "MissingDependency", res
+        assert "hvac" in res["msg"] and "Traceback" not in res["msg"], res["msg"]
+        # ansible-core 2.19+ puts "(traceback unavailable)" in ``exception`` of every fail_json without one
+        assert not res.get("module_stderr") and "Traceback" not in str(res.get("exception", "")), res
+        print("%s: %s" % (host, res["msg"]))
+    assert no_traceback(result), result
+
+
+# --- the fleet: lookups on the controller, files on every host ---------------------------------------------------
+
+N_SECRETS = 5
+OPTION = "ansible_agentarea_secrets_vault_"
+
+FLEET_PLAY = """
+- name: Secrets to the fleet
+  hosts: fleet
+  gather_facts: false
+  vars:
+    fleet_secrets: %(names)s
+  tasks:
+    - name: env entries from Vault
+      agentarea.secrets.secret_file:
+        path: "{{ aa_app_dir }}/fleet.env"
+        key: "{{ item | upper }}"
+        value: "{{ lookup('agentarea.secrets.vault', '%(prefix)s/' ~ item, key='v') }}"
+        owner: "{{ aa_app_user }}"
+        group: "{{ aa_app_group }}"
+      loop: "{{ fleet_secrets }}"
+    - name: env entry from the controller's dotenv store
+      agentarea.secrets.secret_file:
+        path: "{{ aa_app_dir }}/fleet.env"
+        key: SESSION_KEY
+        value: "{{ lookup('agentarea.secrets.secret', 'dotenv://%(store)s#SESSION_KEY') }}"
+        owner: "{{ aa_app_user }}"
+        group: "{{ aa_app_group }}"
+    - name: secret file from Vault
+      agentarea.secrets.secret_file:
+        path: "{{ aa_app_dir }}/secrets/fleet_password.txt"
+        value: "{{ lookup('agentarea.secrets.vault', '%(prefix)s/s1', key='v') }}"
+        owner: "{{ aa_app_user }}"
+        group: "{{ aa_app_group }}"
+"""
+
+
+@pytest.fixture(scope="module")
+def world(ssh_fleet, vault, root, tmp_path_factory):
+    """Vault secrets and an AppRole identity, a dotenv store on the controller, and on half of the hosts an existing
+    fleet.env with other lines. Set up with hvac and plain files, never with the code under test."""
+    prefix = "fleet-%s" % uuid.uuid4().hex[:8]
+    values = {"s%d" % i: "%s-s%d-%s" % (CANARY, i, uuid.uuid4().hex[:6]) for i in range(1, N_SECRETS + 1)}
+    for name, value in values.items():
+        root.secrets.kv.v2.create_or_update_secret("%s/%s" % (prefix, name), {"v": value})
+    read_policy(root, prefix, "secret/data/%s/*" % prefix)
+    ensure_auth(root, "approle")
+    root.auth.approle.create_or_update_approle(prefix, token_policies=[prefix], token_ttl="10m")
+    options = {OPTION + "auth_method": "approle",
+               OPTION + "role_id": root.auth.approle.read_role_id(prefix)["data"]["role_id"],
+               OPTION + "secret_id": root.auth.approle.generate_secret_id(prefix)["data"]["secret_id"]}
+    controller = tmp_path_factory.mktemp("fleet-controller")
+    session = "%s-session-%s" % (CANARY, uuid.uuid4().hex[:6])
+    (controller / "store.env").write_text("SESSION_KEY=%s\n" % session)
+    os.chmod(controller / "store.env", 0o600)
+    existing = fleet_hosts(ssh_fleet)[::2]
+    for host in existing:
+        path = os.path.join(ssh_fleet.hosts[host]["aa_app_dir"], "fleet.env")
+        with open(path, "w") as f:
+            f.write(ENV_OTHER_LINES)
+        os.chown(path, pwd.getpwnam(ssh_fleet.hosts[host]["aa_app_user"]).pw_uid, -1)
+        os.chmod(path, 0o600)
+    return {"prefix": prefix, "values": values, "options": options, "session": session,
+            "store": str(controller / "store.env"), "existing": existing, "counts": {},
+            "canaries": [CANARY] + list(values.values()) + [session, options[OPTION + "secret_id"]]}
+
+
+def fleet_hosts(fleet):
+    return fleet.group("fleet")
+
+
+def vault_env(vault):
+    return {"VAULT_ADDR": vault["url"]}
+
+
+def run_fleet_play(ansible, fleet, vault, world, **kw):
+    playbook = FLEET_PLAY % {"names": ["s%d" % i for i in range(1, N_SECRETS + 1)], "prefix": world["prefix"],
+                             "store": world["store"]}
+    return run_fleet(ansible, fleet, playbook, env=vault_env(vault), extra_vars=world["options"],
+                     canaries=world["canaries"], **kw)
+
+
+def assert_fleet_files(fleet, world):
+    for host in fleet_hosts(fleet):
+        app, user = fleet.hosts[host]["aa_app_dir"], fleet.hosts[host]["aa_app_user"]
+        env_file, secret = os.path.join(app, "fleet.env"), os.path.join(app, "secrets", "fleet_password.txt")
+        for path in (env_file, secret):
+            assert (owner_of(path), mode_of(path)) == (user, 0o600), (host, path)
+        with open(env_file) as f:
+            text = f.read()
+        if host in world["existing"]:
+            assert text.startswith(ENV_OTHER_LINES), (host, text.replace(CANARY, "<CANARY>"))
+        values = dotenv.dotenv_values(env_file)
+        for name, value in world["values"].items():
+            assert values[name.upper()] == value, (host, name)
+        assert values["SESSION_KEY"] == world["session"], host
+        with open(secret) as f:
+            assert f.read() == world["values"]["s1"], host
+
+
+def test_fleet_secrets_to_every_host(ansible, ssh_fleet, vault, world):
+    fleet = ssh_fleet
+    assert len(fleet_hosts(fleet)) >= int(os.environ.get("AGENTAREA_TEST_FLEET_HOSTS", "52"))
+    check = run_fleet_play(ansible, fleet, vault, world, check=True)
+    for host in fleet_hosts(fleet):
+        assert not os.path.exists(os.path.join(fleet.hosts[host]["aa_app_dir"], "secrets")), check
+
+    audit = Audit(vault["audit_log"])
+    first = run_fleet_play(ansible, fleet, vault, world)
+    world["counts"]["logins"] = audit.count("auth/approle/login")
+    world["counts"]["reads"] = {name: audit.count("secret/data/%s/%s" % (world["prefix"], name))
+                                for name in world["values"]}
+    print("fleet of %d hosts, forks 10: %s" % (len(fleet_hosts(fleet)), world["counts"]))
+    assert_fleet_files(fleet, world)
+    assert changed_count(first) == len(fleet_hosts(fleet)) * 3, first  # loop, session key, file: one each
+
+    again = run_fleet_play(ansible, fleet, vault, world)
+    assert changed_count(again) == 0, again
+    assert_fleet_files(fleet, world)
+
+    # loosely, what the run cache does today: at most one login and one read per fork
+    assert 1 <= world["counts"]["logins"] <= 10, world["counts"]
+    assert all(1 <= n <= 10 for n in world["counts"]["reads"].values()), world["counts"]
+
+
+@pytest.mark.xfail(reason="issue 13 item 6: concurrent workers that miss the run cache each go to the store; the "
+                          "fleet target is 1 login per identity and 1 read per reference per run at any forks",
+                   strict=False)
+def test_fleet_one_login_one_read_per_reference(world):
+    if not world["counts"]:
+        pytest.skip("needs test_fleet_secrets_to_every_host")
+    assert world["counts"]["logins"] == 1, world["counts"]
+    assert set(world["counts"]["reads"].values()) == {1}, world["counts"]
+
+
+# --- the playbooks, as users run them, with the fleet inventory ---------------------------------------------------
+#
+# The playbooks are plays on localhost (`hosts: localhost`) and every role delegates its module calls to localhost,
+# so a catalog consumer is a path on the controller: a consumer cannot name a managed host. Every host of this fleet
+# is this machine, so a catalog can list each host's app files by path; they are then written by the controller
+# (as root), not over SSH. What the issue asks (the playbooks put consumers on the managed hosts as their users) is
+# the xfail test below.
+
+def playbook_catalog(fleet, world):
+    hosts = fleet_hosts(fleet)
+    token_consumers, session_consumers = [], []
+    for host in hosts:
+        app = fleet.hosts[host]["aa_app_dir"]
+        token_consumers += [{"env_file": {"path": app + "/app.env", "key": "FLEET_TOKEN"}},
+                            {"file": {"path": app + "/run/fleet_token"}}]
+        session_consumers.append({"env_file": {"path": app + "/app.env", "key": "SESSION_KEY"}})
+    return [
+        {"name": "fleet-token", "owner": "platform", "purpose": "fleet test: Vault to every host", "kind": "static",
+         "store": "vault://secret/%s/token#value" % world["prefix"], "rotation": {"every": "30d"},
+         "tags": ["fleet"], "consumers": token_consumers},
+        {"name": "fleet-session", "owner": "platform", "purpose": "fleet test: controller dotenv to every host",
+         "kind": "static", "store": "dotenv://%s#FLEET_SESSION" % world["pb_store"], "rotation": {"every": "30d"},
+         "tags": ["fleet"], "consumers": session_consumers},
+    ]
+
+
+def run_playbook(ansible, fleet, vault, world, name, extra=None, **kw):
+    extra_vars = {"agentarea_secrets_catalog": world["catalog"]}
+    extra_vars.update(extra or {})
+    env = {"VAULT_ADDR": vault["url"], "VAULT_TOKEN": vault["token"]}
+    return run_fleet(ansible, fleet, "agentarea.secrets.%s" % name, env=env, extra_vars=extra_vars,
+                     canaries=world["canaries"] + world.setdefault("pb_canaries", []), **kw)
+
+
+def store_values(root, world):
+    token = root.secrets.kv.v2.read_secret_version("%s/token" % world["prefix"],
+                                                   raise_on_deleted_version=True)["data"]["data"]["value"]
+    session = dotenv.dotenv_values(world["pb_store"])["FLEET_SESSION"]
+    world["pb_canaries"] += [v for v in (token, session) if v not in world["pb_canaries"]]
+    return token, session
+
+
+def assert_consumers(fleet, world, token, session):
+    for host in fleet_hosts(fleet):
+        app, user = fleet.hosts[host]["aa_app_dir"], fleet.hosts[host]["aa_app_user"]
+        env_file = app + "/app.env"
+        with open(env_file) as f:
+            text = f.read()
+        assert text.startswith(ENV_OTHER_LINES), (host, text.replace(token, "<T>").replace(session, "<S>"))
+        values = dotenv.dotenv_values(env_file)
+        assert (values["FLEET_TOKEN"], values["SESSION_KEY"]) == (token, session), host
+        # an existing file keeps its owner and mode
+        assert (owner_of(env_file), mode_of(env_file)) == (user, world["pb_modes"][host]), host
+        with open(app + "/run/fleet_token") as f:
+            assert f.read() == token, host
+        assert mode_of(app + "/run/fleet_token") == 0o600, host
+
+
+def test_playbooks_with_fleet_inventory(ansible, ssh_fleet, vault, root, world):
+    fleet = ssh_fleet
+    # a store file that does not exist yet (see test_provision_check_mode_dotenv_store_without_the_variable)
+    world["pb_store"] = os.path.join(os.path.dirname(world["store"]), "playbook-store.env")
+    world["catalog"] = playbook_catalog(fleet, world)
+    world["pb_modes"] = {}
+    for i, host in enumerate(fleet_hosts(fleet)):
+        path = fleet.hosts[host]["aa_app_dir"] + "/app.env"
+        with open(path, "w") as f:
+            f.write(ENV_OTHER_LINES)
+        os.chown(path, pwd.getpwnam(fleet.hosts[host]["aa_app_user"]).pw_uid, -1)
+        world["pb_modes"][host] = 0o640 if i % 2 else 0o600
+        os.chmod(path, world["pb_modes"][host])
+    token_path = "secret/data/%s/token" % world["prefix"]
+
+    run_playbook(ansible, fleet, vault, world, "provision", check=True)
+    audit = Audit(vault["audit_log"])
+    run_playbook(ansible, fleet, vault, world, "provision")
+    counts = {"provision": audit.count(token_path, "read")}
+    token, session = store_values(root, world)
+    assert_consumers(fleet, world, token, session)
+
+    audit = Audit(vault["audit_log"])
+    again = run_playbook(ansible, fleet, vault, world, "provision")
+    assert changed_count(again) == 0, again
+    counts["provision again"] = audit.count(token_path, "read")
+
+    audit = Audit(vault["audit_log"])
+    synced = run_playbook(ansible, fleet, vault, world, "sync")
+    assert changed_count(synced) == 0, synced
+    counts["sync"] = audit.count(token_path, "read")
+    assert store_values(root, world) == (token, session)
+
+    audit = Audit(vault["audit_log"])
+    run_playbook(ansible, fleet, vault, world, "rotate", extra={"rotate_names": ["fleet-token"]})
+    counts["rotate"] = audit.count(token_path, "read")
+    new_token, same_session = store_values(root, world)
+    assert new_token != token and same_session == session
+    assert_consumers(fleet, world, new_token, session)
+
+    audit = Audit(vault["audit_log"])
+    run_playbook(ansible, fleet, vault, world, "emergency",
+                 extra={"emergency_confirm": "YES", "emergency_incident": "INC-FLEET",
+                        "emergency_names": ["fleet-session"]})
+    counts["emergency"] = audit.count(token_path, "read")
+    final_token, new_session = store_values(root, world)
+    assert final_token == new_token and new_session != session
+    assert_consumers(fleet, world, new_token, new_session)
+
+    audit = Audit(vault["audit_log"])
+    last = run_playbook(ansible, fleet, vault, world, "sync")
+    assert changed_count(last) == 0, last
+    counts["sync again"] = audit.count(token_path, "read")
+    print("Vault reads of the token per playbook run (%d hosts, 1 entry in Vault): %s"
+          % (len(fleet_hosts(fleet)), counts))
+    # token auth: no logins; reads are per module call that needs the value, not per host
+    assert all(n <= 6 for n in counts.values()), counts
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13 (managed hosts): the playbooks run on localhost only and distribute "
+                                       "is delegated to localhost; a catalog consumer cannot name a managed host, so "
+                                       "a new consumer file is created by the controller (root), not over SSH by the "
+                                       "host's user")
+def test_playbook_consumers_are_written_on_the_managed_hosts(ssh_fleet, world):
+    if "catalog" not in world:
+        pytest.skip("needs test_playbooks_with_fleet_inventory")
+    for host in fleet_hosts(ssh_fleet):
+        path = ssh_fleet.hosts[host]["aa_app_dir"] + "/run/fleet_token"
+        assert owner_of(path) == ssh_fleet.hosts[host]["aa_app_user"], (host, owner_of(path))
+
+
+@pytest.mark.xfail(strict=True, reason="distribute in check mode: a store that exists without the #key (a .env file "
+                                       "without the variable, a Vault secret without the field) fails with "
+                                       "SecretNotFound instead of reporting the consumers as pending")
+def test_provision_check_mode_dotenv_store_without_the_variable(ansible, tmp_path):
+    store = tmp_path / "store.env"
+    store.write_text("OTHER=1\n")
+    catalog = [{"name": "session", "owner": "platform", "purpose": "check mode", "kind": "static",
+                "store": "dotenv://%s#SESSION_KEY" % store,
+                "consumers": [{"env_file": {"path": str(tmp_path / "app.env"), "key": "SESSION_KEY"}}]}]
+    result = ansible.playbook("agentarea.secrets.provision", check=True, expect_rc=None,
+                              extra_vars={"agentarea_secrets_catalog": catalog})
+    assert result.rc == 0, result
