@@ -157,6 +157,67 @@ def test_vault_promotion_lost_before_it_landed_rolls_back(ansible, vcase):
     assert len(writes_to(case.proxy, case.path)) == 1       # a 502 on a write is not retried
 
 
+# -- AWS Secrets Manager: the staging labels are the slots ------------------------------------------------------------
+@pytest.fixture
+def acase(aws, provider):
+    info, client = aws
+    name = "agentarea/faults-%s/webhook" % uid()
+    client.create_secret(Name=name, SecretString=provider.old)
+    proxy = FaultProxy(info["url"]).start()
+    case = type("Case", (), {})()
+    case.client, case.proxy, case.name, case.provider = client, proxy, name, provider
+    case.env = dict(info["env"], AWS_ENDPOINT_URL=proxy.url)
+    case.args = {"store": "aws://" + name, "kind": "api_key", "target": provider.target}
+    case.stage = lambda stage: aws_stage(client, name, stage)
+    case.tags = lambda: dict((t["Key"], t["Value"]) for t in client.describe_secret(SecretId=name).get("Tags") or [])
+    yield case
+    proxy.stop()
+    client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+
+def amz(operation):
+    return {"X-Amz-Target": r"^secretsmanager\.%s$" % operation}
+
+
+# (name, operation, body pattern) of every write of the protocol on AWS
+AWS_WRITES = [
+    ("tag-pending", "TagResource", "agentarea-rotation"),
+    ("put-pending", "PutSecretValue", "AWSPENDING"),
+    ("tag-previous", "TagResource", "agentarea-previous"),
+    ("promotion", "UpdateSecretVersionStage", "AWSCURRENT"),
+    ("unlabel-pending", "UpdateSecretVersionStage", '"VersionStage": "AWSPENDING"'),
+    ("untag-pending", "UntagResource", "agentarea-rotation"),
+]
+
+
+@pytest.mark.parametrize("name, operation, body", AWS_WRITES, ids=[w[0] for w in AWS_WRITES])
+def test_aws_lost_response_at_each_write(ansible, acase, name, operation, body):
+    case, provider = acase, acase.provider
+    rule = case.proxy.add("lost", method="POST", headers=amz(operation), body=body)
+    r = rotate(ansible, case.args, env=case.env, canaries=[provider.old])
+    new = case.stage("AWSCURRENT")
+    assert rule.fired == 1, "the fault proxy never saw the %s: %s" % (name, case.proxy.requests)
+    assert r["action"] == "rotated" and r["changed"], r
+    assert new != provider.old and provider.keys == {new}
+    assert case.stage("AWSPREVIOUS") == provider.old and case.stage("AWSPENDING") is None
+    assert "agentarea-rotation" not in case.tags()
+
+
+def test_aws_promotion_lost_and_store_unreadable_then_resumes(ansible, acase):
+    case, provider = acase, acase.provider
+    lost = case.proxy.add("lost", method="POST", headers=amz("UpdateSecretVersionStage"), body="AWSCURRENT")
+    case.proxy.add("status", status=503, times=None, after=lost)
+    r = rotate(ansible, case.args, env=case.env, expect_rc=2, canaries=[provider.old])
+    new = case.stage("AWSCURRENT")
+    assert new != provider.old and "nothing was revoked" in r["msg"], r["msg"]
+    assert provider.keys == {provider.old, new} and "agentarea-rotation" in case.tags()
+    case.proxy.clear()
+    again = rotate(ansible, case.args, env=case.env, canaries=[provider.old])
+    assert again["resumed"]["outcome"] == "completed", again
+    assert case.stage("AWSCURRENT") == new and provider.keys == {new}
+    assert case.stage("AWSPENDING") is None and "agentarea-rotation" not in case.tags()
+
+
 # -- the engine on every store: a lost answer at each write, whichever it is ------------------------------------------
 # The engine is driven directly (no playbook) with the stores' real backends against the harness's servers (or a
 # temporary directory). A wrapper around each writing method of the backends does the real write, then raises as if
