@@ -144,9 +144,26 @@ def role_credentials(session, options, cache, ident):
     STS is reached through boto3's usual endpoint resolution (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``), not
     through ``endpoint_url``, which is the Secrets Manager endpoint."""
     ident = '%s|%s|%s' % (ident, options['assume_role_arn'], options.get('assume_role_session_name'))
-    cached = cache.get('aws-role', ident) if cache is not None else None
-    if cached and (to_datetime(cached.get('Expiration')) - utc_now()).total_seconds() > 300:
-        return cached
+
+    def cached():
+        creds = cache.get('aws-role', ident) if cache is not None else None
+        if creds and (to_datetime(creds.get('Expiration')) - utc_now()).total_seconds() > 300:
+            return creds
+        return None
+    creds = cached()
+    if creds is not None:
+        return creds
+    if cache is None:
+        return _assume_role(session, options)
+    with cache.lock('aws-role', ident):  # single flight: workers that miss together assume the role once
+        creds = cached()
+        if creds is None:
+            creds = _assume_role(session, options)
+            cache.put('aws-role', ident, creds)
+    return creds
+
+
+def _assume_role(session, options):
     try:
         resp = session.client('sts', config=botocore_config(options)).assume_role(
             RoleArn=options['assume_role_arn'],
@@ -155,8 +172,6 @@ def role_credentials(session, options, cache, ident):
         raise to_error(exc, None, 'assuming role %s' % options['assume_role_arn'])
     creds = dict((k, resp['Credentials'][k]) for k in ('AccessKeyId', 'SecretAccessKey', 'SessionToken'))
     creds['Expiration'] = iso(resp['Credentials']['Expiration'])
-    if cache is not None:
-        cache.put('aws-role', ident, creds)
     return creds
 
 

@@ -72,13 +72,24 @@ class _VaultCredential:
         if self.token is not None:
             return AccessToken(self.token, int(time.time()) + 3600)
         ident = '%s|%s|%s' % (self.ident, ' '.join(scopes), kwargs.get('tenant_id') or '')
+        got = self._cached(ident)
+        if got is not None:
+            return got
+        if self.cache is None:
+            return self.inner.get_token(*scopes, **kwargs)
+        with self.cache.lock('azure-token', ident):  # single flight: workers that miss together ask Entra ID once
+            got = self._cached(ident)
+            if got is None:
+                got = self.inner.get_token(*scopes, **kwargs)
+                self.cache.put('azure-token', ident, {'token': got.token, 'expires_on': got.expires_on})
+        return got
+
+    def _cached(self, ident):
+        from azure.core.credentials import AccessToken  # pylint: disable=import-outside-toplevel
         cached = self.cache.get('azure-token', ident) if self.cache is not None else None
         if cached and cached['expires_on'] - time.time() > 300:
             return AccessToken(cached['token'], cached['expires_on'])
-        got = self.inner.get_token(*scopes, **kwargs)
-        if self.cache is not None:
-            self.cache.put('azure-token', ident, {'token': got.token, 'expires_on': got.expires_on})
-        return got
+        return None
 
 
 class AzureBackend(SecretBackend):

@@ -233,3 +233,35 @@ def test_a_failed_write_drops_cached_values(run, action, result, flushed):
     cache.put("value", "x", {"v": 1})
     callback.v2_runner_item_on_failed(Result(action, result))
     assert (cache.get("value", "x") is None) == flushed
+
+
+def test_concurrent_workers_assume_an_aws_role_once(run):
+    """Logins are single flight too: workers that miss the role's credentials together call STS once."""
+    pytest.importorskip("boto3")
+    import datetime
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _aws_auth
+    log = os.path.join(run, "sts.log")
+
+    class Sts:
+        def assume_role(self, **kwargs):
+            with open(log, "a") as handle:
+                handle.write("call\n")
+            time.sleep(0.2)
+            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+            return {"Credentials": {"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": CANARY, "SessionToken": "t",
+                                    "Expiration": expires}}
+
+    class Session:
+        def client(self, name, config=None):
+            return Sts()
+
+    options = {"assume_role_arn": "arn:aws:iam::123456789012:role/r", "assume_role_session_name": None,
+               "timeout": 5, "retries": 0}
+
+    def worker():
+        creds = _aws_auth.role_credentials(Session(), options, _runcache.RunCache(), "aws|who")
+        assert creds["SecretAccessKey"] == CANARY
+    pids = [in_child(worker) for _i in range(4)]
+    assert [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids] == [0] * 4
+    with open(log) as handle:
+        assert handle.read().split() == ["call"]

@@ -86,6 +86,10 @@ class FakeCache:
     def put(self, kind, ident, obj):
         self.data[(kind, ident)] = obj
 
+    def lock(self, kind, ident):  # the run cache's single-flight lock (one process here: nothing to wait for)
+        import contextlib
+        return contextlib.nullcontext()
+
 
 class CountingCredential:
     def __init__(self):
