@@ -189,23 +189,26 @@ options:
         type: dict
         suboptions: &hook
           command:
-            description: Command and arguments (no shell). Exit code 0 is success.
+            description:
+              - Command and arguments (no shell). Exit code 0 is success.
+              - Arguments are visible to every user of the host (C(ps)) and in the result; pass tokens in
+                O(target.register.env).
             type: list
             elements: str
           env:
-            description: Extra environment for the command.
+            description: Extra environment for the command (may hold an admin token; never shown).
             type: dict
           url:
-            description: URL of the HTTP call.
+            description: URL of the HTTP call (may hold a token in its query; never shown).
             type: str
           method:
             description: HTTP method (default C(POST) with a body, else C(GET)).
             type: str
           headers:
-            description: HTTP headers (may hold an admin token).
+            description: HTTP headers (may hold an admin token; never shown).
             type: dict
           body:
-            description: HTTP body; a dict is sent as JSON.
+            description: HTTP body; a dict is sent as JSON (may hold an admin token; never shown).
             type: raw
           status_codes:
             description: Status codes that mean success.
@@ -294,6 +297,7 @@ extends_documentation_fragment:
   - agentarea.secrets.azure
   - agentarea.secrets.azure.modules
   - agentarea.secrets.gcp
+  - agentarea.secrets.store_options
 attributes:
   check_mode:
     support: full
@@ -458,13 +462,14 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._rotation import KINDS, Rotation, StoreAccess
 
+# env, url, headers and body carry the provider's admin tokens: never shown, the result's invocation included
 HOOK_SPEC = dict(
     command=dict(type='list', elements='str'),
-    env=dict(type='dict'),
-    url=dict(type='str'),
+    env=dict(type='dict', no_log=True),
+    url=dict(type='str', no_log=True),
     method=dict(type='str'),
     headers=dict(type='dict', no_log=True),
-    body=dict(type='raw'),
+    body=dict(type='raw', no_log=True),
     status_codes=dict(type='list', elements='int', default=[200, 201, 202, 204]),
     timeout=dict(type='int', default=30),
     validate_certs=dict(type='bool', default=True),
@@ -539,7 +544,7 @@ def main():
         engine = Rotation(
             backend, ref, params['kind'], strategy=params['strategy'],
             target_options=target_options(params['target']), policy=params['generate'],
-            stores=StoreAccess(lambda other: backend_for(module, other), known=[backend]),
+            stores=StoreAccess(lambda other: backend_for(module, other, primary=ref.scheme), known=[backend]),
             fingerprint_key=params['fingerprint_key'],
             audit=AuditLog(params['audit_log'] or os.environ.get(AUDIT_ENV)),
             overlap=params['overlap'], min_age=params['min_age'], lock_timeout=params['lock_timeout'],
