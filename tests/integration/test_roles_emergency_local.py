@@ -72,3 +72,33 @@ def test_emergency_and_drill(ansible, tmp_path):
     drill = play(ansible, "drill", base, canaries=canaries + [after["WEBHOOK_SECRET"]])
     assert "2 rehearsal(s) passed" in drill.output
     assert dotenv.dotenv_values(base / "store" / ".env") == after
+
+
+def test_emergency_fails_naming_what_it_could_not_rotate(ansible, tmp_path):
+    """Issue 13 item 2: an entry in scope that its store reports missing is not rotated (nor created) and the run
+    fails naming it, after rotating the rest and writing the report; unknown names and tags fail at once."""
+    base = tmp_path
+    play(ansible, "provision", base)
+    store = dotenv.dotenv_values(base / "store" / ".env")
+    canaries = list(store.values())
+    dotenv.unset_key(str(base / "store" / ".env"), "WEBHOOK_SECRET")   # the store now reports webhook missing
+
+    unknown = play(ansible, "emergency", base, expect_rc=2, canaries=canaries, emergency_incident="INC-2",
+                   emergency_confirm="YES", emergency_tags=["nope"])
+    assert "no catalog entry carries the tag(s): nope" in unknown.output, unknown
+    unknown = play(ansible, "emergency", base, expect_rc=2, canaries=canaries, emergency_incident="INC-2",
+                   emergency_confirm="YES", emergency_names=["nope"])
+    assert "not in the catalog: nope" in unknown.output, unknown
+
+    failed = play(ansible, "emergency", base, expect_rc=2, canaries=canaries, emergency_incident="INC-2",
+                  emergency_confirm="YES", emergency_names=["webhook", "session"])
+    assert "not rotated: webhook (missing)" in failed.output, failed
+    after = dotenv.dotenv_values(base / "store" / ".env")
+    assert "WEBHOOK_SECRET" not in after and after["SESSION_KEY"] != store["SESSION_KEY"]   # the rest was rotated
+    report = json.loads((base / "reports" / "incident-INC-2.json").read_text())
+    assert list(report["done"]) == ["session"] and report["not_rotated"] == ["webhook (missing)"]
+    assert "Not rotated: webhook (missing)" in (base / "reports" / "incident-INC-2.md").read_text()
+
+    tagged = play(ansible, "emergency", base, expect_rc=2, canaries=canaries + [after["SESSION_KEY"]],
+                  emergency_incident="INC-3", emergency_confirm="YES", emergency_tags=["web"])
+    assert "not rotated: webhook (missing)" in tagged.output, tagged

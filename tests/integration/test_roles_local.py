@@ -104,3 +104,34 @@ def test_rotation_summary_filter(ansible, tmp_path):
     result = ansible.playbook(play, canaries=["canary-a1b2c3d4-summary"], verbosity=2)
     new = dotenv.dotenv_values(store)["WEBHOOK"]
     assert new != "canary-a1b2c3d4-summary" and new not in result.output
+
+
+def test_named_rotation_that_rotates_nothing_fails(ansible, tmp_path):
+    """Issue 13 item 2: what an operator names must rotate or the job fails naming it; unknown names and tags fail;
+    a scheduled run keeps going but its report lists what is missing."""
+    base = tmp_path
+    run(ansible, "provision", base)
+    store, _app = read(base)
+    canaries = list(store.values())
+    (base / "store" / "jwt_secret.txt").unlink()  # the store now reports the jwt entry missing
+
+    for check in (True, False):
+        named = run(ansible, "rotate", base, canaries=canaries, expect_rc=2, check=check,
+                    extra={"rotate_names": ["jwt", "session"]})
+        assert "named or tagged but not rotated: jwt (missing)" in named.output, named
+    assert dotenv.dotenv_values(base / "store" / ".env")["SESSION_KEY"] != store["session"]   # the rest rotated
+    canaries.append(dotenv.dotenv_values(base / "store" / ".env")["SESSION_KEY"])
+    assert not (base / "store" / "jwt_secret.txt").exists()
+
+    tagged = run(ansible, "rotate", base, canaries=canaries, expect_rc=2, extra={"rotate_tags": ["auth"]})
+    assert "named or tagged but not rotated: jwt (missing)" in tagged.output, tagged
+    unknown_tag = run(ansible, "rotate", base, canaries=canaries, expect_rc=2, extra={"rotate_tags": ["nope"]})
+    assert "no catalog entry carries the tag(s): nope" in unknown_tag.output, unknown_tag
+    unknown_name = run(ansible, "rotate", base, canaries=canaries, expect_rc=2, extra={"rotate_names": ["nope"]})
+    assert "not in the catalog: nope" in unknown_name.output, unknown_name
+
+    # a scheduled run ("what is due") is not a failure, but says and reports what is missing
+    scheduled = run(ansible, "rotate", base, canaries=canaries)
+    assert "missing, not rotated: jwt (missing)" in scheduled.output
+    report = json.loads((scheduled.workdir / "reports" / "rotate.json").read_text())
+    assert report["missing"] == ["jwt (missing)"]
