@@ -14,10 +14,13 @@ def _collection_root():
     link = shim / "ansible_collections" / "agentarea" / "secrets"
     if not link.exists():
         link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(ROOT)
+        try:
+            link.symlink_to(ROOT)
+        except FileExistsError:  # another pytest-xdist worker made it first
+            pass
     return shim
 
 
 sys.path.insert(0, str(_collection_root()))
 
-pytest_plugins = ["tests.harness.conftest_plugin"]
+pytest_plugins = ["tests.harness.schedule", "tests.harness.conftest_plugin"]

@@ -13,6 +13,8 @@ from docker.types import EndpointSpec, SecretReference, ServiceMode, UpdateConfi
 
 from tests.integration.leak import run_leak_suite
 
+pytestmark = pytest.mark.xdist_group("swarm")  # one swarm per host: one xdist worker
+
 CANARY = "canary-61a9d2f0-docker"
 CANARY2 = "canary-c7b3e845-docker"
 CANARY3 = "canary-0e92a7bd-docker"

@@ -27,7 +27,7 @@ from tests.integration.e2e_helpers import (
     values_of,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("swarm")]  # one swarm per host: one xdist worker
 INCIDENT = "INC-7"
 
 

@@ -311,6 +311,7 @@ def test_redis(harness):
 
 
 # --- Docker swarm ------------------------------------------------------------------------------------------
+@pytest.mark.xdist_group("swarm")  # one swarm per host: one xdist worker
 def test_docker_swarm_secret(harness):
     import docker
     from docker.types import SecretReference
