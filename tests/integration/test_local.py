@@ -88,6 +88,7 @@ def test_modules_check_apply_idempotent_cleanup(ansible, tmp_path):
     env_file, secret_file = base / ".env", base / "secrets" / "jwt.txt"
     base.mkdir()
     env_file.write_text("# AgentArea\nexport KEEP=1 # keep\n")
+    env_file.chmod(0o640)  # an existing file keeps its mode; a new one is 0600
     play = """
     - hosts: localhost
       gather_facts: false
@@ -124,8 +125,7 @@ def test_modules_check_apply_idempotent_cleanup(ansible, tmp_path):
     assert values["KEEP"] == "1" and values["WEBHOOK_SECRET"] == CANARY2 and len(values["JWT_SECRET"]) == 43
     assert env_file.read_text().startswith("# AgentArea\nexport KEEP=1 # keep\n")
     assert secret_file.read_text() == CANARY
-    for path in (env_file, secret_file):
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o640 and stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert first.task("info")["exists"] and first.task("info")["fingerprint"] == first.task("value")["fingerprint"]
 
     second = ansible.playbook(play, diff=True, canaries=[CANARY, CANARY2])
@@ -181,7 +181,7 @@ def test_pass_module_writes_fields(ansible, pass_store):
 ERRORS = [
     ("lookup('agentarea.secrets.secret', 'vault:/secret/x')", "not a reference: expected scheme://location"),
     ("lookup('agentarea.secrets.secret', 'nope://x')", "unknown scheme 'nope'"),
-    ("lookup('agentarea.secrets.secret', 'dotenv://.env#MISSING')", "the secret has no key 'MISSING'"),
+    ("lookup('agentarea.secrets.secret', 'dotenv://.env#MISSING')", ".env has no variable MISSING"),
     ("lookup('agentarea.secrets.file', 'does/not/exist')", "no such file"),
     ("lookup('agentarea.secrets.file', 'adir')", "is a directory, not a secret file"),
     ("lookup('agentarea.secrets.env', 'AGENTAREA_UNSET_VAR')", "neither AGENTAREA_UNSET_VAR nor AGENTAREA_UNSET_VAR_FILE"),
@@ -204,9 +204,10 @@ def test_errors_are_one_clear_message(ansible, expr, message):
     result = ansible.playbook(play, files=files, canaries=[CANARY], expect_rc=2, allowed_files=[".env"])
     assert message in result.output
     assert "Traceback" not in result.output
+    assert "keys:" not in result.output  # a missing .env variable is named alone, never with the parsed names
 
 
-@pytest.mark.parametrize("policy,expect_rc,expected", [("error", 2, "the secret has no key 'MISSING'"),
+@pytest.mark.parametrize("policy,expect_rc,expected", [("error", 2, ".env has no variable MISSING"),
                                                        ("warn", 0, "(skipped)"), ("skip", 0, None)])
 def test_on_missing(ansible, policy, expect_rc, expected):
     play = """
