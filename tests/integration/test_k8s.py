@@ -168,6 +168,39 @@ def _tls_pair(common_name="api.agentarea.test"):
                               serialization.NoEncryption()).decode())
 
 
+def test_k8s_secret_env_file_errors_name_the_line_never_its_content(ansible, k8s, uid, tmp_path):
+    """Issue 12 item 7: an unquoted PEM line in an env file was quoted in the error; a file that is not UTF-8
+    crashed the module with a raw UnicodeDecodeError."""
+    pem = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC+%s/kq" % CANARY.replace("-", "")
+    (tmp_path / "latin1.env").write_bytes(b"A=1\nB=caf\xe9-%s\n" % CANARY2.encode())
+    tasks = play("""
+- name: pem
+  agentarea.secrets.k8s_secret:
+    namespace: %(ns)s
+    name: pem-%(uid)s
+    from_env_file: [pem.env]
+    env_file_format: "{{ fmt }}"
+  register: pem
+  ignore_errors: true
+- name: latin1
+  agentarea.secrets.k8s_secret:
+    namespace: %(ns)s
+    name: latin1-%(uid)s
+    from_env_file: ["%(latin1)s"]
+    env_file_format: "{{ fmt }}"
+  register: latin1
+  ignore_errors: true
+""" % {"ns": NS, "uid": uid, "latin1": tmp_path / "latin1.env"})
+    for fmt in ("kubectl", "dotenv"):
+        res = ansible.playbook(tasks, env=k8s["env"], extra_vars={"fmt": fmt}, verbosity=4,
+                               files={"pem.env": "OK=1\nTLS_KEY=-----BEGIN PRIVATE KEY-----\n%s\n" % pem},
+                               canaries=[pem, pem[:20], CANARY, CANARY2], allowed_files=["pem.env"])
+        assert "pem.env: line 3" in res.task("pem")["msg"], res
+        assert "latin1.env: line 2 is not UTF-8 text" in res.task("latin1")["msg"], res
+        assert "Traceback" not in res.output and "UnicodeDecodeError" not in res.output
+    assert gone(k8s["core"], "pem-" + uid) and gone(k8s["core"], "latin1-" + uid)
+
+
 def test_k8s_secret_tls_and_dockerconfigjson(ansible, k8s, uid):
     cert, key = _tls_pair()
     other_cert, _other_key = _tls_pair("other.test")
