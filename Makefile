@@ -7,14 +7,22 @@ BUILD ?= /tmp/agentarea-secrets-build-$(shell echo $(CURDIR) | md5sum | cut -c1-
 ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# pytest-xdist workers of `make pytest` and `make check` (PYTEST_WORKERS=0: one process). A test file is one unit
+# of work, the Docker swarm tests one group, longest first (tests/harness/schedule.py).
+PYTEST_WORKERS ?= 2
+XDIST = -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+# `make check`: the unit tests and the scenarios that need no server (local stores, catalog_info, the audit role)
+CHECK_TESTS ?= tests/unit tests/integration/test_local.py tests/integration/test_catalog_info.py \
+  tests/integration/test_role_audit.py
 # e.g. make bench BENCH_ARGS="--secrets 20 --rounds 1" for a quick run
 BENCH_ARGS ?=
 
-.PHONY: help venv system-deps deps demo test unit integration molecule sanity lint docs build bench clean
+.PHONY: help venv system-deps deps demo test check unit integration molecule sanity lint docs build bench clean
 
 help:
 	@echo "make demo   - provision and rotate an AgentArea-style set of local secrets (no server needed)"
 	@echo "make test   - install everything, then unit, integration, sanity and lint"
+	@echo "make check  - the quick loop (< 2 min): unit tests and the local scenarios, no server"
 	@echo "make unit | integration | molecule | sanity | lint | docs | build | bench | clean"
 
 $(STAMP): requirements.txt tests/requirements.txt
@@ -43,9 +51,12 @@ integration: deps
 molecule: venv
 	$(BIN)/python -m pytest tests/integration/test_molecule.py -q $(PYTEST_ARGS)
 
-# unit + integration in one pytest run, so the run ends with pytest's summary line
+# unit + integration in one pytest run over $(PYTEST_WORKERS) workers, so the run ends with pytest's summary line
 pytest: deps
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
+
+check: deps
+	$(BIN)/python -m pytest -q $(XDIST) $(CHECK_TESTS) $(PYTEST_ARGS)
 
 $(ANSIBLE_TEST_PIP): scripts/ansible-test-get-pip.py
 	mkdir -p $(dir $@)
