@@ -40,7 +40,10 @@ options:
         C(external_secret), with an optional C(restart) list of C(KIND/NAME) workloads.
       - "C(k8s: {namespace, secret, key, field, template}) (without C(key) a map secret becomes the Secret's keys);
         C(docker: {secret, services, field, template}); C(env_file: {path, key, field, template});
-        C(file: {path, field, template, mode}); C(external_secret: {namespace, name, api_version})."
+        C(file: {path, field, template, mode, allow_world_access}); C(external_secret: {namespace, name, api_version})."
+      - Files (C(env_file), C(file)) keep their owner, group and mode; a new one is 0600. A C(file) consumer's C(mode)
+        is read as M(ansible.builtin.file) reads it, 0 to 0777, and a mode that gives other users access is refused
+        unless C(allow_world_access=true). A symbolic link at the path is refused.
     type: list
     elements: dict
     required: true
