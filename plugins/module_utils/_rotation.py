@@ -358,7 +358,7 @@ def plan(engine, contract=False, rehearse=False):
                      'set: apply to the %s target (strategy %s)' % (engine.kind, engine.target.strategy),
                      'test: verify the new credential']
             todo.append('rollback on purpose and prove the old credential' if rehearse else
-                         'finish: keep the previous value, promote with check-and-set, clear the pending slot')
+                        'finish: keep the previous value, promote with check-and-set, clear the pending slot')
     if engine.kind == 'mysql' and engine.target.strategy == 'overlap':
         engine.target.note('on MariaDB, overlap falls back to single (checked when it runs)')
     result['plan'] = info

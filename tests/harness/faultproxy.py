@@ -15,7 +15,8 @@ Rules, matched in the order they were added, change what happens to the requests
 A rule matches a request by ``method`` and ``path`` (regular expressions, ``re.search`` on the method and on the
 path with its query string), optionally ``headers`` (a dict of header name -> regular expression; AWS's JSON API
 names the operation in ``X-Amz-Target``, its path is always ``/``) and ``body`` (a regular expression searched in
-the request body decoded as latin-1), lets the first ``skip`` matches through, then fires on the next ``times`` matches
+the request body decoded as latin-1), waits until the rule given as ``after`` (in-process only) has fired, lets
+the first ``skip`` matches through, then fires on the next ``times`` matches
 (``None``: on every match) and, with ``every=N``, only on every N-th of them (a share of the requests). A rule
 that has fired ``times`` times stays in ``rules`` (its ``fired`` count is there to assert on) but fires no more.
 
@@ -26,6 +27,7 @@ In-process::
     with FaultProxy(bao["url"]) as proxy:                      # proxy.url -> "http://127.0.0.1:<port>"
         rule = proxy.add("lost", method="POST|PUT", path=r"^/v1/secret/data/app/db$")   # the next one
         proxy.add("lost", headers={"X-Amz-Target": "UpdateSecretVersionStage"}, body="AWSCURRENT")
+        proxy.add("status", status=503, times=None, after=rule)   # and after it, every request: 503
         proxy.add("delay", seconds=2, times=None)              # every request, 2 s later
         proxy.add("status", status=429, path="^/", every=3, times=None)   # a third of the requests throttled
         ...                                                    # point the client at proxy.url
@@ -70,7 +72,7 @@ class Rule:
     """One fault: what to do (``action``) to which requests (``method``, ``path``), how often."""
 
     def __init__(self, action, method=".*", path=".*", times=1, skip=0, every=1, seconds=0.0, status=502,
-                 headers=None, body=None):
+                 headers=None, body=None, after=None):
         if action not in ACTIONS:
             raise ValueError("action must be one of %s" % ", ".join(ACTIONS))
         if times is not None and not 1 <= int(times) <= 100000:
@@ -85,12 +87,15 @@ class Rule:
         self.method, self.path = re.compile(method, re.I), re.compile(path)
         self.headers = dict((str(k).lower(), re.compile(v)) for k, v in (headers or {}).items())
         self.body = re.compile(body) if body else None
+        self.after = after
         self.times, self.skip, self.every = (None if times is None else int(times)), int(skip), int(every)
         self.matched = 0   # matching requests seen
         self.fired = 0     # of which the fault was applied to
 
     def take(self, method, path, headers=None, body=b""):
         """Whether this rule fires for the request (and count it)."""
+        if self.after is not None and not self.after.fired:
+            return False
         if not (self.method.search(method) and self.path.search(path)):
             return False
         for name, pattern in self.headers.items():

@@ -251,8 +251,8 @@ def test_leak_suite_over_rotate(ansible, pg, pgcase):
     assert results[0].rc != 0 and results[1].rc == 0                # the rotation fails; check mode only plans
     assert bao_versions(case.client, case.prefix + "/database") == 1
     results += run_leak_suite(ansible, rotate_play(case), case.canaries, env=case.env)
-    seen = [case.current()["password"]] + [v["password"] for v in bao_slot_history(case.client,
-                                                                                    case.prefix + "/database__previous")]
+    history = bao_slot_history(case.client, case.prefix + "/database__previous")
+    seen = [case.current()["password"]] + [v["password"] for v in history]
     for result in results:
         ansible.assert_no_leak(result, seen)
 

@@ -327,8 +327,8 @@ class World:
         self.make().write(self.ref, self.old)
 
     def make(self, faults=None, scheme=None):
-        backend = backend_class(scheme or self.ref.scheme)(dict(self.options) if scheme in (None, self.ref.scheme)
-                                                          else {}, environ=self.environ)
+        same = scheme in (None, self.ref.scheme)
+        backend = backend_class(scheme or self.ref.scheme)(dict(self.options) if same else {}, environ=self.environ)
         backend.validate()
         return faults.wrap(backend) if faults is not None else backend
 
