@@ -399,3 +399,78 @@ def test_empty_slot_is_a_tombstone_claimed_with_check_and_set(world):
         second.rotate()
     assert second.result['rolled_back'] is None
     assert server.users['app'] == {store.current('secret/app/db')['password']}
+
+
+# -- lost answers (issue 12): a write lands, its answer does not ----------------------------------------------------
+class LostAnswers(MemoryBackend):
+    """Writes to ``lose`` land, then raise as if the answer had been lost; with ``blind`` every read after that
+    fails too."""
+
+    def __init__(self, data, lose, blind=False):
+        super(LostAnswers, self).__init__(data)
+        self.lose, self.blind, self.lost = dict(lose), blind, False
+
+    def write(self, ref, value, cas=None, metadata=None):
+        out = super(LostAnswers, self).write(ref, value, cas=cas, metadata=metadata)
+        if self.lose.get(ref.location):
+            self.lose[ref.location] -= 1
+            self.lost = True
+            from ansible_collections.agentarea.secrets.plugins.module_utils._errors import BackendUnavailable
+            raise BackendUnavailable('HTTP 502 (injected: the answer was lost)', ref=ref, backend=self.NAME)
+        return out
+
+    def read(self, ref):
+        if self.lost and self.blind:
+            from ansible_collections.agentarea.secrets.plugins.module_utils._errors import BackendUnavailable
+            raise BackendUnavailable('cannot be read (injected)', ref=ref, backend=self.NAME)
+        return super(LostAnswers, self).read(ref)
+
+
+@pytest.mark.parametrize('location', ['secret/app/db__pending', 'secret/app/db__previous', 'secret/app/db'])
+def test_a_lost_answer_at_a_write_is_settled_by_reading_back(world, location):
+    store, server = world
+    lossy = LostAnswers({'secret/app/db': dict(OLD)}, {location: 1})
+    result = engine(lossy).rotate()
+    new = lossy.current('secret/app/db')
+    assert lossy.lost and result['action'] == 'rotated' and result['rolled_back'] is None
+    assert new['password'] != OLD['password'] and server.users['app'] == {new['password']}
+    assert live(lossy, 'secret/app/db__pending') is None
+    if location == 'secret/app/db':
+        assert any('the rotation is committed' in note for note in result['notes'])
+
+
+def test_a_lost_promotion_with_the_store_unreadable_revokes_nothing_and_resumes(world, monkeypatch):
+    store, server = world
+    lossy = LostAnswers({'secret/app/db': dict(OLD)}, {'secret/app/db': 1}, blind=True)
+    eng = engine(lossy)
+    with pytest.raises(RotationFailed, match='could not be read back') as err:
+        eng.rotate()
+    new = lossy.current('secret/app/db')
+    assert 'nothing was revoked' in str(err.value) and eng.result['rolled_back'] is None
+    assert server.users['app'] == {new['password']} and 'revert' not in server.calls       # the target kept it
+    assert json.loads(lossy.current('secret/app/db__pending')['value']) == new              # resumable
+    lossy.blind = False
+    owner_gone(monkeypatch)
+    again = engine(lossy).rotate()
+    assert again['resumed']['outcome'] == 'completed' and lossy.current('secret/app/db') == new
+    assert live(lossy, 'secret/app/db__pending') is None
+
+
+def test_a_promotion_refused_before_it_landed_still_rolls_back(world):
+    store, server = world
+    store.refuse.add('secret/app/db')
+    eng = engine(store)
+    with pytest.raises(SecretError):
+        eng.rotate()
+    assert eng.result['rolled_back']['target_reverted'] is True and store.current('secret/app/db') == OLD
+
+
+def test_contract_drops_the_retired_value_from_the_previous_slot(world):
+    store, server = world
+    engine(store, strategy='overlap').rotate()
+    assert json.loads(store.current('secret/app/db__previous')['value']) == OLD        # kept for the overlap
+    engine(store, strategy='overlap').contract()
+    prev = store.current('secret/app/db__previous')
+    assert json.loads(prev['value']) is None and json.loads(prev['rotation'])['contracted'] is True
+    again = engine(store, strategy='overlap').contract()
+    assert not again['changed'] and 'already contracted' in again['contract']['reason']
