@@ -173,8 +173,8 @@ class SecretFile:
 
     @property
     def lock_path(self):
-        return os.path.join(os.path.dirname(self.path), '%s%s.lock' % ('' if self.name.startswith('.') else '.',
-                                                                      self.name))
+        dot = '' if self.name.startswith('.') else '.'
+        return os.path.join(os.path.dirname(self.path), '%s%s.lock' % (dot, self.name))
 
     def _lock(self):
         import fcntl

@@ -10,7 +10,8 @@ of guesses without the key.
 The key, first found wins: the ``fingerprint_key`` option, ``AGENTAREA_SECRETS_FINGERPRINT_KEY``, the file named
 by ``AGENTAREA_SECRETS_FINGERPRINT_KEY_FILE``, else ``~/.config/agentarea-secrets/fingerprint.key``, created with
 32 random bytes (0600) on first use. A key file is never created through a symbolic link nor read through one that
-another user owns, and a key (file or environment variable) of fewer than 16 bytes is refused. Fingerprints are comparable only between hosts that share the key.
+another user owns, and a key (file or environment variable) of fewer than 16 bytes is refused. Fingerprints are
+comparable only between hosts that share the key.
 """
 
 from __future__ import absolute_import, division, print_function
