@@ -12,6 +12,8 @@ import subprocess
 import dotenv
 import pytest
 
+from tests.integration.leak import run_leak_suite
+
 APP = "aa-app"
 CANARY = "canary-5d1e0a77-files"
 ROOT_ONLY = "root-only-canary-93b1"
@@ -87,12 +89,16 @@ def test_secret_file_refuses_links_planted_by_the_app_user(ansible, app_dir, app
     owned_by_app(app / ".env3", app_user, 0o640)
     victims = [app_dir["secret"], app_dir["system"], app_dir["sysdir"]]
     before = dict((str(p), snapshot(p)) for p in victims if p.is_file())
+    value_file = app_dir["sysdir"].parent / "canary.txt"
+    value_file.write_text(CANARY)
     play = """
     - hosts: localhost
       gather_facts: false
+      vars:
+        canary: "{{ lookup('agentarea.secrets.file', '%(value_file)s') }}"
       tasks:
         - name: key through a link to a root-only file
-          agentarea.secrets.secret_file: {path: "%(app)s/.env", key: JWT_SECRET, value: "%(canary)s", owner: %(user)s}
+          agentarea.secrets.secret_file: {path: "%(app)s/.env", key: JWT_SECRET, value: "{{ canary }}", owner: %(user)s}
           register: key
           ignore_errors: true
         - name: remove a key through a link to a system file
@@ -100,22 +106,22 @@ def test_secret_file_refuses_links_planted_by_the_app_user(ansible, app_dir, app
           register: absent
           ignore_errors: true
         - name: whole file through a link
-          agentarea.secrets.secret_file: {path: "%(app)s/.env2", value: "%(canary)s", mode: "0600"}
+          agentarea.secrets.secret_file: {path: "%(app)s/.env2", value: "{{ canary }}", mode: "0600"}
           register: whole
           ignore_errors: true
         - name: file under a directory link the app user owns
-          agentarea.secrets.secret_file: {path: "%(app)s/conf.d/secret.txt", value: "%(canary)s", owner: %(user)s}
+          agentarea.secrets.secret_file: {path: "%(app)s/conf.d/secret.txt", value: "{{ canary }}", owner: %(user)s}
           register: dirlink
           ignore_errors: true
         - name: a planted lock file
-          agentarea.secrets.secret_file: {path: "%(app)s/.env3", key: K, value: "%(canary)s"}
+          agentarea.secrets.secret_file: {path: "%(app)s/.env3", key: K, value: "{{ canary }}"}
           register: lock
           ignore_errors: true
         - name: the secret module through a link
-          agentarea.secrets.secret: {ref: "dotenv://%(app)s/.env2#NEW", value: "%(canary)s"}
+          agentarea.secrets.secret: {ref: "dotenv://%(app)s/.env2#NEW", value: "{{ canary }}"}
           register: module
           ignore_errors: true
-    """ % {"app": app, "canary": CANARY, "user": APP}
+    """ % {"app": app, "value_file": value_file, "user": APP}
     for check in (True, False, False):  # check mode, apply, apply again: refused every time
         result = ansible.playbook(play, check=check, diff=True, canaries=[CANARY, ROOT_ONLY])
         assert "Traceback" not in result.output
@@ -142,6 +148,9 @@ def test_secret_file_refuses_links_planted_by_the_app_user(ansible, app_dir, app
             assert os.path.islink(str(app / link))
     assert sorted(p.name for p in app.iterdir()) == [".env", ".env.lock", ".env2", ".env2.lock", ".env3",
                                                      ".env3.lock", "conf.d"]
+    # -vvvv --diff, check mode, JSON results: neither the value nor the root-only content appears
+    run_leak_suite(ansible, play, [CANARY, ROOT_ONLY])
+    assert ROOT_ONLY not in "".join(p.read_text() for p in app.iterdir() if p.is_file() and not p.is_symlink())
 
     # follow: true is the explicit way to write where a link points
     target = app / "real.env"
