@@ -116,8 +116,9 @@ def test_named_rotation_that_rotates_nothing_fails(ansible, tmp_path):
     (base / "store" / "jwt_secret.txt").unlink()  # the store now reports the jwt entry missing
 
     for check in (True, False):
-        named = run(ansible, "rotate", base, canaries=canaries, expect_rc=2, check=check,
-                    extra={"rotate_names": ["jwt", "session"]})
+        # as a list, and as an AWX survey passes it (comma-separated)
+        names = ["jwt", "session"] if check else "jwt, session"
+        named = run(ansible, "rotate", base, canaries=canaries, expect_rc=2, check=check, extra={"rotate_names": names})
         assert "named or tagged but not rotated: jwt (missing)" in named.output, named
     assert dotenv.dotenv_values(base / "store" / ".env")["SESSION_KEY"] != store["session"]   # the rest rotated
     canaries.append(dotenv.dotenv_values(base / "store" / ".env")["SESSION_KEY"])
