@@ -37,23 +37,34 @@ SENSITIVE_KEYS = ('password', 'admin_password', 'token', 'secret_id', 'client_se
                   'private_key', 'value', 'jwt', 'session_token', 'secret_key', 'env')
 
 
+#: settings of an api_key hook (``target.register``, ``test``, ``revoke``) that carry provider tokens, a URL's
+#: query included: masked whole, URLs too
+HOOK_SENSITIVE_KEYS = ('url', 'body', 'env', 'headers')
+
+
 def protect_catalog(module, entries):
-    """Add every credential written inline in catalog entries (an admin password, a hook's headers) to the values
-    Ansible masks in this module's output, its ``invocation`` included. References (``vault://...``) are the
-    recommended form; this keeps inline ones out of results and logs all the same."""
-    def walk(node, sensitive):
+    """Add every credential written inline in catalog entries (an admin password, a hook's headers, URL or body)
+    to the values Ansible masks in this module's output, its ``invocation`` included. References (``vault://...``)
+    are the recommended form; this keeps inline ones out of results and logs all the same."""
+    def walk(node, sensitive, urls=False):
         if isinstance(node, dict):
             for key, val in node.items():
-                walk(val, sensitive or str(key).lower() in SENSITIVE_KEYS)
+                walk(val, sensitive or str(key).lower() in SENSITIVE_KEYS, urls)
         elif isinstance(node, (list, tuple)):
             for val in node:
-                walk(val, sensitive)
-        elif sensitive and isinstance(node, str) and node and '://' not in node[:12]:
+                walk(val, sensitive, urls)
+        elif sensitive and isinstance(node, str) and node and (urls or '://' not in node[:12]):
             module.no_log_values.add(node)
     for entry in entries or []:
         if isinstance(entry, dict):
             for field in ('target', 'revoke', 'consumers'):
                 walk(entry.get(field), False)
+            target = entry.get('target')
+            for hook in ('register', 'test', 'revoke'):
+                spec = target.get(hook) if isinstance(target, dict) else None
+                if isinstance(spec, dict):
+                    for key in HOOK_SENSITIVE_KEYS:
+                        walk(spec.get(key), True, urls=True)
 
 
 def audit_log(module):
