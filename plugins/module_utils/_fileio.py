@@ -34,7 +34,8 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
 
 _CLOEXEC = getattr(os, 'O_CLOEXEC', 0)
 _NOFOLLOW = getattr(os, 'O_NOFOLLOW', 0)
-_DIR_FLAGS = os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | _CLOEXEC
+# O_PATH: walking a directory needs only search permission, as resolving a path does (not read permission)
+_DIR_FLAGS = (getattr(os, 'O_PATH', 0) or os.O_RDONLY) | getattr(os, 'O_DIRECTORY', 0) | _CLOEXEC
 _READ_FLAGS = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | _CLOEXEC  # a planted FIFO must not block us
 _MAX_LINKS = 40
 LOCK_TIMEOUT = 60
@@ -132,6 +133,20 @@ def safe_open(path, flags, mode=0o600, follow=False, create_dirs=False, ref=None
         return _open_in(dir_fd, os.path.basename(path), flags, mode, path, ref, backend, hint)
     finally:
         os.close(dir_fd)
+
+
+def _fsync_dir(dir_fd):
+    """Make a rename durable; best effort (an O_PATH descriptor cannot be synced, a reopen needs read access)."""
+    try:
+        fd = os.open('.', os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | _CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _identity(st):
@@ -296,10 +311,7 @@ class SecretFile:
                                      ref=self.ref, backend=self.backend)
             os.rename(tmp, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
             tmp = None
-            try:
-                os.fsync(self.dir_fd)
-            except OSError:
-                pass
+            _fsync_dir(self.dir_fd)
         except (IOError, OSError) as exc:
             raise self.error(exc, 'write')
         finally:

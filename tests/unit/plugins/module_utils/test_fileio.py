@@ -243,3 +243,34 @@ def test_rotation_lock_file_is_not_followed(tmp_path):
     lock = FileLock(str(tmp_path / "new" / ".x.rotate-lock")).acquire("x")
     lock.release()
     assert stat.S_IMODE(os.stat(tmp_path / "new" / ".x.rotate-lock").st_mode) == 0o600
+
+
+def test_a_user_without_read_access_to_a_parent_directory_can_write(tmp_path):
+    """Resolving a path needs only search (x) permission on its directories: so does our walk (O_PATH)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch to another user")
+    import shutil
+    import tempfile
+    top = tempfile.mkdtemp(prefix="aa-files-", dir="/tmp")
+    try:
+        os.chmod(top, 0o711)  # search only: not readable by the user
+        app = os.path.join(top, "app")
+        os.mkdir(app, 0o700)
+        os.chown(app, OTHER_UID, OTHER_UID)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 1
+            try:
+                os.setgid(OTHER_UID)
+                os.setuid(OTHER_UID)
+                _fileio.atomic_write(os.path.join(app, ".env"), "A=1\n")
+                _fileio.update_text(os.path.join(app, ".env"), lambda text: text + "B=2\n")
+                code = 0 if _fileio.read_text(os.path.join(app, ".env")) == "A=1\nB=2\n" else 2
+            finally:
+                os._exit(code)
+        _pid, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+        st = os.stat(os.path.join(app, ".env"))
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (OTHER_UID, 0o600)
+    finally:
+        shutil.rmtree(top)
