@@ -163,7 +163,7 @@ class SecretFile:
         path = os.path.expanduser(path)
         self.path = os.path.realpath(path) if follow else os.path.abspath(path)
         self.name = os.path.basename(self.path)
-        self.ref, self.backend, self.hint = ref, backend, hint
+        self.ref, self.backend, self.hint, self.follow = ref, backend, hint, follow
         self.want_lock, self.create_dirs, self.timeout = lock, create_dirs, timeout
         self.dir_fd = self.lock_fd = None
         self.seen = False  # identity of the file at read(); False before any read
@@ -229,6 +229,16 @@ class SecretFile:
             raise _link_error(self.path, self.ref, self.backend, self.hint)
         if not stat.S_ISREG(st.st_mode):
             raise InvalidReference('%s is not a regular file' % self.path, ref=self.ref, backend=self.backend)
+        return self._single_link(st)
+
+    def _single_link(self, st):
+        if st.st_nlink > 1 and not self.follow:
+            # another name of the same file may be one the directory's owner must not get (where the kernel
+            # allows linking others' files): never read it into, nor re-own, a file that user controls
+            raise SecretAccessDenied('%s has %d hard links: refusing to read or change it through this name%s'
+                                     % (self.path, st.st_nlink, '; set follow: true if that is intended'
+                                        if self.hint else ''),
+                                     ref=self.ref, backend=self.backend)
         return st
 
     def read(self):
@@ -328,7 +338,7 @@ class SecretFile:
         try:
             fd = _open_in(self.dir_fd, self.name, _READ_FLAGS, 0, self.path, self.ref, self.backend, self.hint)
             try:
-                st = os.fstat(fd)
+                st = self._single_link(os.fstat(fd))
                 mode, uid, gid, explicit = self._ids(st, mode, uid, gid)
                 self._set_ids(fd, st, mode, uid, gid, explicit)
             finally:

@@ -22,7 +22,7 @@ description:
   - An existing file keeps its owner, group and mode unless O(owner), O(group) or O(mode) are set; a new file is
     created 0600, owned by the user running the module.
   - A symbolic link at O(path) is refused unless O(follow=true), and so is a symbolic link in one of its directories
-    that a user other than root or the user running the module owns. Owner and mode are set on a descriptor opened
+    that a user other than root or the user running the module owns, and a file with more than one hard link. Owner and mode are set on a descriptor opened
     without following links, so a link planted by the owner of the directory cannot redirect them.
   - With O(key), writers of the same file wait for each other (a C(flock) on C(.<name>.lock) beside it, 0600,
     left in place), re-read the file under the lock and check that it did not change before the rename, so
@@ -76,7 +76,8 @@ options:
   follow:
     description:
       - Write to the file a symbolic link at O(path) points to (as M(ansible.builtin.file)'s O(follow) does for
-        its target), and follow symbolic links in the directories of O(path) whoever owns them.
+        its target), and follow symbolic links in the directories of O(path) whoever owns them; also allows a file
+        with more than one hard link.
       - By default a symbolic link at O(path) (or one in its directories owned by another user than root or the
         user running the module) fails the task naming the path - a user who owns the directory could point it
         at any file root can write.

@@ -274,3 +274,20 @@ def test_a_user_without_read_access_to_a_parent_directory_can_write(tmp_path):
         assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (OTHER_UID, 0o600)
     finally:
         shutil.rmtree(top)
+
+
+def test_a_file_with_other_hard_links_is_not_rewritten_nor_re_owned(tmp_path):
+    system = tmp_path / "system"
+    system.write_text("root:x:0:0\n")
+    os.chmod(system, 0o640)
+    os.link(str(system), str(tmp_path / ".env"))  # where fs.protected_hardlinks=0 lets the app user do this
+    with pytest.raises(SecretAccessDenied) as info:
+        _fileio.update_text(str(tmp_path / ".env"), lambda text: text + "K=v\n")
+    assert "%s has 2 hard links: refusing" % (tmp_path / ".env") in str(info.value)
+    with _fileio.SecretFile(str(tmp_path / ".env"), lock=False) as handle:
+        with pytest.raises(SecretAccessDenied):
+            handle.set_meta(0o600, OTHER_UID, OTHER_UID)
+    assert system.read_text() == "root:x:0:0\n" and stat.S_IMODE(system.stat().st_mode) == 0o640
+    assert system.stat().st_uid == os.geteuid()
+    _fileio.update_text(str(tmp_path / ".env"), lambda text: text + "K=v\n", follow=True)  # when asked to
+    assert (tmp_path / ".env").read_text() == "root:x:0:0\nK=v\n"
