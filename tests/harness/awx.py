@@ -196,15 +196,16 @@ class Job:
         return texts
 
     def assert_no_leak(self, canaries, credential_secrets=()):
-        """No canary in stdout, job_events or any file; a credential's secrets only in the env/ files and the
-        envvars AWX gave the job (where AWX itself puts them)."""
+        """No canary in stdout, job_events or any file; a credential's secrets only where AWX and ansible-runner
+        themselves put the job's environment: the env/ files and ansible-runner's ``artifacts/<id>/command`` (its
+        record of the command and environment it ran; AWX discards the private data dir after the job)."""
         places = {"stdout": self.stdout, "job_events": json.dumps(self.events)}
         places.update(self.artifact_texts())
         env_dir = str(self.private_data_dir / "env") + os.sep
         for where, text in places.items():
             for canary in [c for c in canaries if c]:
                 assert canary not in text, "a canary value reached %s" % where
-            if where.startswith(env_dir):
+            if where.startswith(env_dir) or where == str(self.artifact_dir / "command"):
                 continue
             for secret in [c for c in credential_secrets if c]:
                 assert secret not in text, "a credential secret reached %s" % where
@@ -214,13 +215,14 @@ class Job:
 
 
 def run_job(base, playbook, credentials=(), extra_vars=None, inventory_vars=None, collections_path=None,
-            job_id=1, ee_env=None, timeout=600):
+            job_id=1, template_name="job", launch_type="manual", ee_env=None, timeout=300, project_files=None):
     """Run ``playbook`` (relative to the repository, e.g. playbooks/rotate.yml) as an AWX job.
 
     ``credentials`` are ``(type name, inputs)`` pairs, rendered with :func:`inject_credential`; ``extra_vars`` are
     the job's extra vars (see :func:`survey_extra_vars`); ``inventory_vars`` go to the ``localhost`` host of the
     inventory (where a catalog usually lives); ``ee_env`` is what the execution environment itself sets
-    (a CA bundle in its trust store, say), below the credentials.
+    (a CA bundle in its trust store, say), below the credentials; ``project_files`` ({name: text}) are added to the
+    project.
     """
     import ansible_runner
 
@@ -228,6 +230,9 @@ def run_job(base, playbook, credentials=(), extra_vars=None, inventory_vars=None
     (pdd / "project").mkdir(parents=True)
     (pdd / "inventory").mkdir()
     shutil.copytree(REPO / "playbooks", pdd / "project" / "playbooks")
+    for name, text in (project_files or {}).items():  # more of the project: a playbook of the test's own
+        (pdd / "project" / name).write_text(text)
+    # the EE's Python (with the SDKs) runs the modules, as in AWX's localhost
     inventory = {"all": {"hosts": {"localhost": dict({"ansible_connection": "local",
                                                       "ansible_python_interpreter": sys.executable},
                                                      **(inventory_vars or {}))}}}
@@ -248,8 +253,15 @@ def run_job(base, playbook, credentials=(), extra_vars=None, inventory_vars=None
     for name, inputs in credentials:
         _env, args = inject_credential(credential_type(name), inputs, pdd, envvars)
         cmdline += args
+    # The variables AWX adds to every job's extra vars.
+    job_vars = {}
+    for prefix in ("awx", "tower"):
+        job_vars.update({prefix + "_job_id": job_id, prefix + "_job_template_name": template_name,
+                         prefix + "_job_launch_type": launch_type, prefix + "_user_name": "admin",
+                         prefix + "_project_revision": "harness", prefix + "_inventory_name": "localhost"})
+    job_vars.update(extra_vars or {})
     with _clean_environ(base_env):
         runner = ansible_runner.run(private_data_dir=str(pdd), playbook=playbook, envvars=envvars,
-                                    extravars=extra_vars or {}, ident="job%d" % job_id, quiet=True,
+                                    extravars=job_vars, ident="job%d" % job_id, quiet=True,
                                     cmdline=" ".join(cmdline) or None, timeout=timeout)
     return Job(runner, pdd)

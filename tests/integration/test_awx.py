@@ -1,0 +1,310 @@
+# -*- coding: utf-8 -*-
+"""The collection run as AWX runs it: every job template that awx/configure.yml creates, launched through the real
+ansible-runner with the environment rendered from the collection's credential types by AWX's rules
+(tests/harness/awx.py), the fields users leave empty left empty, extra vars as a launch prompt or the survey
+passes them. Each job's status, rc and set_stats are checked, the store is read back with its SDK, and no value
+reaches stdout, job_events or any file the job left."""
+import hashlib
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from tests.harness import awx
+from tests.integration.vault_helpers import ensure_auth
+
+pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+
+REPO = Path(__file__).resolve().parents[2]
+FINGERPRINT_KEY = secrets.token_hex(32)
+
+
+def catalog(prefix, store, app):
+    return [{"name": "webhook", "owner": "platform", "purpose": "verifies webhooks", "kind": "static",
+             "store": store, "generate": {"kind": "hex", "bits": 256}, "rotation": {"every": "30d"},
+             "consumers": [{"env_file": {"path": str(app / ".env"), "key": "WEBHOOK_SECRET"}}], "tags": ["web"]}]
+
+
+class VaultStore:
+    def __init__(self, client, prefix):
+        self.client, self.path = client, "%s/webhook" % prefix
+        self.ref = "vault://secret/%s#value" % self.path
+
+    def read(self):
+        data = self.client.secrets.kv.v2.read_secret_version(path=self.path, mount_point="secret",
+                                                            raise_on_deleted_version=True)["data"]
+        return data["data"]["value"], data["metadata"]["version"]
+
+
+class AwsStore:
+    def __init__(self, client, prefix):
+        self.client, self.name = client, "%s/webhook" % prefix
+        self.ref = "aws://%s" % self.name
+
+    def read(self):
+        # the stage explicitly: moto's get_secret_value without it still returns the value before a promotion
+        got = self.client.get_secret_value(SecretId=self.name, VersionStage="AWSCURRENT")
+        return got["SecretString"], got["VersionId"]
+
+
+@pytest.fixture(scope="module")
+def aws(harness):
+    return harness.start("aws")
+
+
+def vault_token(vault, root, prefix):
+    ctype = awx.credential_type("vault")
+    return [("vault", awx.ui_inputs(ctype, url=vault["url"], token=vault["token"]))], [vault["token"]], {}
+
+
+def vault_approle(vault, root, prefix):
+    """AppRole, as an AWX credential created through the API (no token, no namespace, no CA: absent, not empty),
+    with a policy limited to the prefix."""
+    ensure_auth(root, "approle")
+    rules = ['path "secret/data/%s/*" { capabilities = ["create", "read", "update", "patch", "delete", "list"] }',
+             'path "secret/metadata/%s/*" { capabilities = ["create", "read", "update", "patch", "delete", "list"] }',
+             'path "secret/delete/%s/*" { capabilities = ["update"] }',
+             'path "secret/undelete/%s/*" { capabilities = ["update"] }',
+             'path "secret/destroy/%s/*" { capabilities = ["update"] }']
+    root.sys.create_or_update_policy(prefix, "\n".join(r % prefix for r in rules)
+                                     + '\npath "sys/internal/ui/mounts/*" { capabilities = ["read"] }\n')
+    root.auth.approle.create_or_update_approle(prefix, token_policies=[prefix], token_ttl="10m", token_max_ttl="20m")
+    role_id = root.auth.approle.read_role_id(prefix)["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id(prefix)["data"]["secret_id"]
+    inputs = {"url": vault["url"], "auth_method": "approle", "role_id": role_id, "secret_id": secret_id}
+    return [("vault", inputs)], [secret_id], {}
+
+
+def aws_keys(aws, prefix):
+    ctype = awx.credential_type("aws")
+    return [("aws", awx.ui_inputs(ctype, access_key=aws["access_key"], secret_key=aws["secret_key"],
+                                  endpoint_url=aws["url"]))], [], {}
+
+
+def aws_role(aws, prefix):
+    iam = boto3.client("iam", endpoint_url=aws["url"], region_name=aws["region"],
+                       aws_access_key_id=aws["access_key"], aws_secret_access_key=aws["secret_key"])
+    trust = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, ' \
+            '"Action": "sts:AssumeRole"}]}'
+    arn = iam.create_role(RoleName=prefix, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    ctype = awx.credential_type("aws")
+    return [("aws", awx.ui_inputs(ctype, access_key=aws["access_key"], secret_key=aws["secret_key"],
+                                  assume_role_arn=arn, endpoint_url=aws["url"]))], [], {
+        # STS is reached the way boto3 finds it (the credential's endpoint is Secrets Manager's): here moto
+        # stands in for the public STS endpoint, which the EE would reach without any setting
+        "AWS_ENDPOINT_URL_STS": aws["url"]}
+
+
+class Launcher:
+    """Launches the job templates of awx/configure.yml, numbering jobs like AWX and checking each for leaks."""
+
+    def __init__(self, base, collections_path, credentials, canaries, credential_secrets, ee_env=None):
+        self.base, self.collections_path, self.ee_env = base, collections_path, ee_env
+        self.credentials = credentials + [("fingerprint", {"key": FINGERPRINT_KEY})]
+        self.canaries, self.credential_secrets = canaries, credential_secrets + [FINGERPRINT_KEY]
+        self.templates = {t["playbook"]: t for t in awx.job_templates()}
+        self.launched = set()
+        self.count = 0
+
+    def launch(self, playbook, inventory_vars, extra_vars=None, survey_answers=None, expect="successful",
+               timeout=300, launch_type="manual"):
+        template = self.templates[playbook]
+        if template.get("survey"):
+            extra_vars = awx.survey_extra_vars(awx.emergency_survey(), survey_answers, extra_vars)
+        self.count += 1
+        job = awx.run_job(self.base, playbook, self.credentials, extra_vars=extra_vars,
+                          inventory_vars=inventory_vars, collections_path=self.collections_path,
+                          job_id=self.count, template_name=template["name"], timeout=timeout,
+                          launch_type=launch_type, ee_env=self.ee_env)
+        self.launched.add(playbook)
+        job.assert_no_leak(self.canaries, self.credential_secrets)
+        assert job.status == expect, job
+        assert (job.rc == 0) == (expect == "successful"), job
+        return job
+
+
+def cycle(launcher, store, prefix, app):
+    """provision -> audit -> sync -> scheduled rotate (nothing due) -> rotate by name -> drill -> emergency."""
+    inv = {"agentarea_secrets_catalog": catalog(prefix, store.ref, app)}
+    canaries = launcher.canaries
+
+    job = launcher.launch("playbooks/provision.yml", inv)
+    value, version = store.read()
+    canaries.append(value)
+    assert job.stats.get("agentarea_secrets_provision") is not None, job
+    assert value in (app / ".env").read_text()
+
+    job = launcher.launch("playbooks/audit.yml", inv)
+    assert job.stats["agentarea_secrets_audit"]["missing"] == [], job.stats
+    assert job.stats["agentarea_secrets_audit"]["compliant"] == 1, job.stats
+
+    job = launcher.launch("playbooks/sync.yml", inv)
+    assert "agentarea_secrets_sync" in job.stats, job
+
+    job = launcher.launch("playbooks/rotate.yml", inv, launch_type="scheduled")  # the weekly schedule: nothing due
+    assert store.read() == (value, version)
+    assert job.stats.get("agentarea_secrets_rotate") == [], job
+
+    # launched with extra vars (ask_variables_on_launch): a named rotation rotates now
+    job = launcher.launch("playbooks/rotate.yml", inv, extra_vars={"rotate_names": ["webhook"]})
+    rotated, rotated_version = store.read()
+    canaries.append(rotated)
+    assert rotated != value and rotated_version != version, job
+    assert any(line.startswith("webhook | rotated") for line in job.stats["agentarea_secrets_rotate"]), job.stats
+    assert rotated in (app / ".env").read_text()
+
+    job = launcher.launch("playbooks/drill.yml", inv)
+    assert [r["passed"] for r in job.stats["agentarea_secrets_drill"]] == [True], job.stats
+    assert store.read()[0] == rotated
+
+    # emergency, the remaining template, is launched through its survey in the tests below
+    assert launcher.launched == set(launcher.templates) - {"playbooks/emergency.yml"}
+    return rotated
+
+
+def provisioned(vault, root, prefix, collections_path, tmp_path):
+    credentials, credential_secrets, _ee = vault_token(vault, root, prefix)
+    launcher = Launcher(tmp_path, collections_path, credentials, [], credential_secrets)
+    store = VaultStore(root, prefix)
+    inv = {"agentarea_secrets_catalog": catalog(prefix, store.ref, tmp_path / "app")}
+    launcher.launch("playbooks/provision.yml", inv)
+    launcher.canaries.append(store.read()[0])
+    return launcher, store, inv
+
+
+@pytest.mark.parametrize("login", [vault_token, vault_approle], ids=["token", "approle"])
+def test_vault_jobs(login, vault, root, prefix, collections_path, tmp_path):
+    credentials, credential_secrets, _ee = login(vault, root, prefix)
+    launcher = Launcher(tmp_path, collections_path, credentials, [], credential_secrets)
+    cycle(launcher, VaultStore(root, prefix), prefix, tmp_path / "app")
+
+
+@pytest.mark.parametrize("login", [aws_keys, aws_role], ids=["keys", "role"])
+def test_aws_jobs(login, aws, prefix, collections_path, tmp_path):
+    credentials, credential_secrets, ee_env = login(aws, prefix)
+    client = boto3.client("secretsmanager", endpoint_url=aws["url"], region_name=aws["region"],
+                          aws_access_key_id=aws["access_key"], aws_secret_access_key=aws["secret_key"])
+    launcher = Launcher(tmp_path, collections_path, credentials, [], credential_secrets, ee_env)
+    cycle(launcher, AwsStore(client, prefix), prefix, tmp_path / "app")
+
+
+@pytest.mark.xfail(reason="roles/emergency/tasks/scope.yml does not take the survey's strings: names comma-separated "
+                          "('can only concatenate str to list'), a question left empty as '' ('list' object has no "
+                          "attribute 'split' once strings are split)", strict=False)
+def test_emergency_survey(vault, root, prefix, collections_path, tmp_path):
+    """The survey answered the way an operator answers it: YES, names comma-separated, tags left empty."""
+    launcher, store, inv = provisioned(vault, root, prefix, collections_path, tmp_path)
+    before = store.read()
+    job = launcher.launch("playbooks/emergency.yml", inv, survey_answers={
+        "emergency_confirm": "YES", "emergency_names": "webhook", "emergency_incident": "INC-1"})
+    leaked = store.read()
+    launcher.canaries.append(leaked[0])
+    job.assert_no_leak(launcher.canaries, launcher.credential_secrets)
+    assert leaked[0] != before[0] and leaked[1] != before[1], job
+    assert job.stats.get("agentarea_secrets_emergency"), job
+    assert leaked[0] in (tmp_path / "app" / ".env").read_text()
+
+
+@pytest.mark.xfail(reason="roles/emergency/tasks/confirm.yml prompts with pause when a terminal is attached, and "
+                          "ansible-runner (so AWX) runs ansible-playbook on a pty: the job waits for an answer nobody "
+                          "can give until its timeout", strict=False)
+def test_emergency_survey_without_confirmation_fails(vault, root, prefix, collections_path, tmp_path):
+    """An operator who launches the emergency template without typing YES gets a failed job, not a hung one."""
+    launcher, store, inv = provisioned(vault, root, prefix, collections_path, tmp_path)
+    before = store.read()
+    job = launcher.launch("playbooks/emergency.yml", inv, survey_answers={"emergency_incident": "INC-2"},
+                          expect="failed", timeout=30)
+    assert "Not confirmed" in job.stdout, job
+    assert store.read() == before
+
+
+READ_BOTH_WAYS = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: lookup
+      ansible.builtin.assert:
+        that: lookup('agentarea.secrets.secret', '%(ref)s') | hash('sha256') == '%(sha)s'
+        quiet: true
+    - name: module
+      agentarea.secrets.secret_info:
+        ref: "%(ref)s"
+      register: info
+    - name: found
+      ansible.builtin.assert:
+        that: info.exists
+"""
+
+
+@pytest.mark.parametrize("login", [vault_token, vault_approle, aws_keys, aws_role],
+                         ids=["vault-token", "vault-approle", "aws-keys", "aws-role"])
+def test_lookups_and_modules_read_with_the_injected_environment(login, request, root, prefix, collections_path,
+                                                                 tmp_path):
+    """A lookup and a module, with nothing but what the credential injects (optional fields empty or absent)."""
+    value = "canary-%s" % secrets.token_hex(8)
+    if login.__name__.startswith("vault"):
+        vault = request.getfixturevalue("vault")
+        credentials, credential_secrets, ee_env = login(vault, root, prefix)
+        root.secrets.kv.v2.create_or_update_secret(path="%s/webhook" % prefix, secret={"value": value})
+        ref = VaultStore(root, prefix).ref
+    else:
+        aws = request.getfixturevalue("aws")
+        credentials, credential_secrets, ee_env = login(aws, prefix)
+        boto3.client("secretsmanager", endpoint_url=aws["url"], region_name=aws["region"],
+                     aws_access_key_id=aws["access_key"], aws_secret_access_key=aws["secret_key"]).create_secret(
+            Name="%s/webhook" % prefix, SecretString=value)
+        ref = "aws://%s/webhook" % prefix
+    playbook = READ_BOTH_WAYS % {"ref": ref, "sha": hashlib.sha256(value.encode()).hexdigest()}
+    job = awx.run_job(tmp_path, "read.yml", credentials + [("fingerprint", {"key": FINGERPRINT_KEY})],
+                      collections_path=collections_path, project_files={"read.yml": playbook}, ee_env=ee_env)
+    job.assert_no_leak([value], credential_secrets + [FINGERPRINT_KEY])
+    assert job.status == "successful" and job.rc == 0, job
+
+
+def test_vault_namespace_left_empty_reaches_the_root_namespace(vault, root, prefix, collections_path, tmp_path):
+    """The reported bug, end to end: a Vault credential whose Namespace is empty (the usual case). With the field
+    named `namespace`, VAULT_NAMESPACE was "<class 'jinja2.utils.Namespace'>" and every entry looked missing."""
+    root.secrets.kv.v2.create_or_update_secret(path="%s/webhook" % prefix, secret={"value": "canary-" + prefix})
+    credentials, credential_secrets, _ee = vault_token(vault, root, prefix)
+    assert credentials[0][1].get("vault_namespace", "") == ""
+    launcher = Launcher(tmp_path, collections_path, credentials, ["canary-" + prefix], credential_secrets)
+    inv = {"agentarea_secrets_catalog": catalog(prefix, VaultStore(root, prefix).ref, tmp_path / "app")}
+    job = launcher.launch("playbooks/audit.yml", inv)
+    assert job.stats["agentarea_secrets_audit"]["missing"] == [], job.stats
+    assert "missing from its store" not in job.stdout, job
+
+
+def test_ansible_builder_create(tmp_path):
+    """CI builds the execution environment's context the way the definition's header says (``make build``, then
+    ansible-builder in awx/); building the image needs its base image from a registry, out of reach here."""
+    tree = tmp_path / "repo"
+    shutil.copytree(REPO / "awx", tree / "awx")
+    for name in ("requirements.txt", "bindep.txt"):
+        shutil.copy(REPO / name, tree / name)
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "ansible-galaxy"), "collection", "build", "--force", "--output-path",
+                    str(tree / "dist"), str(REPO)], check=True, capture_output=True, text=True)
+    context = tmp_path / "context"
+    proc = subprocess.run([str(bin_dir / "ansible-builder"), "create", "-f", "execution-environment.yml", "-c",
+                           str(context), "--output-filename", "Containerfile"], capture_output=True, text=True,
+                          cwd=str(tree / "awx"), check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No matches" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    containerfile = (context / "Containerfile").read_text()
+    assert "quay.io/ansible/awx-ee" in containerfile
+    build = context / "_build"
+    # the collection the EE installs is the one this tree builds, at galaxy.yml's version
+    version = yaml.safe_load((REPO / "galaxy.yml").read_text())["version"]
+    galaxy = yaml.safe_load((build / "requirements.yml").read_text())
+    assert [c["name"] for c in galaxy["collections"]] == ["collections/agentarea-secrets-%s.tar.gz" % version]
+    assert (build / "collections" / ("agentarea-secrets-%s.tar.gz" % version)).is_file()
+    python_reqs = (build / "requirements.txt").read_text()
+    for sdk in ("hvac", "boto3", "azure-identity", "google-cloud-secret-manager", "kubernetes"):
+        assert sdk in python_reqs, sdk
+    assert (build / "bindep.txt").read_text() == (REPO / "bindep.txt").read_text()
+    assert "ansible-runner" in containerfile and "ansible-core" in containerfile
