@@ -36,8 +36,8 @@ class VaultStore:
         self.ref = "vault://secret/%s#value" % self.path
 
     def read(self):
-        data = self.client.secrets.kv.v2.read_secret_version(path=self.path, mount_point="secret",
-                                                            raise_on_deleted_version=True)["data"]
+        kv = self.client.secrets.kv.v2
+        data = kv.read_secret_version(path=self.path, mount_point="secret", raise_on_deleted_version=True)["data"]
         return data["data"]["value"], data["metadata"]["version"]
 
 
@@ -244,7 +244,7 @@ READ_BOTH_WAYS = """
 @pytest.mark.parametrize("login", [vault_token, vault_approle, aws_keys, aws_role],
                          ids=["vault-token", "vault-approle", "aws-keys", "aws-role"])
 def test_lookups_and_modules_read_with_the_injected_environment(login, request, root, prefix, collections_path,
-                                                                 tmp_path):
+                                                                tmp_path):
     """A lookup and a module, with nothing but what the credential injects (optional fields empty or absent)."""
     value = "canary-%s" % secrets.token_hex(8)
     if login.__name__.startswith("vault"):

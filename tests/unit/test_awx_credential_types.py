@@ -86,15 +86,15 @@ def test_empty_optional_fields_inject_nothing_harmful(name, tmp_path):
 def test_vault_namespace_left_empty_is_empty(tmp_path):
     """The reported bug: VAULT_NAMESPACE=<class 'jinja2.utils.Namespace'> from a credential without a namespace."""
     ctype = awx.credential_type("vault")
-    env, _ = awx.inject_credential(ctype, awx.ui_inputs(ctype, url="https://vault.example:8200", token="t"),
-                                   tmp_path)
+    env = awx.inject_credential(ctype, awx.ui_inputs(ctype, url="https://vault.example:8200", token="t"),
+                                tmp_path)[0]
     assert env["VAULT_NAMESPACE"] == "" and env["VAULT_CACERT"] == ""
     assert env["ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD"] == "token"
     # created through the API without the defaulted field, the method still says token
-    env, _ = awx.inject_credential(ctype, {"url": "https://vault.example:8200", "token": "t"}, tmp_path)
+    env = awx.inject_credential(ctype, {"url": "https://vault.example:8200", "token": "t"}, tmp_path)[0]
     assert env["ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD"] == "token"
-    env, _ = awx.inject_credential(ctype, awx.ui_inputs(ctype, url="u", vault_namespace="team1", ca_cert="PEM"),
-                                   tmp_path)
+    env = awx.inject_credential(ctype, awx.ui_inputs(ctype, url="u", vault_namespace="team1", ca_cert="PEM"),
+                                tmp_path)[0]
     assert env["VAULT_NAMESPACE"] == "team1"
     with open(env["VAULT_CACERT"]) as f:
         assert f.read() == "PEM"
@@ -117,7 +117,7 @@ def test_harness_renders_like_awx(tmp_path):
     assert args[0] == "-e" and yaml.safe_load(open(args[1][1:])) == {"ev": "-False"}
     single = {"inputs": {"fields": [{"id": "k", "type": "string"}]},
               "injectors": {"file": {"template": "{{ k }}"}, "env": {"F": "{{ tower.filename }}"}}}
-    env, _ = awx.inject_credential(single, {"k": "v"}, tmp_path)
+    env = awx.inject_credential(single, {"k": "v"}, tmp_path)[0]
     assert open(env["F"]).read() == "v"
 
 
