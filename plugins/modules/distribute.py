@@ -135,7 +135,7 @@ consumers:
     state:
       description:
         - C(in_sync), C(drifted), C(missing), C(updated), C(synced) or C(external); C(pending) in check mode when
-          the store itself does not exist yet (RV(store_missing)).
+          the store, or the key it names, does not exist yet (RV(store_missing)).
       type: str
     changed: {description: Whether it was (or would be) written., type: bool}
     fingerprint: {description: Keyed fingerprint of the value it should hold., type: str}
@@ -155,7 +155,7 @@ restarted:
   type: list
   elements: dict
 store_missing:
-  description: In check mode, the store does not hold the secret yet (an earlier task would create it).
+  description: In check mode, the store does not hold the secret or its key yet (an earlier task would create it).
   returned: when true
   type: bool
 store_fingerprint:
@@ -237,16 +237,16 @@ def main():
     try:
         store = backend(ref.scheme)
         try:
-            secret = store.read(ref.without_key())
+            value = store.select(store.read(ref.without_key()), ref)
         except SecretNotFound:
             if not module.check_mode:
                 raise
-            # check mode after a provision step that would create it: every consumer would be written
+            # check mode after a provision step that would create the secret or its key: every consumer would be
+            # written
             result.update(changed=True, store_missing=True, consumers=[
                 {'type': t, 'target': describe_target(t, c[t] or {}), 'state': 'pending', 'changed': True}
                 for t, c in ((consumer_type(c), c) for c in p['consumers']) if t])
             module.exit_json(**result)
-        value = store.select(secret, ref)
         result['store_fingerprint'] = fp(value)
         dist = Distributor(backend, fp, docker_rotation=docker_rotation, force_sync=force_sync,
                            check_mode=module.check_mode)

@@ -450,9 +450,6 @@ def test_playbook_consumers_are_written_on_the_managed_hosts(ssh_fleet, world):
         assert owner_of(path) == ssh_fleet.hosts[host]["aa_app_user"], (host, owner_of(path))
 
 
-@pytest.mark.xfail(strict=True, reason="distribute in check mode: a store that exists without the #key (a .env file "
-                                       "without the variable, a Vault secret without the field) fails with "
-                                       "SecretNotFound instead of reporting the consumers as pending")
 def test_provision_check_mode_dotenv_store_without_the_variable(ansible, tmp_path):
     store = tmp_path / "store.env"
     store.write_text("OTHER=1\n")
