@@ -137,10 +137,17 @@ EOF
     table+=$'\n'"| $core | $pyv | $passed | $failed | $result | ${names:-} |"
 done
 
+# what was tested (the commit, and whether the tree differed from it) and what it cost: wall time and the CPU time
+# of every process the run waited for (on a shared machine the wall time mostly measures the others' load)
+rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] || rev="$rev plus uncommitted changes"
+times >"$OUT/times"
+cpu=$(tail -n 1 "$OUT/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d", t }')
 summary="# Controller matrix
 
-\`make matrix\` on $date ($(uname -m), $(nproc) cores): tests/integration/test_matrix.py under each ansible-core
-release line that meta/runtime.yml claims, in $((SECONDS - t0)) s.
+\`make matrix\` on $date ($(uname -m), $(nproc) cores), commit $rev:
+tests/integration/test_matrix.py under each ansible-core release line that meta/runtime.yml claims,
+in $((SECONDS - t0)) s (CPU time $cpu s).
 
 $table
 "
