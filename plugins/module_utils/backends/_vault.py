@@ -79,7 +79,7 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
         'client_key': {'type': 'path', 'no_log': True},
         'timeout': {'type': 'int', 'default': 30},
         'retries': {'type': 'int', 'default': 3},
-        'proxies': {'type': 'raw'},
+        'proxies': {'type': 'raw', 'no_log': True},  # a proxy URL may hold user:password
         'mount': {'type': 'str', 'default': 'secret'},
         'kv_version': {'type': 'int', 'choices': [1, 2]},
         'engine': {'type': 'str', 'default': 'kv', 'choices': ['kv', 'dynamic']},

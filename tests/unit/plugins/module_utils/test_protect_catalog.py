@@ -17,3 +17,12 @@ def test_hook_urls_bodies_env_and_headers_are_masked_references_are_not():
     assert {"https://api.example.com/keys?token=url-canary", "Bearer header-canary",
             "body-canary", "env-canary", "inline-canary", "https://api.example.com/me"} <= module.no_log_values
     assert not {"POST", "vault://secret/admin", "vault://secret/k", "k"} & module.no_log_values
+
+
+def test_vault_proxies_are_no_log():
+    """Issue 12 item 12: a proxy URL may carry user:password (http://user:pw@proxy:3128); modules that take a Vault
+    reference echoed it in their invocation."""
+    from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+    assert VaultBackend.ARGSPEC["proxies"]["no_log"] is True
+    assert _registry.union_argspec()["proxies"]["no_log"] is True
