@@ -65,6 +65,9 @@ build_venv() {
 }
 
 t0=$SECONDS
+# what is tested: the commit, and whether the tree differs from it (each pytest session builds the collection from it)
+rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] || rev="$rev plus uncommitted changes"
 declare -A PY STATUS
 for i in "${!LINES[@]}"; do
     line=${LINES[$i]}
@@ -137,10 +140,8 @@ EOF
     table+=$'\n'"| $core | $pyv | $passed | $failed | $result | ${names:-} |"
 done
 
-# what was tested (the commit, and whether the tree differed from it) and what it cost: wall time and the CPU time
-# of every process the run waited for (on a shared machine the wall time mostly measures the others' load)
-rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] || rev="$rev plus uncommitted changes"
+# what it cost: wall time and the CPU time of every process the run waited for (on a shared machine the wall time
+# mostly measures the others' load)
 times >"$OUT/times"
 cpu=$(tail -n 1 "$OUT/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d", t }')
 summary="# Controller matrix
