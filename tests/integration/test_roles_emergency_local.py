@@ -91,7 +91,7 @@ def test_emergency_fails_naming_what_it_could_not_rotate(ansible, tmp_path):
     assert "not in the catalog: nope" in unknown.output, unknown
 
     failed = play(ansible, "emergency", base, expect_rc=2, canaries=canaries, emergency_incident="INC-2",
-                  emergency_confirm="YES", emergency_names="webhook, session")   # as an AWX survey passes it
+                  emergency_confirm="YES", emergency_names="webhook, session", emergency_tags="")  # as a survey does
     assert "not rotated: webhook (missing)" in failed.output, failed
     after = dotenv.dotenv_values(base / "store" / ".env")
     assert "WEBHOOK_SECRET" not in after and after["SESSION_KEY"] != store["SESSION_KEY"]   # the rest was rotated
