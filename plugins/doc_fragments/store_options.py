@@ -16,7 +16,7 @@ options:
   vault_ca_cert:
     description:
       - O(ca_cert) for the Vault store alone. The plain O(ca_cert), O(validate_certs), O(access_token) and
-        O(force_delete) apply to the store of the module's own reference (O(ref) or O(store)) when that store takes
+        O(force_delete) apply to the store of the module's own reference (its C(ref) or C(store) option) when that store takes
         them, and otherwise to the other stores; the per-store forms (V(vault_), V(azure_), V(k8s_), V(aws_),
         V(gcp_)) apply to their store only and win over the plain ones. So in M(agentarea.secrets.distribute) a
         C(validate_certs=false) meant for a Vault store never turns off TLS verification toward Kubernetes.
