@@ -71,6 +71,9 @@ _LOOKUPS = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'pass', 'dotenv', 'file', 'en
 _SCHEMES = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'docker', 'pass', 'dotenv', 'file', 'env')
 #: modules that never write to a store: their failures leave the cached values valid
 _READ_ONLY = ('secret_info', 'catalog_info', 'audit_report', 'secret_scan')
+#: modules that change no store a lookup reads through the cache: files on a host (lookups of file:// and dotenv://
+#: check a file's inode, size and mtime before they use a cached value) and restarts
+_NO_STORE = _READ_ONLY + ('secret_file', 'rollout')
 _LOOKUP_CALL = re.compile(r'(?:lookup|query|q)\s*\(\s*[\'"]agentarea\.secrets\.(\w+)[\'"]')
 _SCHEME = re.compile(r'[\'"]([a-z0-9]+)://')
 
@@ -170,7 +173,9 @@ class CallbackModule(CallbackBase):
         action = getattr(result._task, 'resolved_action', None) or result._task.action or ''
         if not action.startswith('agentarea.secrets.'):
             return
-        if result._result.get('changed') or (failed and action.split('.')[-1] not in _READ_ONLY):
+        if action.split('.')[-1] in _NO_STORE or getattr(result._task, 'check_mode', False):
+            return  # nothing a lookup caches changed (check mode writes nothing)
+        if result._result.get('changed') or failed:
             _runcache.RunCache().flush('value')
 
     def v2_runner_on_ok(self, result):

@@ -213,7 +213,14 @@ class RunCache:
                 return  # the run has ended: nothing to keep
         with os.fdopen(fd, 'wb') as handle:
             handle.write(blob)
-        os.rename(tmp, path)
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            # the directory was flushed meanwhile (a task of ours changed a store): this value is not kept
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
     def delete(self, kind, ident):
         if self.enabled:
@@ -263,8 +270,19 @@ class RunCache:
 
     def flush(self, kind):
         """Forget every entry of a kind (values, after a task of ours changed a store)."""
-        if self.enabled:
-            shutil.rmtree(os.path.join(self.dir, kind), ignore_errors=True)
+        if not self.enabled:
+            return
+        # entry by entry, the directory stays: a worker may be renaming a value into it right now
+        directory = os.path.join(self.dir, kind)
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            return
+        for name in names:
+            try:
+                os.unlink(os.path.join(directory, name))
+            except OSError:
+                pass
 
     def on_finish(self, ident, record):
         """Register a clean-up for the end of the run (a dict with 'backend' and backend-specific fields)."""
