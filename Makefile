@@ -23,6 +23,7 @@ help:
 	@echo "make demo   - provision and rotate an AgentArea-style set of local secrets (no server needed)"
 	@echo "make test   - install everything, then unit, integration, sanity and lint"
 	@echo "make check  - the quick loop (< 2 min): unit tests and the local scenarios, no server"
+	@echo "make matrix - the integration scenarios under every claimed ansible-core (2.17-2.21); CI runs it too"
 	@echo "make unit | integration | molecule | sanity | lint | docs | build | bench | clean"
 
 $(STAMP): requirements.txt tests/requirements.txt
