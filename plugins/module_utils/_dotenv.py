@@ -174,7 +174,26 @@ def line_ending(text):
 def set_key(text, key, value, export=None):
     """Return text with ``key`` set to ``value``: the last binding of the key is rewritten in place (keeping
     its ``export``, indentation, trailing comment and line ending), any earlier duplicates are dropped, and a
-    new key is appended with the file's line ending."""
+    new key is appended with the file's line ending. Raise ValueError (naming line numbers, never content) when the
+    result would not read back as ``value``: a line that does not parse (an unterminated quote) can swallow the
+    lines after it, for python-dotenv as for us."""
+    written = _set_key(text, key, value, export)
+    expected = render_value(value)
+    if _value_of(written, key) != _value_of('%s=%s' % (key, expected), key):
+        bad = invalid_lines(text)
+        raise ValueError('%s would not read back after the write: the file has lines that do not parse%s; fix '
+                         'them first' % (key, ' (line %s)' % ', '.join(str(n) for n in bad[:5]) if bad else ''))
+    return written
+
+
+def _value_of(text, key):
+    return parse(text).get(key, _ABSENT)
+
+
+_ABSENT = object()
+
+
+def _set_key(text, key, value, export=None):
     check_key(key)
     bindings = list(parse_bindings(text))
     positions = [i for i, b in enumerate(bindings) if b.key == key]

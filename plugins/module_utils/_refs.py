@@ -162,6 +162,10 @@ def parse_ref(text, default_scheme=None):
     raw = text.strip()
     if not raw:
         raise InvalidReference('the reference is empty', ref="")
+    try:
+        raw.encode('utf-8')
+    except UnicodeEncodeError:
+        raise InvalidReference('the reference is not valid UTF-8 text (a lone surrogate)', ref=repr(raw)[:80])
     if '://' in raw:
         scheme, rest = raw.split('://', 1)
         scheme = scheme.lower()
