@@ -21,6 +21,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     InvalidOption,
     SecretAccessDenied,
     SecretConflict,
+    SecretError,
     describe_exception,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._fileio import atomic_write
@@ -31,12 +32,11 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._policy import (
     k8s_name,
     object_id,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._policy_connect import (
-    aws_session,
-    k8s_rbac_api,
-    resolve,
-    vault_client,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_options
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
+
+#: where a task gives the IAM/STS endpoint itself; otherwise boto3 resolves AWS_ENDPOINT_URL_IAM, AWS_ENDPOINT_URL
+ENDPOINT_ENV = 'ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL'
 
 MARK = '# Managed by agentarea.secrets'
 IAM_DESCRIPTION = 'Managed by agentarea.secrets (access_policy)'
@@ -69,15 +69,17 @@ def _desired(before, after, state, check_mode, write, delete):
 
 # -- Vault ----------------------------------------------------------------------------------------------------
 class VaultPolicies:
-    def __init__(self, options, takeover=False):
-        self.options = options
+    """Policies through the Vault backend's client: logged in with any of its auth methods."""
+
+    def __init__(self, backend, takeover=False):
+        self.backend = backend
         self.takeover = takeover
         self._client = None
 
     @property
     def client(self):
         if self._client is None:
-            self._client = vault_client(self.options)
+            self._client = self.backend.client()
         return self._client
 
     def _call(self, what, func, *args, **kwargs):
@@ -142,15 +144,18 @@ def _k8s_view(obj):
 
 
 class K8sRbac:
-    def __init__(self, options, takeover=False):
-        self.options = options
+    """Roles and RoleBindings through the Kubernetes backend's ApiClient."""
+
+    def __init__(self, backend, takeover=False):
+        self.backend = backend
         self.takeover = takeover
         self._api = None
 
     @property
     def api(self):
         if self._api is None:
-            self._api = k8s_rbac_api(self.options)
+            from kubernetes import client  # pylint: disable=import-outside-toplevel
+            self._api = client.RbacAuthorizationV1Api(self.backend.client())
         return self._api
 
     def _call(self, what, func, *args, **kwargs):
@@ -223,13 +228,17 @@ def _doc_text(doc):
 
 
 class IamPolicies:
-    def __init__(self, options, takeover=False):
-        self.options = options
+    """IAM managed policies through the AWS backend's session (profile, keys, assumed role). ``endpoint_url`` is
+    the IAM/STS endpoint the task gave, if any (the backend's own is the Secrets Manager one)."""
+
+    def __init__(self, backend, takeover=False, endpoint_url=None, account=None, partition='aws'):
+        self.backend = backend
         self.takeover = takeover
+        self.endpoint_url = endpoint_url
         self._clients = None
-        self.account = options.get('aws_account_id')
-        self.partition = options.get('aws_partition') or 'aws'
-        self.region = options.get('region')
+        self.account = account
+        self.partition = partition or 'aws'
+        self.region = backend.options.get('region') if backend is not None else None
 
     def _call(self, what, func, **kwargs):
         from botocore.exceptions import BotoCoreError, ClientError  # pylint: disable=import-outside-toplevel
@@ -247,8 +256,18 @@ class IamPolicies:
 
     def clients(self):
         if self._clients is None:
-            session = aws_session(self.options)
-            kw = {'endpoint_url': self.options.get('endpoint_url')} if self.options.get('endpoint_url') else {}
+            from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import (  # pylint: disable=import-outside-toplevel
+                make_session,
+            )
+            backend = self.backend
+            backend.validate()
+            try:
+                session = make_session(backend.options, backend.cache, backend.identity(), os.environ)
+            except SecretError:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                raise BackendUnavailable('connecting to AWS failed: %s' % describe_exception(exc), backend='aws')
+            kw = {'endpoint_url': self.endpoint_url} if self.endpoint_url else {}
             self._clients = (session.client('iam', **kw), session.client('sts', **kw))
             self.region = self.region or session.region_name
         return self._clients
@@ -379,6 +398,29 @@ def write_file(obj, output_dir, state, check_mode):
 WRITERS = {'vault': VaultPolicies, 'k8s': K8sRbac, 'aws': IamPolicies}
 
 
-def make_writers(systems, params, takeover=False, environ=None):
-    """One writer per system, each with its own options resolved from ``params`` and the environment."""
-    return dict((system, WRITERS[system](resolve(params, system, environ), takeover)) for system in systems)
+def configured_backend(params, system):
+    """The backend of ``system`` configured from a module's parameters as every module configures it (per-store
+    forms of shared options win; the plain form applies to every store; unset options from the environment)."""
+    cls = backend_class(system)
+    backend = cls(backend_options(params, cls, None))
+    backend.validate()
+    return backend
+
+
+def iam_endpoint(params, environ=None):
+    """The IAM/STS endpoint the task gave (``endpoint_url`` or ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL); None
+    lets boto3 resolve AWS_ENDPOINT_URL_IAM / AWS_ENDPOINT_URL itself."""
+    env = os.environ if environ is None else environ
+    return params.get('endpoint_url') or env.get(ENDPOINT_ENV) or None
+
+
+def make_writers(systems, params, takeover=False):
+    """One writer per system, each on its configured backend."""
+    writers = {}
+    for system in systems:
+        if system == 'aws':
+            writers[system] = IamPolicies(configured_backend(params, 'aws'), takeover, iam_endpoint(params),
+                                          params.get('aws_account_id'), params.get('aws_partition'))
+        else:
+            writers[system] = WRITERS[system](configured_backend(params, system), takeover)
+    return writers

@@ -108,3 +108,25 @@ def union_env():
         for name, variables in cls.ENV.items():
             env.setdefault(name, tuple(variables))
     return env
+
+
+def connection_argspec(schemes):
+    """The argument spec of a module that talks to the stores ``schemes`` without reading secrets (access_policy,
+    vault_audit): each backend's connection and auth options only (its ``CONNECTION``), plus the per-store form
+    (``vault_ca_cert``, ``k8s_validate_certs``) of every option stores share a name for, as :func:`union_argspec`
+    offers it. The plain form applies to every store of the module; the per-store form wins for its store."""
+    shared = shared_options()
+    spec = {}
+    for scheme in schemes:
+        cls = backend_class(scheme)
+        for name in getattr(cls, 'CONNECTION', ()):
+            spec.setdefault(name, dict(cls.ARGSPEC[name]))
+            if name in shared:
+                spec[store_option(cls.NAME, name)] = dict((k, v) for k, v in cls.ARGSPEC[name].items() if k != 'default')
+    return spec
+
+
+def non_connection_options(schemes):
+    """The options of ``schemes`` that :func:`connection_argspec` leaves out (an action plugin fills none of them)."""
+    spec = connection_argspec(schemes)
+    return tuple(sorted(set(name for scheme in schemes for name in backend_class(scheme).ARGSPEC if name not in spec)))

@@ -134,32 +134,100 @@ options:
   url:
     description: Vault/OpenBao address. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).
     type: str
+  namespace:
+    description: Vault Enterprise / OpenBao namespace (the auth method is used in it too). Defaults to E(VAULT_NAMESPACE).
+    type: str
+  auth_method:
+    description:
+      - How to log in to Vault, as for every other module of the collection. Defaults to
+        E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD), then V(token).
+      - V(approle) uses O(role_id) and O(secret_id); V(userpass) O(username) and O(password); V(jwt) O(role) and
+        O(jwt); V(kubernetes) O(role) and the service-account token (O(kubernetes_token_path), or O(jwt)); V(cert)
+        O(client_cert)/O(client_key) and optionally O(role). A login's token is revoked when the module ends
+        unless O(keep_token).
+    type: str
+    choices: [approle, cert, jwt, kubernetes, token, userpass]
+  mount_point:
+    description: Where the auth method is mounted, when not at its default path.
+    type: str
   token:
     description:
-      - A Vault token allowed to manage policies (C(sys/policy)) and, with C(approle), AppRole roles. Defaults to
-        E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN).
+      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN).
+      - Whatever the auth method, its token must be allowed to manage policies (C(sys/policy)) and, with C(approle), AppRole roles.
     type: str
-  namespace:
-    description: Vault Enterprise / OpenBao namespace. Defaults to E(VAULT_NAMESPACE).
+  role_id:
+    description: AppRole role ID (O(auth_method=approle)).
     type: str
+  secret_id:
+    description: AppRole secret ID (O(auth_method=approle)).
+    type: str
+  username:
+    description: User name for O(auth_method=userpass).
+    type: str
+  password:
+    description: Password for O(auth_method=userpass).
+    type: str
+  role:
+    description: Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).
+    type: str
+  jwt:
+    description: Signed JWT for O(auth_method=jwt), or for O(auth_method=kubernetes) instead of the token file.
+    type: str
+  kubernetes_token_path:
+    description: The service-account token file read by O(auth_method=kubernetes).
+    type: path
+    default: /var/run/secrets/kubernetes.io/serviceaccount/token
+  client_cert:
+    description: TLS client certificate file presented to Vault (and used by O(auth_method=cert)).
+    type: path
+  client_key:
+    description: Private key file of O(client_cert).
+    type: path
+  retries:
+    description: How many times to retry a Vault request that failed for a transient reason.
+    type: int
+    default: 3
+  proxies:
+    description: Proxy URL, or a dict of scheme to proxy URL, for the requests to Vault.
+    type: raw
+  keep_token:
+    description: Keep the token an auth method logged in with instead of revoking it at the end.
+    type: bool
+    default: false
   ca_cert:
     description:
-      - CA certificate of the Vault server (default E(VAULT_CACERT)) or of the Kubernetes API server (default
-        E(K8S_AUTH_SSL_CA_CERT)). When the two differ, run the module once per system.
+      - CA certificate file for every store this module talks to (Vault and Kubernetes), kept for compatibility.
+        O(vault_ca_cert) and O(k8s_ca_cert) set it for one store only and win over it.
+      - Unset, Vault reads E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT); Kubernetes
+        E(ANSIBLE_AGENTAREA_SECRETS_K8S_CA_CERT), then E(K8S_AUTH_SSL_CA_CERT).
     type: path
   validate_certs:
-    description: Whether to verify TLS certificates. Unset means V(true) (or what the kubeconfig says).
+    description:
+      - Whether to verify TLS certificates, for every store this module talks to (kept for compatibility).
+        O(vault_validate_certs) and O(k8s_validate_certs) set it for one store only and win over it.
+      - Unset means V(true) (or what the kubeconfig says).
+    type: bool
+  vault_ca_cert:
+    description: CA certificate of the Vault server only.
+    type: path
+  vault_validate_certs:
+    description: Whether to verify Vault's certificate only (V(false) leaves Kubernetes verification on).
+    type: bool
+  k8s_ca_cert:
+    description: CA certificate of the Kubernetes API server only.
+    type: path
+  k8s_validate_certs:
+    description: Whether to verify the Kubernetes API server's certificate only.
     type: bool
   timeout:
-    description: Seconds to wait for Vault to answer.
+    description: Seconds to wait for Vault, the Kubernetes API and AWS to answer.
     type: int
     default: 30
   region:
-    description: AWS region of the secrets. Defaults to E(AWS_REGION), E(AWS_DEFAULT_REGION), then the profile's.
+    description: AWS region of the secrets. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_REGION), E(AWS_REGION), E(AWS_DEFAULT_REGION), then the profile's.
     type: str
-  endpoint_url:
-    description:
-      - Endpoint of IAM and STS (for emulators). Defaults to E(AWS_ENDPOINT_URL_IAM), then E(AWS_ENDPOINT_URL).
+  profile:
+    description: AWS profile. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE), then E(AWS_PROFILE).
     type: str
   access_key:
     description: AWS access key id. Without it boto3's default credential chain is used.
@@ -167,8 +235,20 @@ options:
   secret_key:
     description: AWS secret access key.
     type: str
-  profile:
-    description: AWS profile. Defaults to E(AWS_PROFILE).
+  session_token:
+    description: AWS session token of temporary O(access_key)/O(secret_key).
+    type: str
+  assume_role_arn:
+    description: IAM role to assume (through STS) before talking to IAM.
+    type: str
+  assume_role_session_name:
+    description: Session name of O(assume_role_arn).
+    type: str
+    default: agentarea-secrets
+  endpoint_url:
+    description:
+      - Endpoint of IAM and STS (for emulators). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL); unset,
+        boto3 resolves E(AWS_ENDPOINT_URL_IAM) / E(AWS_ENDPOINT_URL_STS), then E(AWS_ENDPOINT_URL).
     type: str
   kubeconfig:
     description: Kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG), then C(~/.kube/config).
@@ -182,6 +262,9 @@ options:
   api_key:
     description: Bearer token for the Kubernetes API. Defaults to E(K8S_AUTH_API_KEY).
     type: str
+  in_cluster:
+    description: Use the pod's service account (in-cluster configuration) instead of a kubeconfig.
+    type: bool
 attributes:
   check_mode:
     support: full
@@ -276,15 +359,12 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._module import f
 from ansible_collections.agentarea.secrets.plugins.module_utils._policy import SYSTEMS, body_text, object_id, render
 from ansible_collections.agentarea.secrets.plugins.module_utils._policy_apply import (
     IamPolicies,
+    configured_backend,
+    iam_endpoint,
     make_writers,
     write_file,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._policy_connect import (
-    AWS_ARGSPEC,
-    K8S_ARGSPEC,
-    VAULT_ARGSPEC,
-    resolve,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import connection_argspec
 
 IDENTITY = dict(
     name=dict(type='str', required=True),
@@ -312,18 +392,19 @@ def argument_spec():
         aws_partition=dict(type='str', default='aws'),
         iam_path=dict(type='str', default='/'),
     )
-    for part in (VAULT_ARGSPEC, AWS_ARGSPEC, K8S_ARGSPEC):
-        spec.update((name, dict(opt)) for name, opt in part.items())
+    spec.update(connection_argspec(SYSTEMS))
     return spec
 
 
 def aws_location(params, writers):
     """(region, account, partition) for the ARNs; STS fills in what is not given, when it can be reached."""
-    region = resolve(params, 'aws')['region']
     account, partition = params['aws_account_id'], params['aws_partition']
-    if 'aws' not in params['systems'] or not any(i.get('aws') is not None for i in params['identities']):
+    if 'aws' not in params['systems']:
+        return None, account, partition
+    iam = writers.get('aws') or IamPolicies(configured_backend(params, 'aws'), endpoint_url=iam_endpoint(params))
+    region = iam.region
+    if not any(i.get('aws') is not None for i in params['identities']):
         return region, account, partition
-    iam = writers.get('aws') or IamPolicies(resolve(params, 'aws'))
     if account and region:
         return region, account, partition
     try:

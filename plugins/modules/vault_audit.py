@@ -55,19 +55,77 @@ options:
   url:
     description: Vault/OpenBao address. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).
     type: str
+  namespace:
+    description: Vault Enterprise / OpenBao namespace (the auth method is used in it too). Defaults to E(VAULT_NAMESPACE).
+    type: str
+  auth_method:
+    description:
+      - How to log in to Vault, as for every other module of the collection. Defaults to
+        E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD), then V(token).
+      - V(approle) uses O(role_id) and O(secret_id); V(userpass) O(username) and O(password); V(jwt) O(role) and
+        O(jwt); V(kubernetes) O(role) and the service-account token (O(kubernetes_token_path), or O(jwt)); V(cert)
+        O(client_cert)/O(client_key) and optionally O(role). A login's token is revoked when the module ends
+        unless O(keep_token).
+    type: str
+    choices: [approle, cert, jwt, kubernetes, token, userpass]
+  mount_point:
+    description: Where the auth method is mounted, when not at its default path.
+    type: str
   token:
     description:
-      - A token with C(sudo) on C(sys/audit). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then
-        E(VAULT_TOKEN).
+      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN).
+      - Whatever the auth method, its token needs C(sudo) on C(sys/audit).
     type: str
-  namespace:
-    description: Vault namespace. Defaults to E(VAULT_NAMESPACE).
+  role_id:
+    description: AppRole role ID (O(auth_method=approle)).
     type: str
+  secret_id:
+    description: AppRole secret ID (O(auth_method=approle)).
+    type: str
+  username:
+    description: User name for O(auth_method=userpass).
+    type: str
+  password:
+    description: Password for O(auth_method=userpass).
+    type: str
+  role:
+    description: Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).
+    type: str
+  jwt:
+    description: Signed JWT for O(auth_method=jwt), or for O(auth_method=kubernetes) instead of the token file.
+    type: str
+  kubernetes_token_path:
+    description: The service-account token file read by O(auth_method=kubernetes).
+    type: path
+    default: /var/run/secrets/kubernetes.io/serviceaccount/token
+  client_cert:
+    description: TLS client certificate file presented to Vault (and used by O(auth_method=cert)).
+    type: path
+  client_key:
+    description: Private key file of O(client_cert).
+    type: path
+  retries:
+    description: How many times to retry a Vault request that failed for a transient reason.
+    type: int
+    default: 3
+  proxies:
+    description: Proxy URL, or a dict of scheme to proxy URL, for the requests to Vault.
+    type: raw
+  keep_token:
+    description: Keep the token an auth method logged in with instead of revoking it at the end.
+    type: bool
+    default: false
   ca_cert:
-    description: CA certificate of the Vault server. Defaults to E(VAULT_CACERT).
+    description: CA certificate of the Vault server. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT).
     type: path
   validate_certs:
     description: Whether to verify the server certificate. Unset means V(true).
+    type: bool
+  vault_ca_cert:
+    description: The same as O(ca_cert), in the per-store form the modules that take any reference use; wins over O(ca_cert).
+    type: path
+  vault_validate_certs:
+    description: The same as O(validate_certs), in the per-store form; wins over O(validate_certs).
     type: bool
   timeout:
     description: Seconds to wait for Vault to answer.
@@ -129,11 +187,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._module import fail
-from ansible_collections.agentarea.secrets.plugins.module_utils._policy_connect import (
-    VAULT_ARGSPEC,
-    resolve,
-    vault_client,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils._policy_apply import configured_backend
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import connection_argspec
 from ansible_collections.agentarea.secrets.plugins.module_utils._vault_audit import (
     AuditDeviceRefused,
     declaration,
@@ -152,12 +207,12 @@ def main():
         on_refused=dict(type='str', choices=['error', 'warn'], default='error'),
         probe=dict(type='bool', default=False),
     )
-    spec.update((name, dict(opt)) for name, opt in VAULT_ARGSPEC.items())
+    spec.update(connection_argspec(('vault',)))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
     result = {'changed': False, 'api_refused': False, 'file_audit_enabled': False, 'probe': None}
     try:
-        client = vault_client(resolve(params, 'vault'))
+        client = configured_backend(params, 'vault').client()
         before = dict((d['path'], d) for d in devices(client))
         try:
             result['changed'], device = ensure(client, params['path'], params['file_path'], params['state'],

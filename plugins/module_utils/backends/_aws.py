@@ -56,6 +56,8 @@ class AwsBackend(SecretBackend):
         'kms_key_id': {'type': 'str', 'no_log': False},
         'timeout': {'type': 'int', 'default': 30},
     }
+    CONNECTION = ('region', 'profile', 'access_key', 'secret_key', 'session_token', 'assume_role_arn',
+                  'assume_role_session_name', 'endpoint_url', 'timeout')
     _OWN = 'ANSIBLE_AGENTAREA_SECRETS_AWS_'
     ENV = {
         'region': (_OWN + 'REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION'),

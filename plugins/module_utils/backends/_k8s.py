@@ -76,6 +76,7 @@ class K8sBackend(SecretBackend):
         'in_cluster': {'type': 'bool'},
         'timeout': {'type': 'int', 'default': 30},
     }
+    CONNECTION = tuple(ARGSPEC)  # every option connects
     ENV = {
         'kubeconfig': ('ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG', 'K8S_AUTH_KUBECONFIG', 'KUBECONFIG'),
         'context': ('ANSIBLE_AGENTAREA_SECRETS_K8S_CONTEXT', 'K8S_AUTH_CONTEXT'),

@@ -13,7 +13,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._policy import (
     render,
     vault_paths,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._policy_connect import resolve
+from ansible_collections.agentarea.secrets.plugins.module_utils._registry import connection_argspec
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
 
 CATALOG = [
@@ -144,13 +144,47 @@ def test_selection_by_glob_and_body_text_is_stable():
         render(CATALOG, [{"name": "a", "secrets": ["k8s-*"], "vault": {}}])
 
 
-def test_resolve_reads_each_systems_environment():
-    env = {"VAULT_ADDR": "http://v", "VAULT_CACERT": "/v.pem", "K8S_AUTH_SSL_CA_CERT": "/k.pem",
-           "K8S_AUTH_VERIFY_SSL": "no", "AWS_ENDPOINT_URL": "http://aws"}
-    assert resolve({"url": None, "ca_cert": None}, "vault", env)["ca_cert"] == "/v.pem"
-    k8s = resolve({"ca_cert": None, "validate_certs": None}, "k8s", env)
+def test_connection_options_only_and_per_store_forms():
+    spec = connection_argspec(("vault", "k8s", "aws"))
+    for name in ("auth_method", "role_id", "secret_id", "jwt", "assume_role_arn", "in_cluster",
+                 "vault_ca_cert", "vault_validate_certs", "k8s_ca_cert", "k8s_validate_certs", "ca_cert"):
+        assert name in spec
+    for name in ("kv_version", "engine", "mount", "version_stage", "version_id", "force_delete", "kms_key_id",
+                 "destroy_versions", "keep_lease", "azure_ca_cert"):
+        assert name not in spec
+    assert spec["secret_id"]["no_log"] and spec["secret_key"]["no_log"] and spec["api_key"]["no_log"]
+    assert "vault_ca_cert" not in connection_argspec(("k8s", "aws"))
+
+
+def _params(**given):
+    params = dict((name, None) for name in connection_argspec(("vault", "k8s", "aws")))
+    params.update(given)
+    return params
+
+
+def test_backends_read_their_own_environment_and_per_store_options(monkeypatch):
+    for name, value in (("VAULT_ADDR", "http://v"), ("VAULT_CACERT", "/v.pem"), ("K8S_AUTH_SSL_CA_CERT", "/k.pem"),
+                        ("K8S_AUTH_VERIFY_SSL", "no"), ("AWS_REGION", "eu-west-3"), ("VAULT_TOKEN", "t")):
+        monkeypatch.setenv(name, value)
+    assert _policy_apply.configured_backend(_params(), "vault").options["ca_cert"] == "/v.pem"
+    k8s = _policy_apply.configured_backend(_params(), "k8s").options
     assert k8s["ca_cert"] == "/k.pem" and k8s["validate_certs"] is False
-    assert resolve({"endpoint_url": "http://given"}, "aws", env)["endpoint_url"] == "http://given"
+    # a Vault-only TLS setting leaves Kubernetes verification alone; the plain form applies to both
+    params = _params(vault_validate_certs=False, k8s_validate_certs=True)
+    assert _policy_apply.configured_backend(params, "vault").options["validate_certs"] is False
+    assert _policy_apply.configured_backend(params, "k8s").options["validate_certs"] is True
+    params = _params(validate_certs=False)
+    assert _policy_apply.configured_backend(params, "k8s").options["validate_certs"] is False
+    approle = _policy_apply.configured_backend(_params(auth_method="approle", role_id="r", secret_id="s"), "vault")
+    assert approle.auth().NAME == "approle"
+    assert _policy_apply.configured_backend(_params(), "aws").options["region"] == "eu-west-3"
+
+
+def test_iam_endpoint_only_when_the_task_gives_it():
+    assert _policy_apply.iam_endpoint({"endpoint_url": None}, {"AWS_ENDPOINT_URL": "http://sm"}) is None
+    assert _policy_apply.iam_endpoint({"endpoint_url": None},
+                                      {"ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL": "http://x"}) == "http://x"
+    assert _policy_apply.iam_endpoint({"endpoint_url": "http://given"}, {}) == "http://given"
 
 
 # -- writers against in-memory stand-ins -----------------------------------------------------------------------
@@ -168,7 +202,7 @@ class FakeIam:
 
 
 def test_iam_prune_keeps_the_default_and_the_newest():
-    writer = _policy_apply.IamPolicies({"aws_account_id": "1"})
+    writer = _policy_apply.IamPolicies(None, account="1")
     fake = FakeIam()
     start = datetime.datetime(2026, 1, 1)
     fake.versions = [{"VersionId": "v%d" % i, "IsDefaultVersion": i == 5,
@@ -199,7 +233,7 @@ class FakeVaultSys:
 
 
 def test_vault_policy_of_someone_else_is_not_overwritten():
-    writer = _policy_apply.VaultPolicies({})
+    writer = _policy_apply.VaultPolicies(None)
     writer._client = type("C", (), {"sys": FakeVaultSys('path "*" { capabilities = ["sudo"] }')})()
     obj = render(CATALOG, [{"name": "a", "secrets": ["database"], "vault": {}}], systems=["vault"])[0]
     with pytest.raises(SecretConflict, match="not created by agentarea.secrets"):
