@@ -256,9 +256,8 @@ class IamPolicies:
 
     def clients(self):
         if self._clients is None:
-            from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import (  # pylint: disable=import-outside-toplevel
-                make_session,
-            )
+            # pylint: disable-next=import-outside-toplevel
+            from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import make_session
             backend = self.backend
             backend.validate()
             try:

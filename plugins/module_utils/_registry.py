@@ -122,7 +122,8 @@ def connection_argspec(schemes):
         for name in getattr(cls, 'CONNECTION', ()):
             spec.setdefault(name, dict(cls.ARGSPEC[name]))
             if name in shared:
-                spec[store_option(cls.NAME, name)] = dict((k, v) for k, v in cls.ARGSPEC[name].items() if k != 'default')
+                own = dict((k, v) for k, v in cls.ARGSPEC[name].items() if k != 'default')
+                spec[store_option(cls.NAME, name)] = own
     return spec
 
 

@@ -88,9 +88,9 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
         'destroy_versions': {'type': 'list', 'elements': 'str'},
     }
     #: the ARGSPEC names that connect and log in (what a module that talks to Vault but reads no secret offers)
-    CONNECTION = ('url', 'namespace', 'auth_method', 'mount_point', 'token', 'role_id', 'secret_id', 'username', 'password',
-                  'role', 'jwt', 'kubernetes_token_path', 'ca_cert', 'validate_certs', 'client_cert', 'client_key',
-                  'timeout', 'retries', 'proxies', 'keep_token')
+    CONNECTION = ('url', 'namespace', 'auth_method', 'mount_point', 'token', 'role_id', 'secret_id', 'username',
+                  'password', 'role', 'jwt', 'kubernetes_token_path', 'ca_cert', 'validate_certs', 'client_cert',
+                  'client_key', 'timeout', 'retries', 'proxies', 'keep_token')
     ENV = dict((name, (_ENV + name.upper(),) + native) for name, native in (
         ('url', ('VAULT_ADDR',)), ('token', ('VAULT_TOKEN',)), ('namespace', ('VAULT_NAMESPACE',)),
         ('ca_cert', ('VAULT_CACERT',)), ('auth_method', ()), ('mount_point', ()), ('role_id', ()),
