@@ -92,7 +92,7 @@ def test_a_template_that_fails_names_the_variable_only():
 
 
 @pytest.mark.parametrize("module", ["secret", "secret_info", "catalog_info", "distribute", "rotate", "revoke",
-                                    "k8s_secret", "docker_secret", "rollout"])
+                                    "k8s_secret", "docker_secret", "rollout", "access_policy", "vault_audit"])
 def test_each_module_takes_what_its_action_plugin_fills(module, monkeypatch):
     """Run the module's main() far enough to build its AnsibleModule: every option that may be filled is one it
     accepts (an unknown option would fail the task)."""
