@@ -48,13 +48,14 @@ PER_STORE_VARS = {
 
 
 def option_vars(backends=None):
-    """``{option: variable name}`` for the options of ``backends`` (every backend, with the per-store forms of
-    shared options, when None: the modules that take any reference)."""
+    """``{option: variable name}`` for the options of ``backends`` (every backend when None: the modules that take
+    any reference), with the per-store forms of their shared options (``vault_ca_cert``)."""
     out = {}
-    if backends is None:
-        for backend, options in PER_STORE_VARS.items():
-            for option in options:
-                out['%s_%s' % (backend, option)] = '%s%s_%s' % (_PREFIX, backend, option)
+    for backend, options in PER_STORE_VARS.items():
+        if backends is not None and backend not in backends:
+            continue
+        for option in options:
+            out['%s_%s' % (backend, option)] = '%s%s_%s' % (_PREFIX, backend, option)
     for backend, options in OPTION_VARS.items():
         if backends is not None and backend and backend not in backends:
             continue

@@ -113,3 +113,9 @@ def test_each_module_takes_what_its_action_plugin_fills(module, monkeypatch):
         mod.main()
     assert options <= set(seen), sorted(options - set(seen))
     assert os.path.exists(os.path.join(ROOT, "plugins", "action", module + ".py"))
+
+
+def test_per_store_variables_reach_modules_of_those_stores_only():
+    assert _action.option_vars(("vault",))["vault_ca_cert"] == "ansible_agentarea_secrets_vault_ca_cert"
+    assert "azure_ca_cert" not in _action.option_vars(("vault",))
+    assert not any(name.startswith("vault_") for name in _action.option_vars(("k8s",)))
