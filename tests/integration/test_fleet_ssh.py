@@ -48,8 +48,8 @@ def run_fleet(ansible, fleet, playbook, expect_rc=0, **kw):
         # the recap of 50 hosts pushes the error out of the printed tail: name the failures first
         failed = ["%s | %s | %s" % (r["_host"], r["_task"], str(r.get("msg"))[:500])
                   for rs in result.results.values() for r in rs if r["_status"] in ("failed", "item_failed")]
-        raise AssertionError("rc=%s, expected %s; failures:\n%s\n%r" % (result.rc, expect_rc,
-                                                                         "\n".join(failed[:10]), result))
+        raise AssertionError("rc=%s, expected %s; failures:\n%s\n%r"
+                             % (result.rc, expect_rc, "\n".join(failed[:10]), result))
     return result
 
 
