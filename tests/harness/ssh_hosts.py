@@ -271,6 +271,9 @@ class SSHFleet:
                     "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
                                                "-o LogLevel=ERROR",
                     "ansible_pipelining": True,
+                    # a short path: ControlPersist sockets under a test's private HOME exceed the 108-byte limit
+                    # of Unix sockets under pytest-xdist's longer temporary paths
+                    "ansible_control_path_dir": os.path.join(self.hosts_root, "cp"),
                     # not the controller's ANSIBLE_REMOTE_TEMP (a private directory of the test run)
                     "ansible_remote_tmp": "~/.ansible/tmp",
                 },

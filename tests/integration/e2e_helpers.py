@@ -214,7 +214,8 @@ def catalog(stack):
                   restart=["deployment/%s" % WEB]),
              dict({"k8s": {"namespace": NS, "secret": TLS_SECRET, "key": "tls.key", "field": "private_key"}},
                   restart=["deployment/%s" % WEB]),
-             {"file": {"path": "%s/tls.crt" % tls_dir, "field": "certificate", "mode": "0644"}},
+             {"file": {"path": "%s/tls.crt" % tls_dir, "field": "certificate", "mode": "0644",
+                       "allow_world_access": True}},  # a public certificate
              {"file": {"path": "%s/tls.key" % tls_dir, "field": "private_key", "mode": "0600"}}],
          "tags": ["agentarea", "prod", "tls"]},
         {"name": "webhook", "owner": "integrations-team", "purpose": "verifies signatures of incoming webhooks",
