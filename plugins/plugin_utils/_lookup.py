@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 import time
@@ -46,6 +47,26 @@ POOL_TTL = 60.0
 _OPTIONS = {}
 #: option variable names per lookup plugin (from its documentation, through the configuration manager)
 _OPTION_VARS = {}
+#: option environment variable names per lookup plugin
+_OPTION_ENV = {}
+
+
+@contextlib.contextmanager
+def _empty_env_unset(names):
+    """While options are resolved, the option environment variables among ``names`` that are set but empty are not
+    set. AWX sets every environment variable a credential type injects, empty when its field is empty, and the
+    backends (which read their ``ENV`` where a module runs) already take an empty variable for an unset one; the
+    configuration manager would take it for the value "" (a string, ``False`` for a bool, an error for an int) and
+    stop there, before the next variable, ansible.cfg, the default and the store's native variables. Only the names
+    given are touched, only when empty, and they are set back (empty) before this returns."""
+    hidden = [name for name in names if os.environ.get(name) == '']
+    for name in hidden:
+        del os.environ[name]
+    try:
+        yield
+    finally:
+        for name in hidden:
+            os.environ[name] = ''
 
 
 class SecretLookupBase(LookupBase):
@@ -68,8 +89,9 @@ class SecretLookupBase(LookupBase):
         memo = _OPTIONS.get(key) if key is not None else None
         if memo is None:
             self._resolved = None
-            self.set_options(var_options=var_options, direct=direct)
-            memo = self.get_options()
+            with _empty_env_unset(self._option_env_names()):
+                self.set_options(var_options=var_options, direct=direct)
+                memo = self.get_options()
             if key is not None:
                 if len(_OPTIONS) >= 64:
                     _OPTIONS.clear()
@@ -95,6 +117,19 @@ class SecretLookupBase(LookupBase):
                     if entry.get('name') and entry['name'] not in names:
                         names.append(entry['name'])
             names = _OPTION_VARS[name] = tuple(names)
+        return names
+
+    def _option_env_names(self):
+        """Every environment variable that some option of this lookup reads (its ``env:`` entries)."""
+        name = getattr(self, '_load_name', None)
+        names = _OPTION_ENV.get(name)
+        if names is None:
+            names = []
+            for definition in (self.option_definitions or {}).values():
+                for entry in definition.get('env') or ():
+                    if entry.get('name') and entry['name'] not in names:
+                        names.append(entry['name'])
+            names = _OPTION_ENV[name] = tuple(names)
         return names
 
     def _templated_option_vars(self, variables):

@@ -218,7 +218,9 @@ def run_job(base, playbook, credentials=(), extra_vars=None, inventory_vars=None
             job_id=1, template_name="job", launch_type="manual", ee_env=None, timeout=300, project_files=None):
     """Run ``playbook`` (relative to the repository, e.g. playbooks/rotate.yml) as an AWX job.
 
-    ``credentials`` are ``(type name, inputs)`` pairs, rendered with :func:`inject_credential`; ``extra_vars`` are
+    ``credentials`` are ``(type, inputs)`` pairs, rendered with :func:`inject_credential`, the type named (one of
+    the collection's, awx/credential_types/<name>.yml) or given as a dict (a custom credential type of the user's
+    own, as AWX's credential types page creates them); ``extra_vars`` are
     the job's extra vars (see :func:`survey_extra_vars`); ``inventory_vars`` go to the ``localhost`` host of the
     inventory (where a catalog usually lives); ``ee_env`` is what the execution environment itself sets
     (a CA bundle in its trust store, say), below the credentials; ``project_files`` ({name: text}) are added to the
@@ -250,8 +252,9 @@ def run_job(base, playbook, credentials=(), extra_vars=None, inventory_vars=None
         envvars["ANSIBLE_COLLECTIONS_PATH"] = str(collections_path)
     envvars.update(ee_env or {})
     cmdline = []
-    for name, inputs in credentials:
-        _env, args = inject_credential(credential_type(name), inputs, pdd, envvars)
+    for ctype, inputs in credentials:
+        ctype = ctype if isinstance(ctype, dict) else credential_type(ctype)
+        _env, args = inject_credential(ctype, inputs, pdd, envvars)
         cmdline += args
     # The variables AWX adds to every job's extra vars.
     job_vars = {}

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import boto3
+import hvac
 import pytest
 import yaml
 
@@ -264,6 +265,77 @@ def test_lookups_and_modules_read_with_the_injected_environment(login, request, 
                       collections_path=collections_path, project_files={"read.yml": playbook}, ee_env=ee_env)
     job.assert_no_leak([value], credential_secrets + [FINGERPRINT_KEY])
     assert job.status == "successful" and job.rc == 0, job
+
+
+READ_THREE_WAYS = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: vault lookup
+      ansible.builtin.assert:
+        that: lookup('agentarea.secrets.vault', '%(path)s', key='value') | hash('sha256') == '%(sha)s'
+        quiet: true
+""" + READ_BOTH_WAYS.split("tasks:\n", 1)[1]
+
+#: A credential type of a user's own (AWX's Credential Types page), as sites write them for a Vault behind their
+#: own CA: every optional field feeds one ANSIBLE_AGENTAREA_SECRETS_* variable, which AWX sets empty when the field
+#: is left empty.
+SITE_VAULT_TYPE = {
+    "name": "Site Vault",
+    "kind": "cloud",
+    "inputs": {"fields": [{"id": "url", "type": "string", "label": "Vault address"},
+                          {"id": "token", "type": "string", "label": "Token", "secret": True},
+                          {"id": "vault_namespace", "type": "string", "label": "Namespace"},
+                          {"id": "ca_cert", "type": "string", "label": "CA certificate (PEM)", "multiline": True},
+                          {"id": "validate_certs", "type": "string", "label": "Verify TLS (empty: verify)"},
+                          {"id": "timeout", "type": "string", "label": "Timeout (seconds)"}],
+               "required": ["url", "token"]},
+    "injectors": {"file": {"template.ca": "{{ ca_cert }}"},
+                  "env": {"ANSIBLE_AGENTAREA_SECRETS_VAULT_URL": "{{ url }}",
+                          "ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN": "{{ token }}",
+                          "ANSIBLE_AGENTAREA_SECRETS_VAULT_NAMESPACE": "{{ vault_namespace }}",
+                          "ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT": "{{ tower.filename.ca if ca_cert else '' }}",
+                          "ANSIBLE_AGENTAREA_SECRETS_VAULT_VALIDATE_CERTS": "{{ validate_certs }}",
+                          "ANSIBLE_AGENTAREA_SECRETS_TIMEOUT": "{{ timeout }}"}},
+}
+
+
+def test_credential_fields_left_empty_are_unset(harness, collections_path, tmp_path):
+    """A field left empty injects an empty variable; that is "not set", for the lookups as for the modules.
+
+    The user fills only the address and the token: the CA comes from the execution environment (VAULT_CACERT,
+    below the credential), TLS is verified, the timeout is the default. An empty
+    ANSIBLE_AGENTAREA_SECRETS_VAULT_VALIDATE_CERTS used to reach the lookups as False (TLS verification off) and an
+    empty CA variable hid VAULT_CACERT from them. Without the CA in the environment the same job must then fail in
+    the first lookup, on TLS verification."""
+    vault = harness.start("vault_tls")
+    root = hvac.Client(url=vault["url"], token=vault["token"], verify=vault["ca_cert"])
+    prefix = "agentarea-%s" % secrets.token_hex(5)
+    value = "canary-%s" % secrets.token_hex(8)
+    root.secrets.kv.v2.create_or_update_secret(path="%s/webhook" % prefix, secret={"value": value})
+    token = root.auth.token.create(ttl="10m")["auth"]["client_token"]
+    inputs = awx.ui_inputs(SITE_VAULT_TYPE, url=vault["url"], token=token)
+    ctype = SITE_VAULT_TYPE
+    credentials = [(ctype, inputs), ("fingerprint", {"key": FINGERPRINT_KEY})]
+    ref = "vault://secret/%s/webhook#value" % prefix
+    playbook = READ_THREE_WAYS % {"ref": ref, "path": "%s/webhook" % prefix,
+                                  "sha": hashlib.sha256(value.encode()).hexdigest()}
+
+    job = awx.run_job(tmp_path, "read.yml", credentials, collections_path=collections_path, job_id=1,
+                      project_files={"read.yml": playbook}, ee_env={"VAULT_CACERT": vault["ca_cert"]})
+    env, _args = awx.inject_credential(ctype, inputs, tmp_path / "render")
+    for name in ("VAULT_VALIDATE_CERTS", "TIMEOUT", "VAULT_CA_CERT", "VAULT_NAMESPACE"):
+        assert env["ANSIBLE_AGENTAREA_SECRETS_" + name] == "", name  # set, and empty
+    job.assert_no_leak([value], [token, FINGERPRINT_KEY])
+    assert job.status == "successful" and job.rc == 0, job
+
+    job = awx.run_job(tmp_path, "read.yml", credentials, collections_path=collections_path, job_id=2,
+                      project_files={"read.yml": playbook})
+    job.assert_no_leak([value], [token, FINGERPRINT_KEY])
+    assert job.status == "failed", job
+    failed = [e for e in job.events if e.get("event") == "runner_on_failed"]
+    assert [e["event_data"]["task"] for e in failed] == ["vault lookup"], job
+    assert "TLS verification failed" in job.stdout, job
 
 
 def test_vault_namespace_left_empty_reaches_the_root_namespace(vault, root, prefix, collections_path, tmp_path):
