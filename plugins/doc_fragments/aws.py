@@ -75,6 +75,24 @@ options:
       - Seconds to wait for the store to answer.
     type: int
     default: 30
+  retries:
+    description:
+      - How often to retry a request after a connection error, a timeout, or an answer that says to (throttling
+        such as C(ThrottlingException) or HTTP 429, a server error), with back-off as O(retry_mode) says.
+        V(0) disables retries.
+      - For C(aws://) references, botocore makes O(retries) + 1 attempts in all. Left at its default, the AWS CLI's
+        E(AWS_MAX_ATTEMPTS) (which counts the first attempt too) applies when set. Defaults to
+        E(ANSIBLE_AGENTAREA_SECRETS_AWS_RETRIES).
+      - A lookup of many C(aws://) secrets reads them in batches of 20 (BatchGetSecretValue); a batch still throttled
+        after its retries is split in halves, and what a batch does not return is read one by one.
+    type: int
+    default: 3
+  retry_mode:
+    description:
+      - botocore's retry mode for C(aws://) references; C(adaptive) also slows the client down while AWS throttles.
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE), then E(AWS_RETRY_MODE), then C(standard).
+    type: str
+    choices: [legacy, standard, adaptive]
 """
 
     # Module-only options (lookups never write or delete).
@@ -150,10 +168,18 @@ options:
     ini:
       - section: agentarea_secrets_aws
         key: endpoint_url
+  retry_mode:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE
+    vars:
+      - name: ansible_agentarea_secrets_aws_retry_mode
+    ini:
+      - section: agentarea_secrets_aws
+        key: retry_mode
 """
 
-    # Sources of the options other backends share (timeout). Only for the aws lookup: in agentarea.secrets.secret
-    # a source declared here would feed every backend.
+    # Sources of the options other backends share (timeout, retries). Only for the aws lookup: in
+    # agentarea.secrets.secret a source declared here would feed every backend.
     LOOKUP_SHARED = r"""
 options:
   timeout:
@@ -163,4 +189,12 @@ options:
     vars:
       - name: ansible_agentarea_secrets_timeout
       - name: ansible_agentarea_secrets_aws_timeout
+  retries:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_RETRIES
+    vars:
+      - name: ansible_agentarea_secrets_aws_retries
+    ini:
+      - section: agentarea_secrets_aws
+        key: retries
 """

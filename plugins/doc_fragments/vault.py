@@ -259,14 +259,6 @@ options:
     ini:
       - section: agentarea_secrets_vault
         key: client_key
-  retries:
-    env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_RETRIES
-    vars:
-      - name: ansible_agentarea_secrets_vault_retries
-    ini:
-      - section: agentarea_secrets_vault
-        key: retries
   proxies:
     env:
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_PROXIES
@@ -309,9 +301,9 @@ options:
         key: keep_lease
 """
 
-    # Sources of the options other backends share (ca_cert, validate_certs, timeout). Only for the vault lookup:
-    # in agentarea.secrets.secret a source declared here would feed every backend (VAULT_CACERT to Kubernetes).
-    # There the Vault backend still reads VAULT_CACERT and ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT itself.
+    # Sources of the options other backends share (ca_cert, validate_certs, timeout, retries). Only for the vault
+    # lookup: in agentarea.secrets.secret a source declared here would feed every backend (VAULT_CACERT to
+    # Kubernetes). There the Vault backend still reads VAULT_CACERT and ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT itself.
     LOOKUP_SHARED = r"""
 options:
   ca_cert:
@@ -337,4 +329,12 @@ options:
     vars:
       - name: ansible_agentarea_secrets_timeout
       - name: ansible_agentarea_secrets_vault_timeout
+  retries:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_RETRIES
+    vars:
+      - name: ansible_agentarea_secrets_vault_retries
+    ini:
+      - section: agentarea_secrets_vault
+        key: retries
 """

@@ -63,7 +63,7 @@ def all_backend_classes():
 
 
 #: options that keep one name across every store because they mean the same everywhere
-COMMON_OPTIONS = ('timeout',)
+COMMON_OPTIONS = ('timeout', 'retries')
 
 
 _SHARED = []

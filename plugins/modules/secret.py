@@ -188,6 +188,7 @@ def main():
 
     try:
         backend = backend_for(module, ref)
+        backend.creating = True  # a missing secret is created here (AWS: even the first of an empty region)
         seen = observe(backend, ref, fp)
         secret, current, current_fp, exists = seen.secret, seen.value, seen.fingerprint, seen.exists
         before = {'exists': exists, 'fingerprint': current_fp, 'version': secret.version if secret else None}

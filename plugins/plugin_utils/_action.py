@@ -23,9 +23,11 @@ _PREFIX = 'ansible_agentarea_secrets_'
 #: ~300 ms, hence this table.
 OPTION_VARS = {
     'vault': ('url', 'namespace', 'auth_method', 'mount_point', 'token', 'role_id', 'secret_id', 'username',
-              'password', 'role', 'jwt', 'kubernetes_token_path', 'client_cert', 'client_key', 'retries', 'proxies',
+              'password', 'role', 'jwt', 'kubernetes_token_path', 'client_cert', 'client_key', 'proxies',
               'mount', 'kv_version', 'keep_token', 'keep_lease'),
-    'aws': ('access_key', 'secret_key', 'session_token', 'profile', 'region', 'endpoint_url', 'assume_role_arn'),
+    # retries is common to Vault and AWS (as timeout is); the vault lookup reads ansible_agentarea_secrets_vault_retries
+    'aws': ('access_key', 'secret_key', 'session_token', 'profile', 'region', 'endpoint_url', 'assume_role_arn',
+            'retry_mode'),
     'azure': ('vault_url', 'auth', 'tenant_id', 'client_id', 'client_secret'),
     'gcp': ('project', 'credentials_file', 'api_endpoint', 'transport'),
     'k8s': ('kubeconfig', 'context', 'host', 'api_key', 'in_cluster'),

@@ -8,7 +8,10 @@ Rules, matched in the order they were added, change what happens to the requests
 
 - ``delay``   wait ``seconds`` (at most 60), then forward
 - ``reset``   close the client's connection with a TCP reset, without forwarding
-- ``status``  answer ``status`` (502, 429, 503, ...) with a small JSON body, without forwarding
+- ``status``  answer ``status`` (502, 429, 503, ...) with a small JSON body, without forwarding; ``body_text``
+              replaces the body and ``reply_headers`` (a dict) adds headers, e.g. AWS's own throttling answer:
+              ``status=400, body_text='{"__type":"ThrottlingException","message":"Rate exceeded"}',
+              reply_headers={"x-amzn-ErrorType": "ThrottlingException"}``
 - ``lost``    forward (the upstream server does the work), then drop its response: answer ``status`` (502 by
               default) or, with ``status=None``, reset the connection -- "the write landed, the answer was lost"
 
@@ -72,7 +75,7 @@ class Rule:
     """One fault: what to do (``action``) to which requests (``method``, ``path``), how often."""
 
     def __init__(self, action, method=".*", path=".*", times=1, skip=0, every=1, seconds=0.0, status=502,
-                 headers=None, body=None, after=None):
+                 headers=None, body=None, after=None, body_text=None, reply_headers=None):
         if action not in ACTIONS:
             raise ValueError("action must be one of %s" % ", ".join(ACTIONS))
         if times is not None and not 1 <= int(times) <= 100000:
@@ -88,6 +91,8 @@ class Rule:
         self.headers = dict((str(k).lower(), re.compile(v)) for k, v in (headers or {}).items())
         self.body = re.compile(body) if body else None
         self.after = after
+        self.body_text = None if body_text is None else str(body_text)
+        self.reply_headers = [(str(k), str(v)) for k, v in (reply_headers or {}).items()]
         self.times, self.skip, self.every = (None if times is None else int(times)), int(skip), int(every)
         self.matched = 0   # matching requests seen
         self.fired = 0     # of which the fault was applied to
@@ -281,8 +286,11 @@ class FaultProxy:
                     return self._reset()
                 if rule is not None and rule.action == "status":
                     proxy._log(self.command, self.path, "status %d" % rule.status)
-                    return self._answer(rule.status, json.dumps({"errors": ["injected by the fault proxy"]}).encode(),
-                                        [("Content-Type", "application/json")])
+                    body = (rule.body_text.encode() if rule.body_text is not None
+                            else json.dumps({"errors": ["injected by the fault proxy"]}).encode())
+                    names = set(k.lower() for k, _v in rule.reply_headers)
+                    extra = [] if "content-type" in names else [("Content-Type", "application/json")]
+                    return self._answer(rule.status, body, extra + rule.reply_headers)
                 try:
                     status, data, headers = self._forward(body)
                 except (OSError, http.client.HTTPException):

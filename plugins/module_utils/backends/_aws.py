@@ -21,10 +21,12 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     Secret, SecretBackend, iso, to_datetime, utc_now,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
-    InvalidReference, SecretConflict, SecretDeleted, SecretError, SecretNotFound,
+    BackendMisconfigured, BackendUnavailable, InvalidReference, SecretConflict, SecretDeleted, SecretError,
+    SecretNotFound,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import (
-    botocore_config, error_code, make_session, to_error, warm, who,
+    DEFAULT_RETRIES, RETRY_MODES, botocore_config, context_of, error_code, is_throttled, make_session, to_error, warm,
+    who,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
     stored_text, string_tags, with_field, without_field,
@@ -55,9 +57,11 @@ class AwsBackend(SecretBackend):
         'force_delete': {'type': 'bool', 'default': False},
         'kms_key_id': {'type': 'str', 'no_log': False},
         'timeout': {'type': 'int', 'default': 30},
+        'retries': {'type': 'int', 'default': DEFAULT_RETRIES},  # declared as the Vault backend declares it
+        'retry_mode': {'type': 'str', 'choices': list(RETRY_MODES)},
     }
     CONNECTION = ('region', 'profile', 'access_key', 'secret_key', 'session_token', 'assume_role_arn',
-                  'assume_role_session_name', 'endpoint_url', 'timeout')
+                  'assume_role_session_name', 'endpoint_url', 'timeout', 'retries', 'retry_mode')
     _OWN = 'ANSIBLE_AGENTAREA_SECRETS_AWS_'
     ENV = {
         'region': (_OWN + 'REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION'),
@@ -67,11 +71,18 @@ class AwsBackend(SecretBackend):
         'session_token': (_OWN + 'SESSION_TOKEN',),
         'assume_role_arn': (_OWN + 'ASSUME_ROLE_ARN',),
         'endpoint_url': (_OWN + 'ENDPOINT_URL', 'AWS_ENDPOINT_URL_SECRETSMANAGER', 'AWS_ENDPOINT_URL'),
+        'retries': (_OWN + 'RETRIES',),
+        'retry_mode': (_OWN + 'RETRY_MODE', 'AWS_RETRY_MODE'),
     }
+
+    #: Set by a module that creates or deletes the secret it reads (agentarea.secrets.secret): there a region that
+    #: holds no secret yet is where the first one goes, not a configuration error.
+    creating = False
 
     def __init__(self, options=None, environ=None):
         super(AwsBackend, self).__init__(options, environ)
         self._environ = os.environ if environ is None else environ
+        self._region_holds = None  # whether the region holds any secret (asked once, when a secret is missing)
 
     # -- connection -------------------------------------------------------------------------------------------
     @classmethod
@@ -90,6 +101,15 @@ class AwsBackend(SecretBackend):
                 raise self.invalid('recovery_window_days must be between 7 and 30 (AWS limits)')
             if o.get('force_delete'):
                 raise self.invalid('recovery_window_days and force_delete exclude each other')
+        for name, low in (('timeout', 1), ('retries', 0)):
+            try:
+                o[name] = int(o.get(name) if o.get(name) is not None else self.ARGSPEC[name]['default'])
+            except (TypeError, ValueError):
+                raise self.invalid('%s must be an integer' % name)
+            if o[name] < low:
+                raise self.invalid('%s must be at least %d' % (name, low))
+        if o.get('retry_mode') not in (None, '') + RETRY_MODES:
+            raise self.invalid('retry_mode must be one of %s' % ', '.join(RETRY_MODES))
 
     def identity(self):
         o = self.options
@@ -101,9 +121,12 @@ class AwsBackend(SecretBackend):
         try:
             session = make_session(self.options, self.cache, self.identity(), self._environ)
             return session.client('secretsmanager', endpoint_url=self.options.get('endpoint_url') or None,
-                                  config=botocore_config(self.options))
+                                  config=botocore_config(self.options, self._environ))
         except Exception as exc:  # pylint: disable=broad-except
-            raise to_error(exc, None, 'connecting')
+            raise self._error(exc, None, 'connecting')
+
+    def _error(self, exc, ref, action):
+        return to_error(exc, ref, action, self.NAME, context=context_of(self.options, self._environ))
 
     def _call(self, ref, action, method, special=None, **kwargs):
         """One API call; SDK errors become typed errors (never with a request body, which may hold a value).
@@ -113,7 +136,36 @@ class AwsBackend(SecretBackend):
             return getattr(client, method)(**kwargs)
         except Exception as exc:  # pylint: disable=broad-except
             handler = (special or {}).get(error_code(exc))
-            raise handler(exc) if handler else to_error(exc, ref, action, self.NAME)
+            raise handler(exc) if handler else self._error(exc, ref, action)
+
+    def _misplaced(self, exc):
+        """A SecretNotFound from a read, or the BackendMisconfigured it stands for: when the region holds no secret
+        at all (asked once per run with ListSecrets, MaxResults=1), the region or endpoint is wrong, and that is not
+        a "missing" secret that ``on_missing: skip`` may hide. When the question cannot be answered (no
+        secretsmanager:ListSecrets permission, a store that is down), the secret stays missing."""
+        if self.creating or not isinstance(exc, SecretNotFound):
+            return exc
+        client = self.client()
+        region = getattr(getattr(client, 'meta', None), 'region_name', None) or self.options.get('region')
+        ident = '|'.join(str(x or '') for x in ('aws', region, self.options.get('endpoint_url'),
+                                                 who(self.options, self._environ), self.options.get('assume_role_arn')))
+        if self._region_holds is None and self.cache is not None:
+            if (self.cache.get('aws-region', ident) or {}).get('holds'):
+                self._region_holds = True
+        if self._region_holds is None:
+            try:
+                resp = client.list_secrets(MaxResults=1, IncludePlannedDeletion=True)
+            except Exception:  # pylint: disable=broad-except
+                return exc  # cannot tell
+            self._region_holds = bool(resp.get('SecretList') or resp.get('NextToken'))
+            if self._region_holds and self.cache is not None:
+                self.cache.put('aws-region', ident, {'holds': True})
+        if self._region_holds:
+            return exc
+        where = ' at %s' % self.options['endpoint_url'] if self.options.get('endpoint_url') else ''
+        return BackendMisconfigured('no such secret, and region %s%s holds no secrets at all: wrong region (region, '
+                                    'AWS_REGION, the profile\'s region) or wrong account?' % (region, where),
+                                    ref=exc.ref, backend=self.NAME)
 
     def _pages(self, ref, action, method, key, **kwargs):
         token = None
@@ -190,37 +242,62 @@ class AwsBackend(SecretBackend):
 
     def read(self, ref):
         """The value at the stage or version the reference names, with the secret's tags and times."""
-        secret = self._get(ref)
+        try:
+            secret = self._get(ref)
+        except SecretNotFound as exc:
+            raise self._misplaced(exc)
         return self._add_facts(secret, self._describe(ref))
+
+    def _batch(self, ids, found):
+        """BatchGetSecretValue for ``ids`` (botocore retries a throttled call); still throttled, the batch is split
+        in halves, each tried once more. Ids the answer lists under ``Errors`` (a partial failure), and those of a
+        batch that failed otherwise (no secretsmanager:BatchGetSecretValue permission), are left to single reads."""
+        try:
+            resp = self.client().batch_get_secret_value(SecretIdList=ids)
+        except Exception as exc:  # pylint: disable=broad-except
+            if is_throttled(exc) and len(ids) > 1:
+                half = len(ids) // 2
+                self._batch(ids[:half], found)
+                self._batch(ids[half:], found)
+            return
+        for item in resp.get('SecretValues') or []:
+            # moto answers a batch from its stale default version after a promotion; the real service always
+            # returns AWSCURRENT. Only a value that says it is AWSCURRENT is taken.
+            if AWSCURRENT in (item.get('VersionStages') or []) and (item.get('Name') or item.get('ARN')):
+                found[item.get('Name')] = found[item.get('ARN')] = self._secret(item)
 
     def read_many(self, refs):
         """Lookups: AWSCURRENT values of up to 20 secrets per BatchGetSecretValue call, without tags; anything the
-        batch did not answer (errors, other stages, an unexpected stage) is read one by one for a typed error."""
+        batch did not answer (errors, other stages, an unexpected stage) is read one by one for a typed error. Once
+        the store is unavailable (down, throttled after every retry, too slow), the remaining references are not
+        tried again one by one: each gets that error, so a run against a store in trouble ends in bounded time."""
         out = [None] * len(refs)
         batchable = [i for i, ref in enumerate(refs) if self._selector(ref) == (AWSCURRENT, None)]
         ids = sorted(set(refs[i].location for i in batchable))
         found = {}
         if len(ids) > 1:
             for start in range(0, len(ids), BATCH_SIZE):
-                try:
-                    resp = self.client().batch_get_secret_value(SecretIdList=ids[start:start + BATCH_SIZE])
-                except Exception:  # pylint: disable=broad-except
-                    continue  # e.g. no secretsmanager:BatchGetSecretValue permission: read one by one
-                for item in resp.get('SecretValues') or []:
-                    # moto answers a batch from its stale default version after a promotion; the real service
-                    # always returns AWSCURRENT. Only a value that says it is AWSCURRENT is taken.
-                    if AWSCURRENT in (item.get('VersionStages') or []):
-                        found[item.get('Name')] = found[item.get('ARN')] = self._secret(item)
+                self._batch(ids[start:start + BATCH_SIZE], found)
+        found.pop(None, None)
         for i in batchable:
             loc = refs[i].location
             out[i] = found.get(loc) or next((s for arn, s in found.items() if arn and loc.startswith('arn:')
                                              and arn.startswith(loc)), None)
+        down = None
         for i, ref in enumerate(refs):
-            if out[i] is None:
-                try:
-                    out[i] = self._get(ref)
-                except SecretError as exc:
-                    out[i] = exc
+            if out[i] is not None:
+                continue
+            if down is not None:
+                out[i] = BackendUnavailable('not read: %s' % down.cause, ref=ref, backend=self.NAME)
+                continue
+            try:
+                out[i] = self._get(ref)
+            except SecretNotFound as exc:
+                out[i] = self._misplaced(exc)
+            except SecretError as exc:
+                out[i] = exc
+                if isinstance(exc, BackendUnavailable):
+                    down = exc
         return out
 
     # -- writing ------------------------------------------------------------------------------------------------

@@ -25,8 +25,14 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud 
 
 _DENIED = ('AccessDeniedException', 'AccessDenied', '403', 'UnrecognizedClientException', 'InvalidSignatureException',
            'ExpiredTokenException', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'KMSAccessDeniedException')
-_UNAVAILABLE = ('InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'ThrottlingException',
-                'RequestTimeout', 'RequestTimeoutException')
+_UNAVAILABLE = ('InternalServiceError', 'InternalFailure', 'ServiceUnavailable', 'RequestTimeout',
+                'RequestTimeoutException')
+#: the error codes botocore's retry handlers treat as throttling (and HTTP 429 without a known code)
+_THROTTLED = ('Throttling', 'ThrottlingException', 'ThrottledException', 'RequestThrottledException',
+              'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'SlowDown')
+RETRY_MODES = ('legacy', 'standard', 'adaptive')
+#: the ``retries`` option's default (declared as the Vault backend declares it); at the default, AWS_MAX_ATTEMPTS wins
+DEFAULT_RETRIES = 3
 
 
 def import_boto3(ref=None):
@@ -52,11 +58,31 @@ def who(options, environ):
     return 'env:%s:%s' % (hashed(environ.get('AWS_ACCESS_KEY_ID', '')), environ.get('AWS_PROFILE', ''))
 
 
-def botocore_config(options):
+def retry_settings(options, environ=None):
+    """(retry mode, attempts in all) of a request: ``retry_mode`` (else AWS_RETRY_MODE, read into the options by
+    the backend, else ``standard``) and ``retries`` + 1, except that ``retries`` left at its default gives way to
+    the AWS CLI's AWS_MAX_ATTEMPTS (which counts the first attempt too)."""
+    environ = environ or {}
+    mode = options.get('retry_mode') or 'standard'
+    retries = options.get('retries')
+    attempts = None
+    if retries is None or int(retries) == DEFAULT_RETRIES:
+        try:
+            attempts = int(environ.get('AWS_MAX_ATTEMPTS') or 0) or None
+        except (TypeError, ValueError):
+            attempts = None
+    if attempts is None:
+        attempts = (DEFAULT_RETRIES if retries is None else int(retries)) + 1
+    return mode, max(1, attempts)
+
+
+def botocore_config(options, environ=None):
     import botocore.config  # pylint: disable=import-outside-toplevel
     timeout = options.get('timeout') or 30
+    mode, attempts = retry_settings(options, environ)
+    # total_max_attempts counts the first attempt (max_attempts would count retries only)
     return botocore.config.Config(connect_timeout=timeout, read_timeout=timeout,
-                                  retries={'mode': 'standard', 'max_attempts': 3},
+                                  retries={'mode': mode, 'total_max_attempts': attempts},
                                   user_agent_extra='agentarea.secrets')
 
 
@@ -134,12 +160,12 @@ def make_session(options, cache=None, ident='', environ=None):
     session = _boto3_session(boto3, **kwargs)
     if not options.get('assume_role_arn'):
         return session
-    creds = role_credentials(session, options, cache, ident)
+    creds = role_credentials(session, options, cache, ident, environ)
     return _boto3_session(boto3, aws_access_key_id=creds['AccessKeyId'], aws_secret_access_key=creds['SecretAccessKey'],
                           aws_session_token=creds['SessionToken'], region_name=options.get('region'))
 
 
-def role_credentials(session, options, cache, ident):
+def role_credentials(session, options, cache, ident, environ=None):
     """STS credentials of ``assume_role_arn``: from the run cache while they have 5 minutes left, else assumed.
     STS is reached through boto3's usual endpoint resolution (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``), not
     through ``endpoint_url``, which is the Secrets Manager endpoint."""
@@ -154,36 +180,63 @@ def role_credentials(session, options, cache, ident):
     if creds is not None:
         return creds
     if cache is None:
-        return _assume_role(session, options)
+        return _assume_role(session, options, environ)
     with cache.lock('aws-role', ident):  # single flight: workers that miss together assume the role once
         creds = cached()
         if creds is None:
-            creds = _assume_role(session, options)
+            creds = _assume_role(session, options, environ)
             cache.put('aws-role', ident, creds)
     return creds
 
 
-def _assume_role(session, options):
+def _assume_role(session, options, environ=None):
     try:
-        resp = session.client('sts', config=botocore_config(options)).assume_role(
+        resp = session.client('sts', config=botocore_config(options, environ)).assume_role(
             RoleArn=options['assume_role_arn'],
             RoleSessionName=options.get('assume_role_session_name') or 'agentarea-secrets')
     except Exception as exc:  # pylint: disable=broad-except
-        raise to_error(exc, None, 'assuming role %s' % options['assume_role_arn'])
+        raise to_error(exc, None, 'assuming role %s' % options['assume_role_arn'],
+                       context=context_of(options, environ))
     creds = dict((k, resp['Credentials'][k]) for k in ('AccessKeyId', 'SecretAccessKey', 'SessionToken'))
     creds['Expiration'] = iso(resp['Credentials']['Expiration'])
     return creds
 
 
-def to_error(exc, ref, action, backend='aws'):
+def context_of(options, environ=None):
+    """What an error message says about the configuration: timeout, retry mode and attempts."""
+    mode, attempts = retry_settings(options, environ)
+    return {'timeout': options.get('timeout') or 30, 'mode': mode, 'attempts': attempts}
+
+
+def is_throttled(exc):
+    response = getattr(exc, 'response', None)
+    status = response.get('ResponseMetadata', {}).get('HTTPStatusCode') if isinstance(response, dict) else None
+    return error_code(exc) in _THROTTLED or status == 429
+
+
+def to_error(exc, ref, action, backend='aws', context=None):
     """A typed error for a botocore exception. AWS messages are left out (validation errors may echo a request
-    value), except for denials, which name the principal, action and resource."""
+    value), except for denials, which name the principal, action and resource. ``context`` (:func:`context_of`)
+    lets throttling and timeouts say how long and how often the request was tried."""
     if isinstance(exc, SecretError):
         return exc
     name, code = type(exc).__name__, error_code(exc)
     response = getattr(exc, 'response', None) if isinstance(getattr(exc, 'response', None), dict) else {}
     status = response.get('ResponseMetadata', {}).get('HTTPStatusCode')
     where = dict(ref=ref, backend=backend)
+    context = context or {}
+    if is_throttled(exc):
+        tried = response.get('ResponseMetadata', {}).get('RetryAttempts')
+        tried = (tried + 1) if isinstance(tried, int) else context.get('attempts')
+        return BackendUnavailable('%s: throttled by AWS (%s, HTTP %s), still after %s attempt(s) (retry mode %s); '
+                                  'raise retries, use retry_mode adaptive, or lower the request rate'
+                                  % (action, code or 'TooManyRequests', status, tried or '?',
+                                     context.get('mode') or 'standard'), **where)
+    if name in ('ReadTimeoutError', 'ConnectTimeoutError') or (name.endswith('TimeoutError') and not code):
+        return BackendUnavailable('%s: no answer within %s s (timeout), %s attempt(s) (%s); the store is slow or '
+                                  'unreachable: raise timeout or check the endpoint'
+                                  % (action, context.get('timeout', '?'), context.get('attempts', '?'), name),
+                                  **where)
     if code == 'ResourceNotFoundException':
         return SecretNotFound('%s: no such secret, or no version with that stage or id' % action, **where)
     if code in _DENIED or status in (401, 403):
