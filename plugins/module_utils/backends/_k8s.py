@@ -30,6 +30,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     encode_value,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendMisconfigured,
     InvalidOption,
     InvalidReference,
     NotSupported,
@@ -91,6 +92,7 @@ class K8sBackend(SecretBackend):
         super(K8sBackend, self).__init__(options, environ)
         self._environ = os.environ if environ is None else environ
         self._apis = {}
+        self._namespaces = {}  # namespace -> whether it exists (asked when something in it was not found)
 
     # -- connection -------------------------------------------------------------------------------------------
     def validate(self):
@@ -149,7 +151,34 @@ class K8sBackend(SecretBackend):
         except SecretError:
             raise
         except Exception as exc:  # ApiException, urllib3 and socket errors alike
-            raise api_error(exc, ref=ref, what=what, backend=self.NAME)
+            error = api_error(exc, ref=ref, what=what, backend=self.NAME)
+        if isinstance(error, SecretNotFound) and api in ('core', 'apps'):
+            namespace = _namespace_arg(method, args)
+            if namespace and self.namespace_exists(namespace) is False:
+                error = BackendMisconfigured(
+                    "%snamespace '%s' does not exist in the cluster (%s): wrong namespace or wrong cluster/context?"
+                    % ('%s: ' % what if what else '', namespace, self._cluster()), ref=ref, backend=self.NAME)
+        raise error
+
+    def _cluster(self):
+        source = self.source()
+        if source == 'kubeconfig':
+            return 'kubeconfig %s, context %s' % (self.options.get('kubeconfig') or DEFAULT_KUBECONFIG,
+                                                  self.options.get('context') or 'current')
+        return self.options.get('host') or source
+
+    def namespace_exists(self, namespace):
+        """True or False, or None when the API does not say (no RBAC to get namespaces, an error): asked once per
+        namespace when something in it was not found. The API answers 404 alike for a missing Secret and for a
+        Secret in a namespace that does not exist; the second is a configuration error, not a missing secret."""
+        if namespace not in self._namespaces:
+            try:
+                self.api('core').read_namespace(namespace, _request_timeout=self.options.get('timeout') or 30,
+                                                _preload_content=False)
+                self._namespaces[namespace] = True
+            except Exception as exc:  # pylint: disable=broad-except
+                self._namespaces[namespace] = False if getattr(exc, 'status', None) == 404 else None
+        return self._namespaces[namespace]
 
     def close(self):
         if self._client is not None:
@@ -325,6 +354,15 @@ class K8sBackend(SecretBackend):
         found = self.call('core', 'list_namespaced_secret', namespace, _what='namespace %s' % namespace)
         return sorted('%s/%s' % (namespace, s.metadata.name) for s in found.items
                       if s.metadata.name.startswith(start))
+
+
+def _namespace_arg(method, args):
+    """The namespace argument of a ``*_namespaced_*`` call of CoreV1Api/AppsV1Api: ``(name, namespace, ...)`` for
+    reads, patches, replaces and deletes, ``(namespace, ...)`` for creates and lists."""
+    if '_namespaced_' not in method:
+        return None
+    index = 0 if method.startswith(('create_', 'list_', 'delete_collection_')) else 1
+    return args[index] if len(args) > index and isinstance(args[index], str) else None
 
 
 def label_patch(current, wanted):

@@ -18,6 +18,7 @@ import json
 import os
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+    BackendMisconfigured,
     BackendUnavailable,
     InvalidOption,
     SecretAccessDenied,
@@ -86,6 +87,10 @@ def configuration(opts, environ):
             k8s_config.load_kube_config(config_file=os.pathsep.join(paths), context=opts.get('context'),
                                         client_configuration=cfg, persist_config=False)
     except ConfigException as exc:
+        if where == 'kubeconfig' and opts.get('context'):
+            missing = _missing_context(k8s_config, os.pathsep.join(paths), opts['context'])
+            if missing is not None:
+                raise missing
         # its messages name files, contexts and missing fields, not credentials
         raise InvalidOption('cannot load the Kubernetes configuration (%s): %s' % (where, str(exc)[:300]),
                             backend='k8s')
@@ -109,6 +114,21 @@ def configuration(opts, environ):
     return cfg
 
 
+def _missing_context(k8s_config, path, context):
+    """InvalidOption when the kubeconfig has no context ``context`` (naming the contexts it has), else None: a
+    configuration error, never a missing secret."""
+    try:
+        contexts, _active = k8s_config.list_kube_config_contexts(config_file=path)
+    except Exception:  # pylint: disable=broad-except
+        return None
+    names = sorted(c.get('name') for c in contexts or [] if isinstance(c, dict) and c.get('name'))
+    if context in names:
+        return None
+    return InvalidOption("cannot load the Kubernetes configuration (kubeconfig): the kubeconfig %s has no context "
+                         "'%s' (it has: %s): wrong context or wrong kubeconfig?"
+                         % (path, context, ', '.join(names) or 'none'), backend='k8s')
+
+
 def status_of(exc):
     """HTTP status and the Kubernetes ``Status`` reason/message of an ApiException (never its body as a whole).
 
@@ -128,12 +148,26 @@ def status_of(exc):
     return status, reason, (message or '')[:400]
 
 
+def _kind_of(exc):
+    """``details.kind`` of a Kubernetes Status body (``namespaces`` when the namespace is what is missing)."""
+    try:
+        data = json.loads(getattr(exc, 'body', None) or '')
+    except (TypeError, ValueError):
+        return None
+    details = data.get('details') if isinstance(data, dict) else None
+    return details.get('kind') if isinstance(details, dict) else None
+
+
 def api_error(exc, ref=None, what=None, backend='k8s'):
     """A typed error for an exception of the kubernetes client."""
     if isinstance(exc, SecretError):
         return exc
     status, reason, message = status_of(exc)
     prefix = '%s: ' % what if what else ''
+    if status == 404 and _kind_of(exc) == 'namespaces':
+        # creating in (or acting on) a namespace that does not exist: the configuration points nowhere
+        return BackendMisconfigured('%s%s: wrong namespace or wrong cluster?' % (prefix, message or 'namespace not '
+                                                                               'found'), ref=ref, backend=backend)
     if status is None or not isinstance(status, int):
         return BackendUnavailable('%scannot reach the Kubernetes API: %s' % (prefix, describe_exception(exc)),
                                   ref=ref, backend=backend)
