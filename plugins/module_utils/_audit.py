@@ -4,8 +4,10 @@
 """Value-free audit events, one JSON object a line.
 
 Fields: time (UTC ISO 8601), actor (user@host), awx_job (when run by AWX), action, backend, ref, version,
-fingerprint, outcome, and optional value-free details. Appends are atomic (O_APPEND, one write a line) and the
-file is created 0600, never through a symbolic link.
+fingerprint, outcome, and optional value-free details; ``retries`` (how many retries the store's requests for
+this reference took, e.g. after a timeout, a 429 or a 503) is added to the events of a reference whose reads were
+retried in this process (``note_retries``, called by the backends). Appends are atomic (O_APPEND, one write a
+line) and the file is created 0600, never through a symbolic link.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +23,27 @@ import socket
 from ansible_collections.agentarea.secrets.plugins.module_utils import _fileio
 
 AUDIT_ENV = 'AGENTAREA_SECRETS_AUDIT_LOG'
+
+#: retries noted by the backends in this process, by reference (scheme://location, without key and params)
+_RETRIES = {}
+
+
+def _ref_base(ref):
+    text = str(ref)
+    return text.split('#', 1)[0].split('?', 1)[0]
+
+
+def note_retries(ref, count):
+    """A backend's read of ``ref`` took ``count`` retries: the next audit events of ``ref`` carry ``retries``."""
+    if ref is None or not count:
+        return
+    base = _ref_base(ref)
+    _RETRIES[base] = _RETRIES.get(base, 0) + int(count)
+
+
+def retries_of(ref):
+    """The retries noted for ``ref`` in this process (0 when none)."""
+    return 0 if ref is None else _RETRIES.get(_ref_base(ref), 0)
 
 
 def actor():
@@ -53,6 +76,9 @@ def event(action, outcome, backend=None, ref=None, version=None, fingerprint=Non
     job = awx_job()
     if job:
         record['awx_job'] = job
+    retried = retries_of(ref)
+    if retried and 'retries' not in details:
+        record['retries'] = retried
     for key, val in details.items():
         if val is not None:
             record[key] = val

@@ -22,6 +22,7 @@ try:
 except ImportError:  # pragma: no cover
     from urllib import quote  # type: ignore
 
+from ansible_collections.agentarea.secrets.plugins.module_utils._audit import note_retries
 from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
     CAP_CAS,
     CAP_DELETE,
@@ -45,7 +46,6 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_client import (
     VaultConnection,
     import_hvac,
-    map_error,
     misconfigured,
     warm,
 )
@@ -195,8 +195,11 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
         if known is not None:
             return known
         hvac, requests, _retry = import_hvac()
+        since = self.retry_tally()
         try:
-            data = self.client().adapter.get('/v1/sys/internal/ui/mounts/%s' % quote(location))['data']
+            client = self.client()
+            data = self.with_login(lambda: client.adapter.get('/v1/sys/internal/ui/mounts/%s' % quote(location)))
+            data = data['data']
         except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest) as exc:
             config = misconfigured(exc, self.where(what='finding the mount of %s' % location))
             if config is not None:
@@ -204,7 +207,7 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
             # not allowed to ask (or an old server): assume the first segment is a KV v2 mount
             return location.split('/', 1)[0], 2
         except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
-            raise map_error(exc, self.where(what='finding the mount of %s' % location)) from None
+            raise self.error(exc, self.where(what='finding the mount of %s' % location), since=since) from None
         mount = (data.get('path') or location.split('/', 1)[0]).strip('/')
         if data.get('type') not in ('kv', 'generic'):
             raise InvalidReference("mount '%s' is a %s secrets engine, not KV (for dynamic credentials set "
@@ -241,10 +244,11 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
 
     def _call(self, ref, mount, path, what, func, *args, **kwargs):
         hvac, requests, _retry = import_hvac()
+        since = self.retry_tally()
         try:
-            return func(*args, **kwargs)
+            return self.with_login(func, *args, **kwargs)
         except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
-            raise map_error(exc, self.where(mount, path, what), ref=ref) from None
+            raise self.error(exc, self.where(mount, path, what), ref=ref, since=since) from None
 
     def _meta(self, mount, path, kv):
         return {'mount': mount, 'path': path, 'kv_version': kv, 'namespace': self.options.get('namespace')}
@@ -258,6 +262,14 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
                 self._release()  # a lookup without the run cache: its login ends with the lookup
 
     def read(self, ref):
+        since = self.retry_tally()
+        try:
+            return self._read(ref)
+        finally:
+            # the audit event of this read says how many retries it took (a count, never a value)
+            note_retries(ref, self.retry_tally() - since)
+
+    def _read(self, ref):
         if self.dynamic():
             return self._read_dynamic(ref)
         mount, path, kv = self.locate(ref)
@@ -271,13 +283,15 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
             resp = self._call(ref, mount, path, 'read', client.secrets.kv.v1.read_secret, path, mount_point=mount)
             return Secret(resp.get('data') or {}, None, metadata=dict(self._meta(mount, path, 1), tags={}))
         hvac, requests, _retry = import_hvac()
+        since = self.retry_tally()
         try:
-            resp = client.secrets.kv.v2.read_secret_version(path, version=int(version) if version else None,
-                                                            mount_point=mount, raise_on_deleted_version=True)
+            resp = self.with_login(client.secrets.kv.v2.read_secret_version, path,
+                                   version=int(version) if version else None, mount_point=mount,
+                                   raise_on_deleted_version=True)
         except hvac.exceptions.InvalidPath as exc:
             raise self._missing(exc, ref, mount, path, version) from None
         except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
-            raise map_error(exc, self.where(mount, path, 'read'), ref=ref) from None
+            raise self.error(exc, self.where(mount, path, 'read'), ref=ref, since=since) from None
         data, meta = resp['data']['data'] or {}, resp['data']['metadata'] or {}
         return Secret(data, meta.get('version'), None, meta.get('created_time'),
                       dict(self._meta(mount, path, 2), tags=dict(meta.get('custom_metadata') or {})))

@@ -53,8 +53,10 @@ _REASONS = (
     ('permission denied', 'permission denied'),
     ('invalid token', 'the token is invalid or expired'),
     ('bad token', 'the token is invalid or expired'),
-    ('invalid role or secret id', 'invalid role_id or secret_id'),
-    ('invalid secret id', 'invalid role_id or secret_id'),
+    ('invalid role or secret id', 'invalid role_id or secret_id (a secret_id may also be expired or used up: '
+                                  'secret_id_ttl, secret_id_num_uses)'),
+    ('invalid secret id', 'invalid role_id or secret_id (a secret_id may also be expired or used up: '
+                          'secret_id_ttl, secret_id_num_uses)'),
     ('invalid role id', 'invalid role_id or secret_id'),
     ('invalid username or password', 'invalid username or password'),
     ('invalid credentials', 'invalid credentials'),
@@ -75,6 +77,13 @@ _REASONS = (
 )
 
 
+class LoginFailed(SecretAccessDenied):
+    """The login itself failed (wrong or used-up credentials, no such role): not a secret the store denied, so
+    ``on_denied: skip`` of a lookup does not skip it -- a run whose every read would be skipped is not a success."""
+
+    category = 'error'
+
+
 def import_hvac():
     """hvac, requests and urllib3's Retry, imported when a Vault backend is used (never at import time)."""
     try:
@@ -86,6 +95,30 @@ def import_hvac():
     return hvac, requests, Retry
 
 
+_RETRY_CLASS = []
+
+
+def counting_retry_class(Retry):
+    """urllib3's Retry that counts the retries it allows into ``tally`` (a dict shared by every Retry derived from
+    the adapter's), so that the backend can tell which reads were retried (the audit event's ``retries``)."""
+    if not _RETRY_CLASS:
+        class CountingRetry(Retry):
+            tally = None
+
+            def new(self, **kw):
+                fresh = super(CountingRetry, self).new(**kw)
+                fresh.tally = self.tally
+                return fresh
+
+            def increment(self, *args, **kwargs):
+                fresh = super(CountingRetry, self).increment(*args, **kwargs)  # MaxRetryError when exhausted
+                if self.tally is not None:
+                    self.tally['retries'] = self.tally.get('retries', 0) + 1
+                return fresh
+        _RETRY_CLASS.append(CountingRetry)
+    return _RETRY_CLASS[0]
+
+
 def _proxies(value):
     if not value:
         return None
@@ -94,14 +127,17 @@ def _proxies(value):
     return {'http': str(value), 'https': str(value)}
 
 
-def new_client(conn, token=''):
+def new_client(conn, token='', tally=None):
     """An hvac client for ``conn`` (a dict of CONN_OPTIONS). ``token=''`` keeps hvac from falling back to
-    VAULT_TOKEN or ~/.vault-token behind our back: the token is always ours to choose."""
+    VAULT_TOKEN or ~/.vault-token behind our back: the token is always ours to choose. ``tally`` (a dict) counts
+    the retries of the client's requests under ``'retries'``."""
     hvac, requests, Retry = import_hvac()
     from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
     retries = max(0, int(conn.get('retries') or 0))
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=BACKOFF_FACTOR,
-                  status_forcelist=RETRY_STATUS, allowed_methods=RETRY_METHODS, raise_on_status=False)
+    retry = counting_retry_class(Retry)(
+        total=retries, connect=retries, read=retries, status=retries, backoff_factor=BACKOFF_FACTOR,
+        status_forcelist=RETRY_STATUS, allowed_methods=RETRY_METHODS, raise_on_status=False)
+    retry.tally = tally
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount('http://', adapter)
@@ -183,8 +219,66 @@ def misconfigured(exc, where, ref=None):
     return None
 
 
-def map_error(exc, where, ref=None, login=False):
-    """The typed error for an hvac or requests exception raised while doing ``where``."""
+def _errors_text(exc):
+    return ' '.join(str(e) for e in (getattr(exc, 'errors', None) or [])).lower()
+
+
+def timed_out(exc):
+    """Whether a requests exception is a timeout (also when urllib3 gave up retrying timeouts: requests then
+    raises a ConnectionError around urllib3's MaxRetryError)."""
+    _hvac, requests, _retry = import_hvac()
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    seen = set()
+    todo = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if 'Timeout' in type(item).__name__:
+            return True
+        todo.extend([getattr(item, 'reason', None), getattr(item, '__cause__', None),
+                     getattr(item, '__context__', None)])
+        todo.extend(a for a in getattr(item, 'args', ()) if isinstance(a, BaseException))
+    return False
+
+
+def _tries(retried):
+    if not retried:
+        return ''
+    return ' after %d %s with back-off' % (retried, 'retry' if retried == 1 else 'retries')
+
+
+def unavailable(exc, where, retried=None):
+    """The message of a status that says "not now": sealed, standby, rate-limited, a server error."""
+    hvac, _requests, _retry = import_hvac()
+    err = hvac.exceptions
+    text = _errors_text(exc)
+    tries = _tries(retried)
+    if isinstance(exc, err.RateLimitExceeded):
+        return ('rate-limited (HTTP 429): Vault throttled the request%s; lower the run\'s concurrency (forks) or '
+                'raise the rate-limit quota (%s)' % (tries or ' (retries=0)', where))
+    if isinstance(exc, err.VaultDown) or 'sealed' in text:
+        if 'sealed' in text:
+            return ('Vault is sealed (HTTP 503), so unavailable%s: unseal it (or wait for auto-unseal) and run '
+                    'again (%s)'
+                    % (tries, where))
+        if 'standby' in text or 'not active' in text or 'active cluster node' in text or 'perf' in text:
+            return ('Vault is on standby or unavailable (HTTP 503)%s: the node is not the active one and could not '
+                    'reach an active node; point url at the active node or the load balancer (%s)' % (tries, where))
+        return 'Vault is unavailable (HTTP 503)%s: %s (%s)' % (tries, reason(exc), where)
+    if isinstance(exc, err.PreconditionFailed):
+        return ('Vault is unavailable (HTTP 412)%s: a standby node has not caught up with the active one (%s)'
+                % (tries, where))
+    if isinstance(exc, err.VaultNotInitialized):
+        return 'Vault is not initialized (HTTP 501) (%s)' % where
+    return 'Vault is unavailable (%s)%s: %s' % (where, tries, reason(exc))
+
+
+def map_error(exc, where, ref=None, login=False, retried=None, timeout=None):
+    """The typed error for an hvac or requests exception raised while doing ``where``. ``retried`` (how many
+    retries the request took) and ``timeout`` (seconds) go into the message when known."""
     hvac, requests, _retry = import_hvac()
     err = hvac.exceptions
     kw = {'ref': ref, 'backend': 'vault'}
@@ -194,11 +288,16 @@ def map_error(exc, where, ref=None, login=False):
     if isinstance(exc, requests.exceptions.SSLError):
         return BackendUnavailable('TLS verification failed (%s): set ca_cert (or VAULT_CACERT) to the CA that '
                                   'signed the server certificate' % where, **kw)
+    if isinstance(exc, requests.exceptions.RequestException) and timed_out(exc):
+        limit = ' within timeout=%s s' % timeout if timeout else ''
+        return BackendUnavailable('timed out: Vault did not answer%s%s (%s)' % (limit, _tries(retried), where),
+                                  **kw)
     if isinstance(exc, requests.exceptions.RequestException):
-        return BackendUnavailable('cannot reach Vault (%s): %s' % (where, describe_exception(exc)), **kw)
+        return BackendUnavailable('cannot reach Vault%s (%s): %s' % (_tries(retried), where,
+                                                                     describe_exception(exc)), **kw)
     why = reason(exc)
     if login and isinstance(exc, (err.InvalidRequest, err.Forbidden, err.Unauthorized, err.InvalidPath)):
-        return SecretAccessDenied('login failed (%s): %s' % (where, why), **kw)
+        return LoginFailed('login failed (%s): %s' % (where, why), **kw)
     if isinstance(exc, err.InvalidPath):
         return SecretNotFound('not found (%s)' % where, **kw)
     if isinstance(exc, (err.Forbidden, err.Unauthorized)):
@@ -208,7 +307,7 @@ def map_error(exc, where, ref=None, login=False):
                               'and retry' % where, **kw)
     if isinstance(exc, (err.PreconditionFailed, err.RateLimitExceeded, err.InternalServerError, err.VaultDown,
                         err.BadGateway, err.VaultNotInitialized, err.UnexpectedError)):
-        return BackendUnavailable('Vault is unavailable (%s): %s' % (where, why), **kw)
+        return BackendUnavailable(unavailable(exc, where, retried), **kw)
     return SecretError('Vault rejected the request (%s): %s' % (where, why), **kw)
 
 
@@ -254,9 +353,104 @@ class VaultConnection:
         parts.append('at %s' % self.options.get('url'))
         return ', '.join(parts)
 
+    # -- retries and errors ---------------------------------------------------------------------------------
+    def retry_tally(self):
+        """How many retries this backend's requests have taken so far (see ``counting_retry_class``)."""
+        tally = self.__dict__.setdefault('_tally', {'retries': 0})
+        return tally.get('retries', 0)
+
+    def error(self, exc, where, ref=None, login=False, since=None):
+        """``map_error`` with the retries taken since ``since`` (a ``retry_tally()``) and the timeout."""
+        retried = self.retry_tally() - since if since is not None else None
+        return map_error(exc, where, ref=ref, login=login, retried=retried, timeout=self.options.get('timeout'))
+
     # -- login ------------------------------------------------------------------------------------------------
+    def client(self):
+        """The connected client; a login token near the end of its TTL is renewed (or the login redone) first,
+        so that a run that outlasts the token's TTL keeps working."""
+        client = super(VaultConnection, self).client()
+        entry = self._login_entry
+        if entry is not None and entry.get('expires') and \
+                entry['expires'] - time.time() <= entry.get('ttl', 0) * RENEW_BELOW:
+            self._refresh(client)
+        return client
+
+    def _refresh(self, client, lost=False):
+        """Renew the login token when it is renewable (else, or when it is ``lost``: log in again)."""
+        auth = self.auth()
+        cache = self.run_cache()
+        entry = self._login_entry
+        if cache is None:
+            fresh = None if lost else self._renewed(client, entry)
+            if fresh is None:
+                fresh = self._login(client, auth)
+            if self._owned is not None and self._owned.get('kept'):
+                fresh['kept'] = True
+            self._owned = fresh
+        else:
+            ident = self.login_identity()
+            with cache.lock(TOKEN_KIND, ident):
+                cached = cache.get(TOKEN_KIND, ident)
+                fresh = None
+                if cached and cached.get('token') != entry.get('token'):
+                    fresh = self._reuse(client, cached)  # another task has renewed or logged in again meanwhile
+                if fresh is None and not lost:
+                    fresh = self._renewed(client, entry)
+                if fresh is None:
+                    fresh = self._login(client, auth)
+                    if not self.options.get('keep_token'):
+                        cache.on_finish('%s|%s' % (TOKEN_KIND, ident), dict(
+                            backend='vault', kind='token', conn=self.conn(), token=fresh['token'],
+                            what='the Vault token of the %s login' % auth.describe()))
+                cache.put(TOKEN_KIND, ident, fresh)
+        self._login_entry = fresh
+        client.token = fresh['token']
+        return fresh
+
+    def _renewed(self, client, entry):
+        """The login renewed (None when it cannot be: not renewable, too close to expiry, or refused)."""
+        if not entry or not entry.get('renewable'):
+            return None
+        if entry.get('expires') and entry['expires'] - time.time() < min(5.0, entry['ttl'] * 0.1):
+            return None
+        hvac, requests, _retry = import_hvac()
+        client.token = entry['token']
+        try:
+            data = client.auth.token.renew_self()['auth']
+        except (hvac.exceptions.VaultError, requests.exceptions.RequestException):
+            return None
+        ttl = int(data.get('lease_duration') or 0)
+        if ttl and ttl < min(5.0, entry['ttl'] * 0.1):
+            return None  # at its max TTL: renewing gave no time, log in again
+        return dict(entry, ttl=ttl, expires=time.time() + ttl if ttl else 0, renewals=entry.get('renewals', 0) + 1)
+
+    def login_lost(self):
+        """After a 403: whether our login token is gone (expired, revoked, lost by a store restored from an older
+        backup) rather than denied the path. Always False for a given token (never ours to replace)."""
+        if self._login_entry is None or self._client is None:
+            return False
+        hvac, requests, _retry = import_hvac()
+        try:
+            self._client.auth.token.lookup_self()
+        except hvac.exceptions.Forbidden:
+            return True
+        except (hvac.exceptions.VaultError, requests.exceptions.RequestException):
+            return False
+        return False
+
+    def with_login(self, func, *args, **kwargs):
+        """``func(*args, **kwargs)``, once more after logging in again when a 403 was caused by a lost login."""
+        hvac, _requests, _retry = import_hvac()
+        try:
+            return func(*args, **kwargs)
+        except hvac.exceptions.Forbidden:
+            if not self.login_lost():
+                raise
+        self._refresh(self._client, lost=True)
+        return func(*args, **kwargs)
+
     def connect(self):
-        client = new_client(self.conn())
+        client = new_client(self.conn(), tally=self.__dict__.setdefault('_tally', {'retries': 0}))
         auth = self.auth()
         if auth.NAME == 'token':
             auth.authenticate(client)
@@ -287,10 +481,10 @@ class VaultConnection:
         try:
             data = auth.authenticate(client)
         except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
-            raise map_error(exc, self.where(what='login'), login=True) from None
+            raise self.error(exc, self.where(what='login'), login=True) from None
         except (IOError, OSError) as exc:
-            raise SecretAccessDenied('login failed (%s): cannot read the token file: %s'
-                                     % (self.where(what='login'), describe_exception(exc)), backend='vault')
+            raise LoginFailed('login failed (%s): cannot read the token file: %s'
+                              % (self.where(what='login'), describe_exception(exc)), backend='vault')
         ttl = int(data.get('lease_duration') or 0)
         return {'token': data['client_token'], 'ttl': ttl, 'expires': time.time() + ttl if ttl else 0,
                 'renewable': bool(data.get('renewable')), 'renewals': 0}
@@ -308,15 +502,7 @@ class VaultConnection:
             return entry
         if not entry.get('renewable'):
             return entry
-        hvac, requests, _retry = import_hvac()
-        client.token = entry['token']
-        try:
-            data = client.auth.token.renew_self()['auth']
-        except (hvac.exceptions.VaultError, requests.exceptions.RequestException):
-            return None
-        ttl = int(data.get('lease_duration') or 0)
-        renewed = dict(entry, ttl=ttl, expires=time.time() + ttl if ttl else 0, renewals=entry.get('renewals', 0) + 1)
-        return renewed
+        return self._renewed(client, entry)
 
     def keep_login_token(self):
         """A lease that is kept must outlive the run, and Vault revokes a token's leases with the token."""
