@@ -1,9 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 agentarea.secrets contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Where a value is distributed and who is restarted: one front door for the modules (k8s_secret, docker_secret,
-rollout, external_secret) and the rotation engine (_distribute.Distributor takes ``docker_rotation`` and
-``force_sync`` from here). The work is done in _k8s_secret.py, _docker_secret.py, _rollout.py and
+"""Where a value is distributed and who is restarted: the one front door that the distribute module hands to
+_distribute.Distributor (``docker_rotation``, ``force_sync``) and uses for restarts (``restart``). The work is done in _k8s_secret.py, _docker_secret.py, _rollout.py and
 _external_secret.py. Kubernetes Secret keys are written with ``K8sBackend.write(ref#key, value)``, which retries
 resourceVersion conflicts. Nothing here calls exit_json."""
 
@@ -18,14 +17,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils import _rollout
 from ansible_collections.agentarea.secrets.plugins.module_utils._docker_secret import Rotation
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretNotFound
 
-
-def backend_from_params(cls, params, **overrides):
-    """A backend of ``cls`` configured from module parameters (its ARGSPEC names only) and validated."""
-    options = dict((name, params.get(name)) for name in cls.ARGSPEC)
-    options.update(overrides)
-    backend = cls(options)
-    backend.validate()
-    return backend
+DOCKER_KIND = _rollout.DOCKER_KIND
 
 
 def docker_rotation(backend, name, value, services=(), keep_versions=0, wait=True, timeout=300, check_mode=False):

@@ -99,6 +99,17 @@ def backend_for(module, ref, primary=None):
     return _configured(module.params, backend_class(ref.scheme), primary or ref.scheme)
 
 
+def backend_of(cls, params, **overrides):
+    """A validated backend of ``cls`` for a module that names its store by its options rather than by a reference
+    (docker_secret, k8s_secret, external_secret, rollout): its own options from ``params`` (per-store forms as
+    :func:`backend_options` says), then ``overrides`` (rollout's ``timeout`` is a wait, not a request timeout)."""
+    options = backend_options(params, cls, cls.NAME)
+    options.update(overrides)
+    backend = cls(options)
+    backend.validate()
+    return backend
+
+
 def _configured(params, cls, primary):
     backend = cls(backend_options(params, cls, primary))
     backend.validate()

@@ -166,6 +166,7 @@ store_fingerprint:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.agentarea.secrets.plugins.module_utils import _consumers
 from ansible_collections.agentarea.secrets.plugins.module_utils._catalog import consumer_type
 from ansible_collections.agentarea.secrets.plugins.module_utils._distribute import Distributor, describe_target
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError, SecretNotFound
@@ -183,18 +184,15 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
 def restart_all(restarts, backend, timeout, check_mode):
     """Restart and wait for every workload, grouped by kind and namespace; a rollout that does not finish raises
     (RolloutFailed names the workload)."""
-    # pylint: disable=import-outside-toplevel
-    from ansible_collections.agentarea.secrets.plugins.module_utils import _rollout
     groups = {}
     for item in restarts:
         groups.setdefault((item['kind'], item.get('namespace')), []).append(item['name'])
     reports = []
     for (kind, namespace), names in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1] or '')):
-        docker = backend('docker') if kind == _rollout.DOCKER_KIND else None
+        docker = backend('docker') if kind == _consumers.DOCKER_KIND else None
         k8s = None if docker is not None else backend('k8s')
-        workloads = _rollout.restart(kind, names, namespace=namespace, k8s=k8s, docker=docker, wait=True,
-                                     timeout=timeout, check_mode=check_mode)
-        reports.extend(w.report() for w in workloads)
+        reports.extend(_consumers.restart(kind, names, namespace=namespace, k8s=k8s, docker=docker, wait=True,
+                                          timeout=timeout, check_mode=check_mode))
     return reports
 
 
@@ -223,16 +221,12 @@ def main():
         return fingerprint(value, p['fingerprint_key'])
 
     def docker_rotation(docker, name, value, services):
-        # pylint: disable=import-outside-toplevel
-        from ansible_collections.agentarea.secrets.plugins.module_utils._docker_secret import Rotation
-        return Rotation(docker, name, value, services=services, wait=p['docker_wait'], timeout=p['docker_timeout'],
-                        check_mode=module.check_mode).run()
+        return _consumers.docker_rotation(docker, name, value, services=services, wait=p['docker_wait'],
+                                          timeout=p['docker_timeout'], check_mode=module.check_mode)
 
     def force_sync(spec):
-        # pylint: disable=import-outside-toplevel
-        from ansible_collections.agentarea.secrets.plugins.module_utils import _external_secret as eso
-        objects = eso.CustomObjects(backend('k8s'), 'externalsecrets', spec.get('api_version') or 'v1')
-        objects.annotate(spec['name'], spec['namespace'], {eso.FORCE_SYNC: eso.force_sync_value()})
+        _consumers.force_sync(backend('k8s'), spec['namespace'], spec['name'],
+                              api_version=spec.get('api_version') or 'v1', check_mode=module.check_mode)
 
     try:
         store = backend(ref.scheme)

@@ -163,8 +163,8 @@ kept_in_use:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _docker_secret
-from ansible_collections.agentarea.secrets.plugins.module_utils._consumers import backend_from_params
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_of
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._docker import DockerBackend
 
@@ -196,7 +196,7 @@ def main():
     result = {'changed': False, 'name': p['name'], 'removed': []}
     rotation = None
     try:
-        backend = backend_from_params(DockerBackend, p)
+        backend = backend_of(DockerBackend, p)
         backend.logical_name(parse_ref('docker://%s' % p['name']))  # validates the name
         if p['state'] == 'absent':
             result.update(_docker_secret.remove(backend, p['name'], check_mode=module.check_mode))

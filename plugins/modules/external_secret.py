@@ -263,8 +263,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _external_secret as eso
 from ansible_collections.agentarea.secrets.plugins.module_utils import _rollout
-from ansible_collections.agentarea.secrets.plugins.module_utils._consumers import backend_from_params
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption, SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_of
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s import K8sBackend
 
 STORE_OPTIONS = dict(
@@ -314,7 +314,7 @@ def main():
     result = {'changed': False}
     check = module.check_mode
     try:
-        backend = backend_from_params(K8sBackend, p)
+        backend = backend_of(K8sBackend, p)
         version = p['api_version']
         store = p['store']
         if store:

@@ -280,9 +280,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _k8s_secret as ks
 from ansible_collections.agentarea.secrets.plugins.module_utils._k8s_secret_data import build_data
-from ansible_collections.agentarea.secrets.plugins.module_utils._consumers import backend_from_params
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_of
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s import K8sBackend
 
 
@@ -324,7 +324,7 @@ def main():
     fkey = p['fingerprint_key']
     result = {'changed': False, 'namespace': p['namespace'], 'name': p['name']}
     try:
-        backend = backend_from_params(K8sBackend, p)
+        backend = backend_of(K8sBackend, p)
         if p['state'] == 'absent':
             outcome, objects = ks.ensure_absent(backend, p['namespace'], p['name'], hashed=p['append_hash'],
                                                 check_mode=module.check_mode)

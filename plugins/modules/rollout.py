@@ -109,8 +109,8 @@ durations:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _rollout
-from ansible_collections.agentarea.secrets.plugins.module_utils._consumers import backend_from_params
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_of
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._docker import DockerBackend
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s import K8sBackend
 
@@ -147,9 +147,9 @@ def main():
     try:
         k8s = docker = None
         if p['kind'] == _rollout.DOCKER_KIND:
-            docker = backend_from_params(DockerBackend, p, timeout=None)
+            docker = backend_of(DockerBackend, p, timeout=None)
         else:
-            k8s = backend_from_params(K8sBackend, p, timeout=None)
+            k8s = backend_of(K8sBackend, p, timeout=None)
         workloads = _rollout.restart(p['kind'], p['name'], namespace=p['namespace'], k8s=k8s, docker=docker,
                                      wait=p['wait'], timeout=p['timeout'], check_mode=module.check_mode)
         reports = [w.report() for w in workloads]
