@@ -21,8 +21,10 @@ __metaclass__ = type
 import binascii
 import errno
 import os
+import re
 import stat
 import time
+import zlib
 
 from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     BackendUnavailable,
@@ -39,6 +41,10 @@ _DIR_FLAGS = (getattr(os, 'O_PATH', 0) or os.O_RDONLY) | getattr(os, 'O_DIRECTOR
 _READ_FLAGS = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | _CLOEXEC  # a planted FIFO must not block us
 _MAX_LINKS = 40
 LOCK_TIMEOUT = 60
+# A temporary file is named after the file, this host and the writing process: ``.<name>.<host>-<pid>-<rand>.tmp``.
+# A writer killed between creating it and the rename (SIGKILL, a controller killed with its workers) cannot remove
+# it; the next write of the same file on the same host removes the ones whose process is gone.
+_TMP_RE = re.compile(r'^\.(?P<name>.+)\.(?P<host>[0-9a-f]{8})-(?P<pid>[0-9]+)-[0-9a-f]{12}\.tmp$')
 
 
 def _trusted_owner(uid):
@@ -147,6 +153,44 @@ def _fsync_dir(dir_fd):
         pass
     finally:
         os.close(fd)
+
+
+def _host_tag():
+    return '%08x' % (zlib.crc32(os.uname()[1].encode('utf-8', 'replace')) & 0xffffffff)
+
+
+def _pid_gone(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.ESRCH
+    return False
+
+
+def _remove_stale_tmp(dir_fd, name):
+    """Remove the temporary files of ``name`` that a writer on this host left when it was killed (its process is
+    gone). Best effort: a directory we may not list, or a file we do not own, is left alone."""
+    try:
+        fd = os.open('.', os.O_RDONLY | getattr(os, 'O_DIRECTORY', 0) | _CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return
+    try:
+        names = os.listdir(fd)
+    except OSError:
+        names = []
+    finally:
+        os.close(fd)
+    host = _host_tag()
+    for entry in names:
+        found = _TMP_RE.match(entry)
+        if not found or found.group('name') != name or found.group('host') != host:
+            continue
+        try:
+            st = os.stat(entry, dir_fd=dir_fd, follow_symlinks=False)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid() and _pid_gone(int(found.group('pid'))):
+                os.unlink(entry, dir_fd=dir_fd)
+        except OSError:
+            pass
 
 
 def _identity(st):
@@ -299,9 +343,11 @@ class SecretFile:
         st = self.lstat()
         mode, uid, gid, explicit = self._ids(st, mode, uid, gid)
         tmp = None
+        _remove_stale_tmp(self.dir_fd, self.name)
         try:
             for _attempt in range(100):
-                tmp = '.%s.%s.tmp' % (self.name, binascii.hexlify(os.urandom(6)).decode('ascii'))
+                tmp = '.%s.%s-%d-%s.tmp' % (self.name, _host_tag(), os.getpid(),
+                                           binascii.hexlify(os.urandom(6)).decode('ascii'))
                 try:
                     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600,
                                  dir_fd=self.dir_fd)
@@ -363,15 +409,23 @@ class SecretFile:
         if st is None or self.data is None:
             return None
         name = '%s.%d.%s' % (self.name, os.getpid(), time.strftime('%Y-%m-%d@%H:%M:%S~'))
+        created = False
         try:
             fd = _open_in(self.dir_fd, name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600,
                           os.path.join(os.path.dirname(self.path), name), self.ref, self.backend)
+            created = True
             with os.fdopen(fd, 'wb') as handle:
                 self._set_ids(handle.fileno(), os.fstat(handle.fileno()), stat.S_IMODE(st.st_mode), st.st_uid,
                               st.st_gid, (False, False))
                 handle.write(self.data)
         except (IOError, OSError) as exc:
-            raise self.error(exc, 'write')
+            if created:  # a partial copy (a full disk) is no backup: remove it
+                try:
+                    os.unlink(name, dir_fd=self.dir_fd)
+                except OSError:
+                    pass
+            raise _write_error(exc, os.path.join(os.path.dirname(self.path), name), self.ref, self.backend,
+                               'write the backup')
         return os.path.join(os.path.dirname(self.path), name)
 
     def error(self, exc, action):
@@ -461,9 +515,24 @@ def atomic_write(path, data, mode=None, ref=None, backend=None, uid=-1, gid=-1, 
         handle.write(data, mode=mode, uid=uid, gid=gid)
 
 
+# a file system that takes no more data: the message says so plainly, and that nothing was written (every write
+# goes through a temporary file, removed on failure, and a rename; a partial backup is removed)
+_NO_ROOM = {
+    errno.ENOSPC: 'no space left on device (the file system is full)',
+    getattr(errno, 'EDQUOT', -1): 'disk quota exceeded',
+    errno.EFBIG: 'file too large for the file system',
+}
+
+
 def _write_error(exc, path, ref, backend, action='write'):
     code = getattr(exc, 'errno', None)
-    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+    if code in _NO_ROOM:
+        return BackendUnavailable('cannot %s %s: %s; nothing was written (free space and run again)'
+                                  % (action, path, _NO_ROOM[code]), ref=ref, backend=backend)
+    if code == errno.EROFS:
+        return SecretAccessDenied('cannot %s %s: read-only file system; nothing was written' % (action, path),
+                                  ref=ref, backend=backend)
+    if code in (errno.EACCES, errno.EPERM):
         return SecretAccessDenied('cannot %s %s: %s' % (action, path, os.strerror(code)), ref=ref, backend=backend)
     return BackendUnavailable('cannot %s %s: %s' % (action, path, os.strerror(code) if code else type(exc).__name__),
                               ref=ref, backend=backend)
