@@ -16,7 +16,7 @@ __metaclass__ = type
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
 from ansible_collections.agentarea.secrets.plugins.module_utils._backend import encode_value, observe
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption, SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils._filemode import parse_mode
 from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import strip_newline
@@ -159,10 +159,15 @@ class Distributor:
                 else:
                     item['changed'] = True
                     if not self.check_mode:
-                        if ctype == 'file':
-                            backend.write(ref, value, mode=file_mode)
-                        else:
-                            backend.write(ref, value)
+                        try:
+                            if ctype == 'file':
+                                backend.write(ref, value, mode=file_mode)
+                            else:
+                                backend.write(ref, value)
+                        except SecretError as exc:
+                            # name the entry and the consumer (the consumers before it were written)
+                            exc.cause = '%s (%s): %s' % (where, item['target'], exc.cause)
+                            raise
                 if item['changed'] and not self.check_mode:
                     item['was'] = item['state']
                     item['state'] = 'updated'
