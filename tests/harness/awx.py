@@ -183,11 +183,13 @@ class Job:
 
     def artifact_texts(self):
         """Every file the job left in the private data dir (ansible-runner's artifacts, reports the playbook wrote,
-        the env/ files AWX gave it) except the copied playbooks, as {path: text}."""
+        the env/ files AWX gave it) except its inputs: the copied playbooks and the inventory (AWX writes the
+        inventory's variables there, which hold whatever the user put in them, an inline credential of a catalog's
+        target included), as {path: text}."""
         texts = {}
         for dirpath, _dirs, names in os.walk(self.private_data_dir):
             rel = Path(dirpath).relative_to(self.private_data_dir)
-            if rel.parts[:2] == ("project", "playbooks"):
+            if rel.parts[:2] == ("project", "playbooks") or rel.parts[:1] == ("inventory",):
                 continue
             for name in names:
                 path = Path(dirpath) / name

@@ -5,6 +5,7 @@ ansible-runner with the environment rendered from the collection's credential ty
 passes them. Each job's status, rc and set_stats are checked, the store is read back with its SDK, and no value
 reaches stdout, job_events or any file the job left."""
 import hashlib
+import re
 import secrets
 import shutil
 import subprocess
@@ -224,6 +225,34 @@ def test_emergency_survey_without_confirmation_fails(vault, root, prefix, collec
     assert store.read() == before
 
 
+def test_provision_failure_with_inline_credentials_in_the_target(vault, root, prefix, collections_path, tmp_path):
+    """A catalog entry whose target holds inline admin tokens (the register hook's environment and, against the
+    advice, its command's arguments, which the module's argument spec cannot know to hide): provision cannot create
+    it (the hook fails). The job fails naming the entry and the hook's value-free error; the target reaches neither
+    stdout nor job_events (which hold each task's arguments unless the task is no_log), in this job or in the audit
+    and sync jobs that describe the same catalog."""
+    admin_token, arg_token = "canary-admin-%s" % secrets.token_hex(8), "canary-arg-%s" % secrets.token_hex(8)
+    store = VaultStore(root, prefix)
+    entry = {"name": "partner-api", "owner": "platform", "purpose": "calls the partner API", "kind": "api_key",
+             "store": "vault://secret/%s/partner#value" % prefix,
+             "target": {"register": {"command": ["/bin/sh", "-c", "exit 3", "issue-key", "--admin-token", arg_token],
+                                     "env": {"ADMIN_TOKEN": admin_token}},
+                        "test": {"url": "http://127.0.0.1:9/v1/me?api_key=%s" % admin_token}}}
+    credentials, credential_secrets, _ee = vault_token(vault, root, prefix)
+    launcher = Launcher(tmp_path, collections_path, credentials, [admin_token, arg_token], credential_secrets)
+    inv = {"agentarea_secrets_catalog": [entry]}
+    job = launcher.launch("playbooks/provision.yml", inv, expect="failed")
+    assert "creating failed for partner-api" in job.stdout, job
+    assert "target.register failed: exit code 3" in job.stdout.split("creating failed for partner-api", 1)[1], job
+    # the other templates that describe the catalog (audit: the entry is missing; sync: nothing to push)
+    job = launcher.launch("playbooks/audit.yml", inv, expect="failed")
+    assert job.stats["agentarea_secrets_audit"]["missing"] == ["partner-api"], job.stats
+    launcher.launch("playbooks/sync.yml", inv)
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        store.client.secrets.kv.v2.read_secret_version(path="%s/partner" % prefix, mount_point="secret",
+                                                       raise_on_deleted_version=True)
+
+
 READ_BOTH_WAYS = """
 - hosts: localhost
   gather_facts: false
@@ -380,3 +409,7 @@ def test_ansible_builder_create(tmp_path):
         assert sdk in python_reqs, sdk
     assert (build / "bindep.txt").read_text() == (REPO / "bindep.txt").read_text()
     assert "ansible-runner" in containerfile and "ansible-core" in containerfile
+    # the collection's whole range (meta/runtime.yml), the base image's Python choosing the release
+    requires = yaml.safe_load((REPO / "meta" / "runtime.yml").read_text())["requires_ansible"]
+    assert '"ansible-core%s ' % re.sub(r"\.0$", "", requires) in containerfile, containerfile
+    assert "ansible-core>=2.17,<" not in containerfile, containerfile
