@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Where a value is distributed and who is restarted: the one front door that the distribute module hands to
 _distribute.Distributor (``docker_rotation``, ``force_sync``) and uses for restarts (``restart``). The work is
-done in _k8s_secret.py, _docker_secret.py, _rollout.py and _external_secret.py. Kubernetes Secret keys are written with ``K8sBackend.write(ref#key, value)``, which retries
-resourceVersion conflicts. Nothing here calls exit_json."""
+done in _k8s_secret.py, _docker_secret.py, _rollout.py and _external_secret.py. Kubernetes Secret keys are
+written with ``K8sBackend.write(ref#key, value)``, which retries resourceVersion conflicts. Nothing here calls exit_json."""
 
 from __future__ import absolute_import, division, print_function
 
