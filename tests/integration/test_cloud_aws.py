@@ -40,7 +40,14 @@ def client(info, service="secretsmanager", key=None, secret=None):
 
 @pytest.fixture(scope="module")
 def sm(aws):
-    return client(aws)
+    sm = client(aws)
+    # A region that holds no secret at all makes readers fail ("wrong region?", test_faults_cloud.py); moto starts
+    # empty, and the check-mode run below reads before anything exists. A real account's region holds secrets.
+    try:
+        sm.create_secret(Name="agentarea-tests/region-holds-secrets", SecretString="-")
+    except ClientError:
+        pass  # already there
+    return sm
 
 
 def backend(info):
