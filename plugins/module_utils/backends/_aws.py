@@ -296,7 +296,7 @@ class AwsBackend(SecretBackend):
                 out[i] = self._misplaced(exc)
             except SecretError as exc:
                 out[i] = exc
-                if isinstance(exc, BackendUnavailable):
+                if getattr(exc, 'store_down', False):
                     down = exc
         return out
 

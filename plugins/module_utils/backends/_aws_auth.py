@@ -214,6 +214,13 @@ def is_throttled(exc):
     return error_code(exc) in _THROTTLED or status == 429
 
 
+def _down(error):
+    """Mark an error that says the store itself is in trouble (throttling, timeouts, server errors, no endpoint),
+    not this one secret: a batch of reads stops there (``AwsBackend.read_many``)."""
+    error.store_down = True
+    return error
+
+
 def to_error(exc, ref, action, backend='aws', context=None):
     """A typed error for a botocore exception. AWS messages are left out (validation errors may echo a request
     value), except for denials, which name the principal, action and resource. ``context`` (:func:`context_of`)
@@ -228,15 +235,15 @@ def to_error(exc, ref, action, backend='aws', context=None):
     if is_throttled(exc):
         tried = response.get('ResponseMetadata', {}).get('RetryAttempts')
         tried = (tried + 1) if isinstance(tried, int) else context.get('attempts')
-        return BackendUnavailable('%s: throttled by AWS (%s, HTTP %s), still after %s attempt(s) (retry mode %s); '
-                                  'raise retries, use retry_mode adaptive, or lower the request rate'
-                                  % (action, code or 'TooManyRequests', status, tried or '?',
-                                     context.get('mode') or 'standard'), **where)
+        return _down(BackendUnavailable('%s: throttled by AWS (%s, HTTP %s), still after %s attempt(s) (retry mode '
+                                        '%s); raise retries, use retry_mode adaptive, or lower the request rate'
+                                        % (action, code or 'TooManyRequests', status, tried or '?',
+                                           context.get('mode') or 'standard'), **where))
     if name in ('ReadTimeoutError', 'ConnectTimeoutError') or (name.endswith('TimeoutError') and not code):
-        return BackendUnavailable('%s: no answer within %s s (timeout), %s attempt(s) (%s); the store is slow or '
-                                  'unreachable: raise timeout or check the endpoint'
-                                  % (action, context.get('timeout', '?'), context.get('attempts', '?'), name),
-                                  **where)
+        return _down(BackendUnavailable('%s: no answer within %s s (timeout), %s attempt(s) (%s); the store is slow '
+                                        'or unreachable: raise timeout or check the endpoint'
+                                        % (action, context.get('timeout', '?'), context.get('attempts', '?'), name),
+                                        **where))
     if code == 'ResourceNotFoundException':
         return SecretNotFound('%s: no such secret, or no version with that stage or id' % action, **where)
     if code in _DENIED or status in (401, 403):
@@ -255,6 +262,6 @@ def to_error(exc, ref, action, backend='aws', context=None):
     if name == 'ParamValidationError' or code in ('InvalidParameterException', 'ValidationException'):
         return InvalidReference('%s: AWS rejected the request (%s)' % (action, code or name), **where)
     if code in _UNAVAILABLE or (status or 0) >= 500 or 'Endpoint' in name or 'Timeout' in name:
-        return BackendUnavailable('%s: %s' % (action, describe_exception(exc)), **where)
+        return _down(BackendUnavailable('%s: %s' % (action, describe_exception(exc)), **where))
     return BackendUnavailable('%s failed: %s%s' % (action, describe_exception(exc), ' ' + code if code else ''),
                               **where)

@@ -158,3 +158,18 @@ def test_the_region_answer_is_kept_in_the_run_cache():
     with pytest.raises(SecretNotFound):
         second.read(second.ref_from_term("app/db"))
     assert not [c for c in second_client.calls if c[0] == "list"]
+
+
+def test_an_error_of_one_secret_does_not_stop_the_others():
+    client = Client({"app/b": "vb"}, lambda ids: {"SecretValues": [], "Errors": []})
+    real = client.get_secret_value
+
+    def get(SecretId, VersionStage=None):  # noqa: N803
+        if SecretId == "app/a":
+            raise ClientError({"Error": {"Code": "SomethingOdd"}, "ResponseMetadata": {"HTTPStatusCode": 400}},
+                              "GetSecretValue")
+        return real(SecretId=SecretId, VersionStage=VersionStage)
+    client.get_secret_value = get
+    backend = backend_with(client)
+    out = backend.read_many(refs(backend, ["app/a", "app/b"]))
+    assert isinstance(out[0], BackendUnavailable) and out[1].value == "vb"
