@@ -258,12 +258,20 @@ def run_job(base, playbook, credentials=(), extra_vars=None, inventory_vars=None
         ctype = ctype if isinstance(ctype, dict) else credential_type(ctype)
         _env, args = inject_credential(ctype, inputs, pdd, envvars)
         cmdline += args
-    # The variables AWX adds to every job's extra vars.
-    job_vars = {}
+    # The variables AWX adds to every job's extra vars (``awx_meta_vars`` of the job), under both prefixes: the
+    # job, its template, project and inventory, and who launched it (a schedule instead of a user when scheduled).
+    job_vars = {"awx_execution_node": "awx-task-0"}
     for prefix in ("awx", "tower"):
-        job_vars.update({prefix + "_job_id": job_id, prefix + "_job_template_name": template_name,
-                         prefix + "_job_launch_type": launch_type, prefix + "_user_name": "admin",
-                         prefix + "_project_revision": "harness", prefix + "_inventory_name": "localhost"})
+        job_vars.update({prefix + "_job_id": job_id, prefix + "_job_launch_type": launch_type,
+                         prefix + "_job_template_id": 7, prefix + "_job_template_name": template_name,
+                         prefix + "_project_revision": "harness", prefix + "_project_scm_branch": "",
+                         prefix + "_inventory_id": 1, prefix + "_inventory_name": "localhost"})
+        if launch_type == "scheduled":
+            job_vars.update({prefix + "_schedule_id": 3, prefix + "_schedule_name": template_name + " schedule"})
+        else:
+            job_vars.update({prefix + "_user_id": 1, prefix + "_user_name": "admin",
+                             prefix + "_user_email": "admin@example.invalid", prefix + "_user_first_name": "",
+                             prefix + "_user_last_name": ""})
     job_vars.update(extra_vars or {})
     with _clean_environ(base_env):
         runner = ansible_runner.run(private_data_dir=str(pdd), playbook=playbook, envvars=envvars,
