@@ -19,6 +19,8 @@ An entry (see DESIGN.md)::
       - docker: {secret: db_password, services: [agentarea-api], key: password}
       - env_file: {path: /srv/agentarea/.env, key: DATABASE_URL, template: "..."}
       - file: {path: /srv/agentarea/secrets/db_password.txt, key: password}
+      - env_file: {path: /srv/app/.env, key: DATABASE_PASSWORD, field: password, owner: app}
+        hosts: app                       # on the managed hosts this Ansible pattern matches, not the controller
     tags: [prod, database]
 
 Templates are filled by us (``{field}``, ``{field:url}`` percent-encodes), never by Jinja, so a value cannot
@@ -46,6 +48,10 @@ ROTATE_KINDS = ('static', 'postgres', 'mysql', 'redis', 'jwt', 'api_key')
 STRATEGIES = ('single', 'overlap', 'alternating')
 CONSUMER_TYPES = ('k8s', 'docker', 'env_file', 'file', 'external_secret')
 RESTART_KINDS = ('deployment', 'statefulset', 'daemonset', 'docker_service')
+#: consumers that may live on managed hosts (``hosts: <pattern>``), written there by secret_file over the connection
+HOST_CONSUMER_TYPES = ('env_file', 'file')
+#: options of a consumer on hosts that only secret_file on the host applies (the controller's distribute does not)
+HOST_ONLY_OPTIONS = ('owner', 'group', 'follow')
 _DURATION = re.compile(r'^\s*(\d+)\s*([smhdw])\s*$')
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 _NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
@@ -143,10 +149,41 @@ def validate_entry(entry, index=None):
             if len(kind_name) != 2 or kind_name[0] not in RESTART_KINDS:
                 problem("consumers[%d].restart '%s' must be KIND/NAME with KIND in %s"
                         % (i, restart, ', '.join(RESTART_KINDS)))
+        problems.extend("catalog entry '%s': consumers[%d].%s" % (label, i, msg) for msg in host_problems(consumer))
     tags = entry.get('tags') or []
     if not isinstance(tags, list):
         problem("'tags' must be a list")
     return problems
+
+
+def host_patterns(consumer):
+    """The Ansible host patterns of a consumer's ``hosts`` (a list; empty: the consumer is on the controller)."""
+    hosts = consumer.get('hosts') if isinstance(consumer, dict) else None
+    if hosts is None:
+        return []
+    return [hosts] if isinstance(hosts, str) else list(hosts)
+
+
+def host_problems(consumer):
+    """What is wrong with a consumer's ``hosts`` and its host-only options (value-free, without the prefix)."""
+    ctype = consumer_type(consumer)
+    spec = consumer.get(ctype) if ctype else None
+    spec = spec if isinstance(spec, dict) else {}
+    host_only = [o for o in HOST_ONLY_OPTIONS if spec.get(o) is not None]
+    if 'hosts' not in consumer:
+        return ["%s.%s is applied only by the hosts that write the consumer: add 'hosts' (an Ansible host pattern)"
+                % (ctype, host_only[0])] if host_only else []
+    if ctype not in HOST_CONSUMER_TYPES:
+        return ["hosts: only %s consumers can live on managed hosts, not %s"
+                % (' and '.join(HOST_CONSUMER_TYPES), ctype)]
+    hosts = consumer['hosts']
+    items = [hosts] if isinstance(hosts, str) else hosts
+    if not isinstance(items, list) or not items or not all(isinstance(h, str) and h.strip() for h in items):
+        return ['hosts must be an Ansible host pattern (a string such as "app" or "web:&prod") or a list of them']
+    if consumer.get('restart'):
+        return ['restart: the workloads restarted after a write are Kubernetes and Docker ones, on the '
+                'controller; a consumer on hosts cannot name them (restart services on the hosts in your play)']
+    return []
 
 
 def validate_catalog(entries):

@@ -8,6 +8,8 @@ value is the store's value, one ``field`` of it, or a ``template`` filled by us 
 A consumer is ``in_sync`` when what it holds has the same keyed fingerprint, ``drifted`` when it differs,
 ``missing`` when it holds nothing; after a write it is ``updated``. Changed consumers name the workloads to
 restart (``restart: [deployment/agentarea-api]``); the caller restarts them with agentarea.secrets.rollout.
+A consumer with ``hosts`` lives on managed hosts: the roles write it there with secret_file, so it is left alone
+here (state ``on_hosts``) instead of being written to that path on the controller.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -129,6 +131,10 @@ class Distributor:
                 raise InvalidOption('%s must name exactly one of %s' % (where, ', '.join(_catalog.CONSUMER_TYPES)))
             spec = consumer[ctype] or {}
             item = {'type': ctype, 'target': describe_target(ctype, spec), 'changed': False}
+            if _catalog.host_patterns(consumer):
+                item.update(state='on_hosts', hosts=_catalog.host_patterns(consumer))
+                results.append(item)
+                continue
             if ctype == 'external_secret':
                 _ref_for(ctype, spec, where)
                 item['state'] = 'synced' if sync_external else 'external'

@@ -25,6 +25,9 @@ description:
     mode nothing is written, so the report is a drift report.
   - Returns the workloads to restart (the C(restart) list of each consumer that changed), for
     M(agentarea.secrets.rollout).
+  - A consumer with C(hosts) (an C(env_file) or C(file) consumer on managed hosts) is left alone and reported as
+    C(on_hosts) - the provision, sync, rotate and emergency roles write it on those hosts with
+    M(agentarea.secrets.secret_file); this module never writes its path on the controller.
 options:
   name:
     description: The catalog entry's name, used in messages and results.
@@ -135,7 +138,8 @@ consumers:
     state:
       description:
         - C(in_sync), C(drifted), C(missing), C(updated), C(synced) or C(external); C(pending) in check mode when
-          the store, or the key it names, does not exist yet (RV(store_missing)).
+          the store, or the key it names, does not exist yet (RV(store_missing)); C(on_hosts) for a consumer with
+          C(hosts), written by the hosts themselves.
       type: str
     changed: {description: Whether it was (or would be) written., type: bool}
     fingerprint: {description: Keyed fingerprint of the value it should hold., type: str}
