@@ -13,4 +13,4 @@ from ansible_collections.agentarea.secrets.plugins.plugin_utils._action import S
 
 class ActionModule(SecretActionBase):
     BACKENDS = ('k8s',)
-    SKIP = ('audit_log',)
+    SKIP = ('audit_log', 'retries')

@@ -13,4 +13,4 @@ from ansible_collections.agentarea.secrets.plugins.plugin_utils._action import S
 
 class ActionModule(SecretActionBase):
     BACKENDS = ('k8s', 'docker')
-    SKIP = ('timeout', 'fingerprint_key', 'audit_log')  # its timeout is how long to wait for the rollout
+    SKIP = ('timeout', 'retries', 'fingerprint_key', 'audit_log')  # its timeout is how long to wait for the rollout

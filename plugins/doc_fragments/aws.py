@@ -191,8 +191,10 @@ options:
       - name: ansible_agentarea_secrets_aws_timeout
   retries:
     env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_RETRIES
       - name: ANSIBLE_AGENTAREA_SECRETS_AWS_RETRIES
     vars:
+      - name: ansible_agentarea_secrets_retries
       - name: ansible_agentarea_secrets_aws_retries
     ini:
       - section: agentarea_secrets_aws

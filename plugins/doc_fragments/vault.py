@@ -331,8 +331,10 @@ options:
       - name: ansible_agentarea_secrets_vault_timeout
   retries:
     env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_RETRIES
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_RETRIES
     vars:
+      - name: ansible_agentarea_secrets_retries
       - name: ansible_agentarea_secrets_vault_retries
     ini:
       - section: agentarea_secrets_vault

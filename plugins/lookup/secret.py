@@ -27,6 +27,11 @@ options:
     type: list
     elements: str
     required: true
+  retries:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_RETRIES
+    vars:
+      - name: ansible_agentarea_secrets_retries
 extends_documentation_fragment:
   - agentarea.secrets.lookup
   - agentarea.secrets.pass_store

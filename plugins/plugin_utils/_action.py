@@ -25,7 +25,6 @@ OPTION_VARS = {
     'vault': ('url', 'namespace', 'auth_method', 'mount_point', 'token', 'role_id', 'secret_id', 'username',
               'password', 'role', 'jwt', 'kubernetes_token_path', 'client_cert', 'client_key', 'proxies',
               'mount', 'kv_version', 'keep_token', 'keep_lease'),
-    # retries is common to Vault and AWS (as timeout is); the vault lookup reads ansible_agentarea_secrets_vault_retries
     'aws': ('access_key', 'secret_key', 'session_token', 'profile', 'region', 'endpoint_url', 'assume_role_arn',
             'retry_mode'),
     'azure': ('vault_url', 'auth', 'tenant_id', 'client_id', 'client_secret'),
@@ -34,7 +33,7 @@ OPTION_VARS = {
     'docker': ('docker_host', 'docker_cert_path', 'docker_tls_verify'),
     'pass': ('password_store_dir', 'gnupghome', 'pass_command'),
     # shared by every backend (and the audit log and fingerprints of the modules)
-    '': ('timeout', 'fingerprint_key', 'audit_log'),
+    '': ('timeout', 'retries', 'fingerprint_key', 'audit_log'),
 }
 
 

@@ -21,6 +21,9 @@ def lookup_vars(plugin="secret"):
     module = importlib.import_module("ansible_collections.agentarea.secrets.plugins.lookup.%s" % plugin)
     doc = yaml.safe_load(module.DOCUMENTATION)
     out = {}
+    for option, spec in (doc.get("options") or {}).items():  # the lookup's own (retries, shared by Vault and AWS)
+        for var in (spec or {}).get("vars") or ():
+            out.setdefault(option, []).append(var["name"])
     for fragment in doc.get("extends_documentation_fragment", []):
         name, _dot, part = fragment[len("agentarea.secrets."):].partition(".")
         cls = importlib.import_module("ansible_collections.agentarea.secrets.plugins.doc_fragments.%s" % name)

@@ -13,7 +13,7 @@ import yaml
 from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
 
 CLOUDS = ("aws", "azure", "gcp")
-SHARED_ENV = {"timeout": ("ANSIBLE_AGENTAREA_SECRETS_TIMEOUT",)}
+SHARED_ENV = {"timeout": ("ANSIBLE_AGENTAREA_SECRETS_TIMEOUT",), "retries": ("ANSIBLE_AGENTAREA_SECRETS_RETRIES",)}
 
 
 def fragment(name):
