@@ -340,7 +340,7 @@ def test_retries_with_back_off_then_a_clear_error_and_proxies(ansible, vault, ro
         assert len(answered) == 2
         answered.clear()
         failed = ansible.playbook(play(tasks), env=env, extra_vars={"retries": 0}, expect_rc=2)
-    assert "Vault is unavailable" in failed.output and "path '%s/flaky'" % prefix in failed.output
+    assert "Vault is sealed (HTTP 503)" in failed.output and "path '%s/flaky'" % prefix in failed.output
     closed = ansible.playbook(play(tasks), env=dict(env_for(vault), VAULT_ADDR="http://127.0.0.1:9"),
                               extra_vars={"retries": 1}, expect_rc=2)
     assert "cannot reach Vault" in closed.output and "http://127.0.0.1:9" in closed.output
