@@ -347,7 +347,7 @@ class SecretFile:
         try:
             for _attempt in range(100):
                 tmp = '.%s.%s-%d-%s.tmp' % (self.name, _host_tag(), os.getpid(),
-                                           binascii.hexlify(os.urandom(6)).decode('ascii'))
+                                            binascii.hexlify(os.urandom(6)).decode('ascii'))
                 try:
                     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o600,
                                  dir_fd=self.dir_fd)

@@ -184,9 +184,15 @@ options:
     description: Private key file of O(client_cert).
     type: path
   retries:
-    description: How many times to retry a Vault request that failed for a transient reason.
+    description:
+      - How many times to retry a request to Vault or AWS that failed for a transient reason (a connection error, a
+        timeout, throttling, a server error), with back-off.
     type: int
     default: 3
+  retry_mode:
+    description: botocore's retry mode for the AWS requests. Defaults to E(AWS_RETRY_MODE), then C(standard).
+    type: str
+    choices: [legacy, standard, adaptive]
   proxies:
     description: Proxy URL, or a dict of scheme to proxy URL, for the requests to Vault.
     type: raw

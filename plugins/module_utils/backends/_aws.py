@@ -25,8 +25,8 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     SecretNotFound,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import (
-    DEFAULT_RETRIES, RETRY_MODES, botocore_config, context_of, error_code, is_throttled, make_session, to_error, warm,
-    who,
+    DEFAULT_RETRIES, RETRY_MODE_CHOICES, RETRY_MODES, botocore_config, context_of, error_code, is_throttled,
+    make_session, to_error, warm, who,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
     stored_text, string_tags, with_field, without_field,
@@ -58,7 +58,7 @@ class AwsBackend(SecretBackend):
         'kms_key_id': {'type': 'str', 'no_log': False},
         'timeout': {'type': 'int', 'default': 30},
         'retries': {'type': 'int', 'default': DEFAULT_RETRIES},  # declared as the Vault backend declares it
-        'retry_mode': {'type': 'str', 'choices': list(RETRY_MODES)},
+        'retry_mode': {'type': 'str', 'choices': RETRY_MODE_CHOICES},
     }
     CONNECTION = ('region', 'profile', 'access_key', 'secret_key', 'session_token', 'assume_role_arn',
                   'assume_role_session_name', 'endpoint_url', 'timeout', 'retries', 'retry_mode')
@@ -147,8 +147,9 @@ class AwsBackend(SecretBackend):
             return exc
         client = self.client()
         region = getattr(getattr(client, 'meta', None), 'region_name', None) or self.options.get('region')
-        ident = '|'.join(str(x or '') for x in ('aws', region, self.options.get('endpoint_url'),
-                                                 who(self.options, self._environ), self.options.get('assume_role_arn')))
+        parts = ('aws', region, self.options.get('endpoint_url'), who(self.options, self._environ),
+                 self.options.get('assume_role_arn'))
+        ident = '|'.join(str(x or '') for x in parts)
         if self._region_holds is None and self.cache is not None:
             if (self.cache.get('aws-region', ident) or {}).get('holds'):
                 self._region_holds = True

@@ -31,6 +31,7 @@ _UNAVAILABLE = ('InternalServiceError', 'InternalFailure', 'ServiceUnavailable',
 _THROTTLED = ('Throttling', 'ThrottlingException', 'ThrottledException', 'RequestThrottledException',
               'TooManyRequestsException', 'RequestLimitExceeded', 'RequestThrottled', 'SlowDown')
 RETRY_MODES = ('legacy', 'standard', 'adaptive')
+RETRY_MODE_CHOICES = list(RETRY_MODES)  # an argument spec's choices (a list)
 #: the ``retries`` option's default (declared as the Vault backend declares it); at the default, AWS_MAX_ATTEMPTS wins
 DEFAULT_RETRIES = 3
 

@@ -166,8 +166,8 @@ def api_error(exc, ref=None, what=None, backend='k8s'):
     prefix = '%s: ' % what if what else ''
     if status == 404 and _kind_of(exc) == 'namespaces':
         # creating in (or acting on) a namespace that does not exist: the configuration points nowhere
-        return BackendMisconfigured('%s%s: wrong namespace or wrong cluster?' % (prefix, message or 'namespace not '
-                                                                               'found'), ref=ref, backend=backend)
+        return BackendMisconfigured('%s%s: wrong namespace or wrong cluster?' % (prefix, message or 'namespace not found'),
+                                    ref=ref, backend=backend)
     if status is None or not isinstance(status, int):
         return BackendUnavailable('%scannot reach the Kubernetes API: %s' % (prefix, describe_exception(exc)),
                                   ref=ref, backend=backend)

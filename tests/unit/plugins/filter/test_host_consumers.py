@@ -58,5 +58,5 @@ def test_summary_counts_by_host():
         3, 1, 1, 2, 2)
     assert summary["changed_on"] == ["web1: db: env_file /srv/app/.env#DATABASE_URL"]
     assert summary["failed_on"] == ["web2: db: env_file /srv/app/.env#DATABASE_URL: permission denied",
-                                  "db1: unreachable"]
+                                    "db1: unreachable"]
     assert summary["entries_changed"] == ["db"]

@@ -107,9 +107,15 @@ def test_a_throttled_batch_is_split_and_a_partial_batch_is_read_per_id():
 
 
 def test_once_throttled_for_good_the_other_terms_are_not_tried_one_by_one():
-    client = Client({}, lambda ids: (_ for _ in ()).throw(throttled()))
-    client.get_secret_value = lambda **kw: (client.calls.append(("get", kw["SecretId"])), (_ for _ in ()).throw(
-        throttled()))[1]
+    def batch(ids):
+        raise throttled()
+
+    def get_secret_value(**kw):
+        client.calls.append(("get", kw["SecretId"]))
+        raise throttled()
+
+    client = Client({}, batch)
+    client.get_secret_value = get_secret_value
     backend = backend_with(client)
     out = backend.read_many(refs(backend, ["app/a", "app/b", "app/c"]))
     assert all(isinstance(e, BackendUnavailable) and "throttled" in str(e) for e in out)

@@ -74,7 +74,7 @@ def test_a_missing_secret_in_a_missing_namespace_is_misconfigured(monkeypatch):
     monkeypatch.setattr(backend, "api", lambda name: Core())
     with pytest.raises(SecretNotFound):
         backend.read(backend.ref_from_term("app/db"))
-    for _ in range(2):
+    for _attempt in range(2):
         with pytest.raises(BackendMisconfigured) as err:
             backend.read(backend.ref_from_term("nope/db"))
         assert "namespace 'nope' does not exist" in str(err.value) and "k8s://nope/db" in str(err.value)

@@ -48,7 +48,7 @@ def test_status_answers_are_told_apart(exc, says, never):
     text = str(error)
     assert says in text and "after 3 retries with back-off" in text and URL in text and "vault://secret/app" in text
     for word in never:
-        assert word not in text.split("(%s)" % WHERE)[0].lower()
+        assert word not in text.split("(%s)" % WHERE, maxsplit=1)[0].lower()
 
 
 def test_timeouts_say_timed_out_with_the_limit_and_the_retries():
