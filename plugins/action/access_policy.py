@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._registry import non_connection_options
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import non_connection_options
 from ansible_collections.agentarea.secrets.plugins.plugin_utils._action import SecretActionBase
 
 

@@ -124,7 +124,7 @@ class CallbackModule(CallbackBase):
                 from ansible.plugins.loader import lookup_loader
                 lookup_loader.get(name, class_only=True)
                 return
-            from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
             cls = backend_class(name)
             for module in _PRELOAD.get(name, ()):
                 importlib.import_module(module)
@@ -162,7 +162,7 @@ class CallbackModule(CallbackBase):
 
     def _cleanup(self, record):
         # pylint: disable=import-outside-toplevel
-        from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
         cls = backend_class(record['backend'])
         return cls.cleanup_run(record)
 

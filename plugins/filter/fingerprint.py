@@ -8,7 +8,7 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint as _fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint as _fingerprint
 
 
 def fingerprint(value, key=None):

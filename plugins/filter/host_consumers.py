@@ -12,8 +12,9 @@ from ansible.errors import AnsibleFilterError
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog, _distribute
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _distribute
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
 
 #: secret_file options a consumer's spec may set
 _FILE_OPTIONS = ('owner', 'group', 'mode', 'allow_world_access', 'follow')

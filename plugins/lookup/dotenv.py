@@ -54,7 +54,7 @@ _raw:
   elements: str
 """
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SecretRef
 from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
 
 

@@ -39,8 +39,8 @@ try:
 except ImportError:  # pragma: no cover
     from urllib import quote  # type: ignore
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidReference
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidReference
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 
 KINDS = ('static', 'postgres', 'mysql', 'redis', 'jwt', 'api_key', 'tls', 'fernet', 'ssh')
 #: kinds the rotation engine knows; the others rotate as ``static`` with their own generation policy

@@ -360,17 +360,17 @@ policies:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import fail
-from ansible_collections.agentarea.secrets.plugins.module_utils._policy import SYSTEMS, body_text, object_id, render
-from ansible_collections.agentarea.secrets.plugins.module_utils._policy_apply import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied, SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils.access._policy import SYSTEMS, body_text, object_id, render
+from ansible_collections.agentarea.secrets.plugins.module_utils.access._apply import (
     IamPolicies,
     configured_backend,
     iam_endpoint,
     make_writers,
     write_file,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._registry import connection_argspec
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import connection_argspec
 
 IDENTITY = dict(
     name=dict(type='str', required=True),

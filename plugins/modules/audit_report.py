@@ -137,9 +137,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._audit_report import load, summarise
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils.audit._report import load, summarise
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import fail
 
 
 def main():

@@ -147,15 +147,15 @@ names:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import observe
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import observe
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied, SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
     BackendPool,
     protect_catalog,
     ref_argument_spec,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 
 
 def describe(module, backends, entry):

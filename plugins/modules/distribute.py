@@ -170,12 +170,12 @@ store_fingerprint:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _consumers
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _consumers
 from ansible_collections.agentarea.secrets.plugins.module_utils._catalog import consumer_type
-from ansible_collections.agentarea.secrets.plugins.module_utils._distribute import Distributor, describe_target
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError, SecretNotFound
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution._distribute import Distributor, describe_target
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError, SecretNotFound
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
     BackendPool,
     audit_log,
     fail,

@@ -162,10 +162,10 @@ kept_in_use:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _docker_secret
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_of
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _docker_secret
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_of
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._docker import DockerBackend
 
 

@@ -261,11 +261,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _external_secret as eso
-from ansible_collections.agentarea.secrets.plugins.module_utils import _rollout
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_of
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s import K8sBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _external_secret as eso
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _rollout
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_of
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s._backend import K8sBackend
 
 STORE_OPTIONS = dict(
     name=dict(type='str', required=True),

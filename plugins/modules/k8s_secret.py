@@ -278,12 +278,12 @@ deleted:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _k8s_secret as ks
-from ansible_collections.agentarea.secrets.plugins.module_utils._k8s_secret_data import build_data
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_of
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s import K8sBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _k8s_secret as ks
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution._k8s_secret_data import build_data
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_of
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s._backend import K8sBackend
 
 
 def argument_spec():

@@ -378,16 +378,16 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AUDIT_ENV, AuditLog
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_for, ref_argument_spec
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils._revoke import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AUDIT_ENV, AuditLog
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_for, ref_argument_spec
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._revoke import (
     Report, VaultRevoker, diff, error_text, revoke_vault,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._revoke_iam import iam_client, revoke_access_keys
-from ansible_collections.agentarea.secrets.plugins.module_utils._revoke_sessions import revoke_sessions
-from ansible_collections.agentarea.secrets.plugins.module_utils._rotation import StoreAccess
+from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._iam import iam_client, revoke_access_keys
+from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._sessions import revoke_sessions
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._engine import StoreAccess
 
 VAULT_SPEC = dict(
     accessors=dict(type='list', elements='str', default=[], no_log=False),

@@ -452,15 +452,15 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AUDIT_ENV, AuditLog
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError, describe_exception
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AUDIT_ENV, AuditLog
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError, describe_exception
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
     backend_for,
     fail,
     parse_module_ref,
     ref_argument_spec,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._rotation import KINDS, Rotation, StoreAccess
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._engine import KINDS, Rotation, StoreAccess
 
 # env, url, headers and body carry the provider's admin tokens: never shown, the result's invocation included
 HOOK_SPEC = dict(

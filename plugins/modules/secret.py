@@ -149,11 +149,11 @@ action:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_CAS, CAS_CREATE, observe
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import canonical_bytes, fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils._generate import generate
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAP_CAS, CAS_CREATE, observe
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import canonical_bytes, fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._generate import generate
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
     audit_log,
     backend_for,
     fail,

@@ -153,10 +153,10 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _dotenv, _fileio
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._filemode import parse_mode
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _dotenv, _fileio
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._filemode import parse_mode
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
 
 FOLLOW_HINT = 'set follow: true to write to the file it points to'
 

@@ -118,10 +118,10 @@ capabilities:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_VERSIONS, observe
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAP_VERSIONS, observe
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied, SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
     backend_for,
     fail,
     parse_module_ref,

@@ -180,11 +180,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._fileio import atomic_write
-from ansible_collections.agentarea.secrets.plugins.module_utils._gitignore import coverage, fixed_text, plan_fix
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import fail
-from ansible_collections.agentarea.secrets.plugins.module_utils._scan import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fileio import atomic_write
+from ansible_collections.agentarea.secrets.plugins.module_utils.hygiene._gitignore import coverage, fixed_text, plan_fix
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils.hygiene._scan import (
     GITIGNORE,
     CatalogIndex,
     Detector,

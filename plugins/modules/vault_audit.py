@@ -185,11 +185,11 @@ probe:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import fail
-from ansible_collections.agentarea.secrets.plugins.module_utils._policy_apply import configured_backend
-from ansible_collections.agentarea.secrets.plugins.module_utils._registry import connection_argspec
-from ansible_collections.agentarea.secrets.plugins.module_utils._vault_audit import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils.access._apply import configured_backend
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import connection_argspec
+from ansible_collections.agentarea.secrets.plugins.module_utils.audit._vault_audit import (
     AuditDeviceRefused,
     declaration,
     devices,

@@ -18,12 +18,12 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AuditLog
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import Secret
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AuditLog
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
 from ansible_collections.agentarea.secrets.plugins.plugin_utils import _runcache
 
 display = Display()

@@ -17,8 +17,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws import AwsBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
 from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
 from tests.integration.leak import run_leak_suite
 

@@ -18,7 +18,7 @@ from azure.core.credentials import AccessToken
 from azure.core.exceptions import ResourceNotFoundError
 from azure.keyvault.secrets import SecretClient
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._azure import AzureBackend
 from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
 from tests.integration.leak import run_leak_suite

@@ -223,13 +223,13 @@ def test_aws_promotion_lost_and_store_unreadable_then_resumes(ansible, acase):
 # temporary directory). A wrapper around each writing method of the backends does the real write, then raises as if
 # the answer had been lost (a dotenv or file store: after the rename). A clean rotation first counts the writes of
 # the protocol on that store; then one rotation per write loses exactly that one.
-from ansible_collections.agentarea.secrets.plugins.module_utils import _rotation, _rotation_state  # noqa: E402
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (  # noqa: E402
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation import _engine as _rotation, _state as _rotation_state  # noqa: E402
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (  # noqa: E402
     BackendUnavailable, SecretError,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref  # noqa: E402
-from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class  # noqa: E402
-from ansible_collections.agentarea.secrets.plugins.module_utils.targets._base import Target  # noqa: E402
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref  # noqa: E402
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class  # noqa: E402
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import Target  # noqa: E402
 
 WRITING = ("write", "delete", "set_tags", "put_pending", "promote", "clear_pending")
 

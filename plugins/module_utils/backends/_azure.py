@@ -23,15 +23,15 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_CAS, CAP_DELETE, CAP_LIST, CAP_METADATA, CAP_READ, CAP_VERSIONS, CAP_WRITE, CAS_CREATE,
     Secret, SecretBackend, iso, to_datetime,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable, InvalidOption, InvalidReference, SecretAccessDenied, SecretConflict, SecretDeleted,
     SecretError, SecretNotFound, describe_exception, missing_dependency,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SecretRef
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SecretRef
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
     hashed, stored_text, string_tags, with_field, without_field,
 )

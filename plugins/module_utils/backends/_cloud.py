@@ -13,8 +13,8 @@ __metaclass__ = type
 
 import hashlib
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import decode_structured, encode_value
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidReference
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import decode_structured, encode_value
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidReference
 
 
 def as_map(current, ref=None, backend=None):

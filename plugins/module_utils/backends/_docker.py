@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_DELETE,
     CAP_LIST,
     CAP_METADATA,
@@ -26,7 +26,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     SecretBackend,
     encode_value,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable,
     InvalidOption,
     InvalidReference,
@@ -37,7 +37,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     describe_exception,
     missing_dependency,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
 
 LABEL_PREFIX = 'agentarea.secrets.'
 LABEL_FINGERPRINT = LABEL_PREFIX + 'fingerprint'

@@ -10,7 +10,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_DELETE,
     CAP_LIST,
     CAP_READ,
@@ -18,11 +18,11 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     Secret,
     encode_value,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     InvalidReference,
     SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils import _dotenv, _fileio
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _dotenv, _fileio
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import LocalBackend
 
 

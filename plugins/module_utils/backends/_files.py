@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_DELETE,
     CAP_READ,
     CAP_WRITE,
@@ -18,8 +18,8 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     decode_structured,
     encode_value,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretNotFound
-from ansible_collections.agentarea.secrets.plugins.module_utils import _fileio
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretNotFound
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _fileio
 
 
 def strip_newline(text):

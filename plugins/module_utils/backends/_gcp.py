@@ -17,11 +17,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_CAS, CAP_DELETE, CAP_LIST, CAP_METADATA, CAP_READ, CAP_VERSIONS, CAP_WRITE, CAS_CREATE,
     Secret, SecretBackend, iso, utc_now,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable, InvalidOption, InvalidReference, SecretAccessDenied, SecretConflict, SecretDeleted,
     SecretError, SecretNotFound, describe_exception, missing_dependency,
 )

@@ -15,7 +15,7 @@ __metaclass__ = type
 import os
 import subprocess
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_DELETE,
     CAP_LIST,
     CAP_READ,
@@ -23,7 +23,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._backend import 
     Secret,
     SecretBackend,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable,
     InvalidReference,
     MissingDependency,

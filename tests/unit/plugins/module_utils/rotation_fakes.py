@@ -4,13 +4,13 @@ inject, for the rotation engine's unit tests."""
 
 import copy
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_CAS, CAP_DELETE, CAP_READ, CAP_VERSIONS, CAP_WRITE, CAS_CREATE, Secret, SecretBackend,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     SecretAccessDenied, SecretConflict, SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils.targets._base import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import (
     DatabaseTarget, TargetRejected, TargetUnavailable,
 )
 

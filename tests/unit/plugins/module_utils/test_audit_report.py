@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._audit_report import in_hours, summarise
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils.audit._report import in_hours, summarise
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 
 
 def ev(day, hour, actor, ref="vault://secret/app/db#password", outcome="ok", action="read"):

@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
-from ansible_collections.agentarea.secrets.plugins.module_utils._distribute import Distributor
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution._distribute import Distributor
 
 BASE = {"name": "app-token", "owner": "platform", "purpose": "app", "store": "vault://secret/app#token"}
 

@@ -2,7 +2,7 @@
 """Distributor drift detection against real local consumers (secret files, .env entries)."""
 import hashlib
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._distribute import Distributor
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution._distribute import Distributor
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._dotenv import DotenvBackend
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import FileBackend
 

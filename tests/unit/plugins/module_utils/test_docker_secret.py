@@ -3,13 +3,13 @@
 that never touches a version in use, and option handling. The swarm itself is in tests/integration/test_docker.py."""
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _docker_secret
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _docker_secret
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     InvalidOption,
     InvalidReference,
     SecretConflict,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._docker import (
     LABEL_FINGERPRINT,
     LABEL_NAME,

@@ -5,7 +5,7 @@ import io
 import dotenv
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _dotenv
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _dotenv
 
 SAMPLES = [
     "A=1\nB=2\n",

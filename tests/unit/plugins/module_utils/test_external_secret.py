@@ -3,8 +3,8 @@
 comparison that tolerates server defaults, merge patches and the force-sync wait condition."""
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _external_secret as eso
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _external_secret as eso
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 
 
 def test_vault_store_with_each_auth():
@@ -138,7 +138,7 @@ class FakeCustomObjects:
 
 
 def test_consumers_force_sync_annotates_and_waits():
-    from ansible_collections.agentarea.secrets.plugins.module_utils import _consumers
+    from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _consumers
 
     fake = FakeCustomObjects()
     assert _consumers.force_sync(fake, "ns", "app", check_mode=True) and len(fake.calls) == 1

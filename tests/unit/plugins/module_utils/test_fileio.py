@@ -6,8 +6,8 @@ import stat
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _fileio
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _fileio
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     InvalidReference,
     SecretAccessDenied,
     SecretConflict,
@@ -190,7 +190,7 @@ def test_the_lock_file_is_not_followed(tmp_path):
 
 def _writer(path, prefix, count, start):
     from ansible_collections.agentarea.secrets.plugins.module_utils.backends._dotenv import DotenvBackend
-    from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+    from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
     start.wait()
     backend = DotenvBackend({})
     for i in range(count):
@@ -231,7 +231,7 @@ def test_reads_follow_only_links_that_root_or_the_running_user_owns(tmp_path):
 
 
 def test_rotation_lock_file_is_not_followed(tmp_path):
-    from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import FileLock
+    from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._state import FileLock
     victim = tmp_path / "victim"
     victim.write_text("keep")
     os.chmod(victim, 0o644)

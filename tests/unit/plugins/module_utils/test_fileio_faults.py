@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _fileio
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import BackendUnavailable, SecretAccessDenied
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _fileio
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import BackendUnavailable, SecretAccessDenied
 
 
 @pytest.mark.parametrize("code, cause, kind", [

@@ -2,8 +2,8 @@
 """Modes as ansible.builtin.file reads them, 0..0777 only, no world access to a secret file unless allowed."""
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
-from ansible_collections.agentarea.secrets.plugins.module_utils._filemode import parse_mode
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._filemode import parse_mode
 
 
 @pytest.mark.parametrize("mode, expected", [

@@ -6,13 +6,13 @@ import stat
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._audit import AuditLog, read_events
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AuditLog, read_events
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     InvalidOption,
     SecretAccessDenied,
     SecretError,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint, matches
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint, matches
 
 
 def test_fingerprint_is_keyed_not_a_bare_hash():

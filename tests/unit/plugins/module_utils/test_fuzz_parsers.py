@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._dotenv import parse, remove_key, set_key
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidReference
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SCHEMES, SecretRef, parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._dotenv import parse, remove_key, set_key
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidReference
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SCHEMES, SecretRef, parse_ref
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # unicode text with the characters that matter to both grammars made likely

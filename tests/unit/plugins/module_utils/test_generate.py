@@ -7,8 +7,8 @@ from cryptography import x509
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
-from ansible_collections.agentarea.secrets.plugins.module_utils._generate import SAFE_FOR, generate
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._generate import SAFE_FOR, generate
 
 
 def test_default_password_has_each_class():

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _k8s_secret as ks
-from ansible_collections.agentarea.secrets.plugins.module_utils import _k8s_secret_data as kd
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _k8s_secret as ks
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _k8s_secret_data as kd
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 
 KUBECTL = shutil.which("kubectl")
 ENV_FILE = "# comment\n  LEADING=spaces\nQUOTED=\"kept\"\nTRAILING= two  \r\nEQUALS==x=y\n\nFROM_ENV\nUNSET_VAR\nEMPTY=\n"

@@ -5,10 +5,10 @@ verification toward Kubernetes in distribute)."""
 import yaml
 
 from ansible_collections.agentarea.secrets.plugins.doc_fragments.store_options import ModuleDocFragment
-from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import backend_options
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s import K8sBackend
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_options
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s._backend import K8sBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
 
 
 def params(**given):

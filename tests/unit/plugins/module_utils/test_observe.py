@@ -5,9 +5,9 @@ import hashlib
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAP_WRITE, Secret, observe
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretNotFound
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAP_WRITE, Secret, observe
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied, SecretNotFound
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._dotenv import DotenvBackend
 
 

@@ -5,16 +5,16 @@ import json
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _policy_apply
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption, SecretConflict
-from ansible_collections.agentarea.secrets.plugins.module_utils._policy import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.access import _apply as _policy_apply
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, SecretConflict
+from ansible_collections.agentarea.secrets.plugins.module_utils.access._policy import (
     body_text,
     object_id,
     render,
     vault_paths,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._registry import connection_argspec
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import connection_argspec
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 
 CATALOG = [
     {"name": "database", "owner": "platform", "tags": ["prod"], "store": "vault://secret/agentarea/database#url",
@@ -257,7 +257,7 @@ def test_rotation_slots_are_where_the_rotation_engine_puts_them():
     """Held to _rotation_state.slot_ref, the rotation engine's own naming."""
     import fnmatch
 
-    from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import slot_ref
+    from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._state import slot_ref
 
     objs = by_id(render(CATALOG, [{"name": "rot", "rotation": True, "vault": {}, "k8s": {"user": "u"}}],
                         systems=["vault", "k8s"]))

@@ -3,7 +3,7 @@
 and body of api_key hooks carry provider tokens, and a URL was never masked)."""
 from types import SimpleNamespace
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._module import protect_catalog
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import protect_catalog
 
 
 def test_hook_urls_bodies_env_and_headers_are_masked_references_are_not():
@@ -22,7 +22,7 @@ def test_hook_urls_bodies_env_and_headers_are_masked_references_are_not():
 def test_vault_proxies_are_no_log():
     """Issue 12 item 12: a proxy URL may carry user:password (http://user:pw@proxy:3128); modules that take a Vault
     reference echoed it in their invocation."""
-    from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
-    from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+    from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
     assert VaultBackend.ARGSPEC["proxies"]["no_log"] is True
     assert _registry.union_argspec()["proxies"]["no_log"] is True

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidReference
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import SCHEMES, SecretRef, parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidReference
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SCHEMES, SecretRef, parse_ref
 
 VALID = [
     ("vault://secret/agentarea/database#url?version=3", "vault", "secret/agentarea/database", "url", {"version": "3"}),

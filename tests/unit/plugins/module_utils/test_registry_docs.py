@@ -5,7 +5,7 @@ import pathlib
 
 import yaml
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 

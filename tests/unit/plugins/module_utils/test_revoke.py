@@ -9,15 +9,15 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _revoke_sessions
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._revoke import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.revoke import _sessions as _revoke_sessions
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._revoke import (
     MAX_IDS, Report, VaultRevoker, diff, revoke_vault, token_matches,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._revoke_iam import revoke_access_keys
-from ansible_collections.agentarea.secrets.plugins.module_utils._revoke_sessions import revoke_sessions, target_for
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
-from ansible_collections.agentarea.secrets.plugins.module_utils.targets._base import TargetUnavailable
+from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._iam import revoke_access_keys
+from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._sessions import revoke_sessions, target_for
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import TargetUnavailable
 from tests.unit.plugins.module_utils.rotation_fakes import RecordingAudit
 
 URL = 'http://vault.test:8200'
@@ -441,6 +441,6 @@ def test_module_docs_match_its_argspec():
 
 
 def test_error_text_never_uses_a_foreign_message():
-    from ansible_collections.agentarea.secrets.plugins.module_utils._revoke import error_text
+    from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._revoke import error_text
     assert error_text(ValueError('password=hunter2')) == 'ValueError'
     assert error_text(SecretError('x', backend='vault')) == 'vault: x'

@@ -2,8 +2,8 @@
 """Rollout status the way kubectl judges it, Docker service convergence, and the waiting loop."""
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _rollout
-from ansible_collections.agentarea.secrets.plugins.module_utils._rollout import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _rollout
+from ansible_collections.agentarea.secrets.plugins.module_utils.distribution._rollout import (
     RolloutFailed,
     Workload,
     docker_status,
@@ -136,7 +136,7 @@ def test_restart_stamps_are_rfc3339_with_microseconds():
 
 
 def test_docker_update_reapplies_the_change_to_a_fresh_spec_when_out_of_sequence():
-    from ansible_collections.agentarea.secrets.plugins.module_utils._errors import BackendUnavailable
+    from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import BackendUnavailable
 
     def svc(index, labels):
         return {"ID": "s1", "Version": {"Index": index},

@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _rotation, _rotation_state
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import RotationFailed, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils._rotation_state import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation import _engine as _rotation, _state as _rotation_state
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import RotationFailed, SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._state import (
     RotationInProgress, parse_duration, slot_ref,
 )
 from tests.unit.plugins.module_utils.rotation_fakes import FakeServer, FakeTarget, MemoryBackend, RecordingAudit
@@ -415,13 +415,13 @@ class LostAnswers(MemoryBackend):
         if self.lose.get(ref.location):
             self.lose[ref.location] -= 1
             self.lost = True
-            from ansible_collections.agentarea.secrets.plugins.module_utils._errors import BackendUnavailable
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import BackendUnavailable
             raise BackendUnavailable('HTTP 502 (injected: the answer was lost)', ref=ref, backend=self.NAME)
         return out
 
     def read(self, ref):
         if self.lost and self.blind:
-            from ansible_collections.agentarea.secrets.plugins.module_utils._errors import BackendUnavailable
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import BackendUnavailable
             raise BackendUnavailable('cannot be read (injected)', ref=ref, backend=self.NAME)
         return super(LostAnswers, self).read(ref)
 

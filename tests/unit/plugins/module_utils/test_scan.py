@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _gitignore
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import InvalidOption, MissingDependency
-from ansible_collections.agentarea.secrets.plugins.module_utils._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils._scan import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.hygiene import _gitignore
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, MissingDependency
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.hygiene._scan import (
     CatalogIndex,
     Detector,
     Scanner,

@@ -8,7 +8,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._registry import backend_class, union_argspec
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class, union_argspec
 from ansible_collections.agentarea.secrets.plugins.plugin_utils import _action
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))

@@ -11,8 +11,8 @@ import yaml
 from ansible import constants as C
 
 from ansible_collections.agentarea.secrets.plugins.lookup import vault as vault_lookup
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws import AwsBackend
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
 from ansible_collections.agentarea.secrets.plugins.plugin_utils import _lookup
 
 PLUGIN = "agentarea.secrets.vault"

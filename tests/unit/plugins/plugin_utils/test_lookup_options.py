@@ -179,8 +179,8 @@ def test_overlapping_lock_sets_never_deadlock_and_flush_keeps_the_locks(run):
 
 def test_concurrent_misses_read_once(run):
     """Single flight: workers that miss the same secrets at once wait for the first reader and take its values."""
-    from ansible_collections.agentarea.secrets.plugins.module_utils._backend import Secret
-    from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+    from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
+    from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
     log = os.path.join(run, "reads.log")
 
     class SlowBackend:
@@ -239,7 +239,7 @@ def test_concurrent_workers_assume_an_aws_role_once(run):
     """Logins are single flight too: workers that miss the role's credentials together call STS once."""
     pytest.importorskip("boto3")
     import datetime
-    from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _aws_auth
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws import _auth as _aws_auth
     log = os.path.join(run, "sts.log")
 
     class Sts:

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import Secret
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.plugin_utils import _lookup, _runcache
 
 CANARY = "canary-4f0e2a77-runcache"
@@ -164,7 +164,7 @@ def test_a_worker_keeps_backends_for_a_minute_and_never_across_a_fork(monkeypatc
 
 def test_the_main_process_warms_botocore_for_its_workers():
     pytest.importorskip("boto3")
-    from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _aws_auth
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws import _auth as _aws_auth
     _aws_auth.warm()
     warm = _aws_auth._WARM[os.getpid()]
     assert _aws_auth._botocore_session() is not warm  # never taken in the process that made it
@@ -185,13 +185,13 @@ def test_warm_ups_talk_to_the_loopback_only_and_leave_nothing_running(monkeypatc
     names a proxy, and stops it."""
     import threading
     pytest.importorskip("hvac")
-    from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # discard port: a request sent there would fail
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
     VaultBackend.preload()
     if pytest.importorskip("boto3"):
-        from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws import AwsBackend
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
         AwsBackend.preload()
     assert not [t for t in threading.enumerate() if t.name == "agentarea-secrets-warmup"]

@@ -6,8 +6,8 @@ import datetime
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ParamValidationError
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAS_CREATE
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAS_CREATE
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable,
     InvalidOption,
     InvalidReference,
@@ -17,9 +17,9 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     SecretError,
     SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws import AwsBackend
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import to_error
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._auth import to_error
 
 CANARY = "canary-5e1f-aws-unit"
 NOW = datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc)
@@ -338,7 +338,7 @@ def test_sessions_keys_win_and_a_stray_aws_profile_does_not_hide_environment_key
     import boto3
     made = []
     monkeypatch.setattr(boto3.session, "Session", lambda **kw: made.append(kw) or kw)
-    from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws_auth import make_session
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._auth import make_session
     make_session({"access_key": "AKIA", "secret_key": CANARY, "profile": "ops"})
     make_session({"profile": "ops"})
     make_session({"profile": "ops"}, environ={"AWS_PROFILE": "ops", "AWS_ACCESS_KEY_ID": "AKIA-FROM-AWX"})

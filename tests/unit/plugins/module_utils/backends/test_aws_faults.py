@@ -4,11 +4,11 @@ timeout messages, batch reads that are throttled or partly fail, and a region th
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendMisconfigured, BackendUnavailable, InvalidOption, SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _aws_auth
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._aws import AwsBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws import _auth as _aws_auth
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
 
 
 def test_retry_settings():

@@ -8,8 +8,8 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 from azure.identity import CredentialUnavailableError
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import Secret
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable,
     InvalidOption,
     InvalidReference,
@@ -18,7 +18,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     SecretDeleted,
     SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _azure
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._azure import AzureBackend, _VaultCredential
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 import yaml
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
 
 CLOUDS = ("aws", "azure", "gcp")
 SHARED_ENV = {"timeout": ("ANSIBLE_AGENTAREA_SECRETS_TIMEOUT",), "retries": ("ANSIBLE_AGENTAREA_SECRETS_RETRIES",)}
@@ -86,7 +86,7 @@ def test_sdks_are_imported_only_when_a_backend_talks_to_its_store():
     """Building every backend, validating, naming identities and parsing terms imports no SDK; only connecting does."""
     code = r"""
 import sys
-from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
 for cls in _registry.all_backend_classes():
     pass
 aws = _registry.backend_class('aws')({'region': 'us-east-1'}, environ={})
@@ -101,6 +101,6 @@ aws.client()
 assert 'boto3' in sys.modules and 'azure' not in sys.modules and 'google' not in sys.modules
 print('ok')
 """
-    env = {"PYTHONPATH": str(pathlib.Path(_registry.__file__).parents[5])}
+    env = {"PYTHONPATH": str(pathlib.Path(_registry.__file__).parents[6])}
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

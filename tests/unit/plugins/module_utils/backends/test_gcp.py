@@ -6,8 +6,8 @@ import types
 import pytest
 from google.api_core import exceptions as gexc
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._backend import CAS_CREATE
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAS_CREATE
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable,
     InvalidOption,
     SecretAccessDenied,
@@ -15,7 +15,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     SecretDeleted,
     SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._gcp import GcpBackend, crc32c
 
 CANARY = "canary-c0ff-gcp-unit"

@@ -7,7 +7,7 @@ import json
 import pytest
 from kubernetes.client.rest import ApiException
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable,
     InvalidOption,
     InvalidReference,
@@ -15,9 +15,9 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     SecretConflict,
     SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _k8s, _k8s_client
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._k8s import K8sBackend, label_patch
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s import _backend as _k8s, _client as _k8s_client
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s._backend import K8sBackend, label_patch
 
 TOKEN = "canary-sa-token-5d1e"
 

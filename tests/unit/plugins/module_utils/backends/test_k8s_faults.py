@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendMisconfigured, InvalidOption, SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _k8s, _k8s_client
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s import _backend as _k8s, _client as _k8s_client
 
 KUBECONFIG = """apiVersion: v1
 kind: Config

@@ -8,8 +8,8 @@ import stat
 import dotenv
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import SecretAccessDenied, SecretNotFound
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied, SecretNotFound
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._dotenv import DotenvBackend
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import FileBackend
 

@@ -7,7 +7,7 @@ import hvac
 import pytest
 import requests
 
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendMisconfigured,
     BackendUnavailable,
     InvalidOption,
@@ -18,9 +18,9 @@ from ansible_collections.agentarea.secrets.plugins.module_utils._errors import (
     SecretError,
     SecretNotFound,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _vault_client
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault import _client as _vault_client
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
 
 TOKEN = "s.canary-token-2b9f"
 URL = "https://vault.example.invalid:8200"

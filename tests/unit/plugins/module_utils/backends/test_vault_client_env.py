@@ -3,7 +3,7 @@
 instead of on every request, with the precedence requests itself applies."""
 import pytest
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_client import new_client
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._client import new_client
 
 URL = "https://vault.example.invalid:8200"
 

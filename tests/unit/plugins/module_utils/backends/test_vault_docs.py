@@ -4,9 +4,9 @@ backend through agentarea.secrets.secret."""
 import yaml
 
 from ansible_collections.agentarea.secrets.plugins.doc_fragments.vault import ModuleDocFragment
-from ansible_collections.agentarea.secrets.plugins.module_utils import _registry
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault_auth import METHODS
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._auth import METHODS
 
 
 def _options(part):

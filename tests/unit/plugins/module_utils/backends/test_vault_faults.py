@@ -10,11 +10,11 @@ import requests
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from ansible_collections.agentarea.secrets.plugins.module_utils import _audit
-from ansible_collections.agentarea.secrets.plugins.module_utils._errors import BackendUnavailable, SecretAccessDenied
-from ansible_collections.agentarea.secrets.plugins.module_utils._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _vault_client
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends._vault import VaultBackend
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _audit
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import BackendUnavailable, SecretAccessDenied
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault import _client as _vault_client
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
 
 URL = "https://vault.example.invalid:8200"
 

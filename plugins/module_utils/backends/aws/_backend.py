@@ -1,0 +1,517 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``aws://<name or ARN>[#key][?stage=AWSCURRENT|version=<version id>]``: AWS Secrets Manager.
+
+Credentials and error mapping live in ``_aws_auth.py``. Staging labels are first-class for the rotation engine:
+:meth:`AwsBackend.put_pending`, :meth:`~AwsBackend.promote`, :meth:`~AwsBackend.clear_pending`,
+:meth:`~AwsBackend.pending` and :meth:`~AwsBackend.stages`. Every read names its ``VersionStage`` (or
+``VersionId``): moto's server keeps returning the old value for a stage-less read after a promotion, and being
+explicit costs nothing against the real service.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
+    CAP_CAS, CAP_DELETE, CAP_LIST, CAP_METADATA, CAP_READ, CAP_STAGES, CAP_VERSIONS, CAP_WRITE, CAS_CREATE,
+    Secret, SecretBackend, iso, to_datetime, utc_now,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
+    BackendMisconfigured, BackendUnavailable, InvalidReference, SecretConflict, SecretDeleted, SecretError,
+    SecretNotFound,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._auth import (
+    DEFAULT_RETRIES, RETRY_MODE_CHOICES, RETRY_MODES, botocore_config, context_of, error_code, is_throttled,
+    make_session, to_error, warm, who,
+)
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
+    stored_text, string_tags, with_field, without_field,
+)
+
+AWSCURRENT = 'AWSCURRENT'
+AWSPENDING = 'AWSPENDING'
+AWSPREVIOUS = 'AWSPREVIOUS'
+BATCH_SIZE = 20  # BatchGetSecretValue takes at most 20 ids
+
+
+class AwsBackend(SecretBackend):
+    NAME = 'aws'
+    CAPABILITIES = frozenset((CAP_READ, CAP_WRITE, CAP_DELETE, CAP_VERSIONS, CAP_STAGES, CAP_CAS, CAP_LIST,
+                              CAP_METADATA))
+    ARGSPEC = {
+        'region': {'type': 'str'},
+        'profile': {'type': 'str'},
+        'access_key': {'type': 'str', 'no_log': False},
+        'secret_key': {'type': 'str', 'no_log': True},
+        'session_token': {'type': 'str', 'no_log': True},
+        'assume_role_arn': {'type': 'str'},
+        'assume_role_session_name': {'type': 'str', 'default': 'agentarea-secrets'},
+        'endpoint_url': {'type': 'str'},
+        'version_stage': {'type': 'str'},
+        'version_id': {'type': 'str'},
+        'recovery_window_days': {'type': 'int'},
+        'force_delete': {'type': 'bool', 'default': False},
+        'kms_key_id': {'type': 'str', 'no_log': False},
+        'timeout': {'type': 'int', 'default': 30},
+        'retries': {'type': 'int', 'default': DEFAULT_RETRIES},  # declared as the Vault backend declares it
+        'retry_mode': {'type': 'str', 'choices': RETRY_MODE_CHOICES},
+    }
+    CONNECTION = ('region', 'profile', 'access_key', 'secret_key', 'session_token', 'assume_role_arn',
+                  'assume_role_session_name', 'endpoint_url', 'timeout', 'retries', 'retry_mode')
+    _OWN = 'ANSIBLE_AGENTAREA_SECRETS_AWS_'
+    ENV = {
+        'region': (_OWN + 'REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION'),
+        'profile': (_OWN + 'PROFILE', 'AWS_PROFILE'),
+        'access_key': (_OWN + 'ACCESS_KEY',),
+        'secret_key': (_OWN + 'SECRET_KEY',),
+        'session_token': (_OWN + 'SESSION_TOKEN',),
+        'assume_role_arn': (_OWN + 'ASSUME_ROLE_ARN',),
+        'endpoint_url': (_OWN + 'ENDPOINT_URL', 'AWS_ENDPOINT_URL_SECRETSMANAGER', 'AWS_ENDPOINT_URL'),
+        'retries': (_OWN + 'RETRIES',),
+        'retry_mode': (_OWN + 'RETRY_MODE', 'AWS_RETRY_MODE'),
+    }
+
+    #: Set by a module that creates or deletes the secret it reads (agentarea.secrets.secret): there a region that
+    #: holds no secret yet is where the first one goes, not a configuration error.
+    creating = False
+
+    def __init__(self, options=None, environ=None):
+        super(AwsBackend, self).__init__(options, environ)
+        self._environ = os.environ if environ is None else environ
+        self._region_holds = None  # whether the region holds any secret (asked once, when a secret is missing)
+
+    # -- connection -------------------------------------------------------------------------------------------
+    @classmethod
+    def preload(cls):
+        warm()
+
+    def validate(self):
+        o = self.options
+        if bool(o.get('access_key')) != bool(o.get('secret_key')):
+            raise self.invalid('access_key and secret_key must be given together')
+        if o.get('session_token') and not o.get('access_key'):
+            raise self.invalid('session_token needs access_key and secret_key')
+        window = o.get('recovery_window_days')
+        if window is not None:
+            if not 7 <= int(window) <= 30:
+                raise self.invalid('recovery_window_days must be between 7 and 30 (AWS limits)')
+            if o.get('force_delete'):
+                raise self.invalid('recovery_window_days and force_delete exclude each other')
+        for name, low in (('timeout', 1), ('retries', 0)):
+            try:
+                o[name] = int(o.get(name) if o.get(name) is not None else self.ARGSPEC[name]['default'])
+            except (TypeError, ValueError):
+                raise self.invalid('%s must be an integer' % name)
+            if o[name] < low:
+                raise self.invalid('%s must be at least %d' % (name, low))
+        if o.get('retry_mode') not in (None, '') + RETRY_MODES:
+            raise self.invalid('retry_mode must be one of %s' % ', '.join(RETRY_MODES))
+
+    def identity(self):
+        o = self.options
+        parts = ('aws', o.get('region'), o.get('endpoint_url'), who(o, self._environ), o.get('assume_role_arn'),
+                 o.get('version_stage'), o.get('version_id'))
+        return '|'.join(str(x or '') for x in parts)
+
+    def connect(self):
+        try:
+            session = make_session(self.options, self.cache, self.identity(), self._environ)
+            return session.client('secretsmanager', endpoint_url=self.options.get('endpoint_url') or None,
+                                  config=botocore_config(self.options, self._environ))
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._error(exc, None, 'connecting')
+
+    def _error(self, exc, ref, action):
+        return to_error(exc, ref, action, self.NAME, context=context_of(self.options, self._environ))
+
+    def _call(self, ref, action, method, special=None, **kwargs):
+        """One API call; SDK errors become typed errors (never with a request body, which may hold a value).
+        ``special`` maps an error code to a function of the exception that returns the error to raise."""
+        client = self.client()
+        try:
+            return getattr(client, method)(**kwargs)
+        except Exception as exc:  # pylint: disable=broad-except
+            handler = (special or {}).get(error_code(exc))
+            raise handler(exc) if handler else self._error(exc, ref, action)
+
+    def _misplaced(self, exc):
+        """A SecretNotFound from a read, or the BackendMisconfigured it stands for: when the region holds no secret
+        at all (asked once per run with ListSecrets, MaxResults=1), the region or endpoint is wrong, and that is not
+        a "missing" secret that ``on_missing: skip`` may hide. When the question cannot be answered (no
+        secretsmanager:ListSecrets permission, a store that is down), the secret stays missing."""
+        if self.creating or not isinstance(exc, SecretNotFound):
+            return exc
+        client = self.client()
+        region = getattr(getattr(client, 'meta', None), 'region_name', None) or self.options.get('region')
+        parts = ('aws', region, self.options.get('endpoint_url'), who(self.options, self._environ),
+                 self.options.get('assume_role_arn'))
+        ident = '|'.join(str(x or '') for x in parts)
+        if self._region_holds is None and self.cache is not None:
+            if (self.cache.get('aws-region', ident) or {}).get('holds'):
+                self._region_holds = True
+        if self._region_holds is None:
+            try:
+                resp = client.list_secrets(MaxResults=1, IncludePlannedDeletion=True)
+            except Exception:  # pylint: disable=broad-except
+                return exc  # cannot tell
+            self._region_holds = bool(resp.get('SecretList') or resp.get('NextToken'))
+            if self._region_holds and self.cache is not None:
+                self.cache.put('aws-region', ident, {'holds': True})
+        if self._region_holds:
+            return exc
+        where = ' at %s' % self.options['endpoint_url'] if self.options.get('endpoint_url') else ''
+        return BackendMisconfigured('no such secret, and region %s%s holds no secrets at all: wrong region (region, '
+                                    'AWS_REGION, the profile\'s region) or wrong account?' % (region, where),
+                                    ref=exc.ref, backend=self.NAME)
+
+    def _pages(self, ref, action, method, key, **kwargs):
+        token = None
+        while True:
+            resp = self._call(ref, action, method, **dict(kwargs, NextToken=token) if token else kwargs)
+            yield from resp.get(key) or []
+            token = resp.get('NextToken')
+            if not token:
+                return
+
+    # -- references ---------------------------------------------------------------------------------------------
+    def ref_from_term(self, term, key=None, version=None, **params):
+        """A lookup term; ``version_stage``/``version_id`` become ``?stage=``/``?version=`` (so the run cache keeps
+        AWSCURRENT and AWSPENDING apart)."""
+        ref = super(AwsBackend, self).ref_from_term(term, key=key, version=version, **params)
+        if ref.param('stage') is None and ref.version is None:
+            ref = ref.replace(params={'stage': self.options.get('version_stage'),
+                                      'version': self.options.get('version_id')})
+        return ref
+
+    def _selector(self, ref):
+        """(VersionStage, VersionId) of a read: the reference's, else the options', else AWSCURRENT."""
+        stage, version = ref.param('stage'), ref.version
+        if stage is None and version is None:
+            stage, version = self.options.get('version_stage'), self.options.get('version_id')
+        if stage is None and version is None:
+            stage = AWSCURRENT
+        return stage, version
+
+    # -- reading ------------------------------------------------------------------------------------------------
+    def _get(self, ref):
+        stage, version = self._selector(ref)
+        kwargs = dict((k, v) for k, v in (('VersionStage', stage), ('VersionId', version)) if v)
+        return self._secret(self._call(ref, 'reading', 'get_secret_value', SecretId=ref.location,
+                                       special={'InvalidRequestException': lambda exc: self._deleted(ref, exc)},
+                                       **kwargs))
+
+    @staticmethod
+    def _secret(resp):
+        value = resp['SecretString'] if resp.get('SecretString') is not None else bytes(resp.get('SecretBinary') or b'')
+        facts = {'arn': resp.get('ARN'), 'name': resp.get('Name'), 'stages': list(resp.get('VersionStages') or [])}
+        return Secret(value, resp.get('VersionId'), None, resp.get('CreatedDate'), facts)
+
+    def _deleted(self, ref, exc):
+        """InvalidRequestException on a read: scheduled for deletion (-> SecretDeleted), or another refusal."""
+        try:
+            desc = self.client().describe_secret(SecretId=ref.location)
+        except Exception:  # pylint: disable=broad-except
+            desc = {}
+        if desc.get('DeletedDate'):
+            return SecretDeleted('scheduled for deletion on %s; restore it (restore-secret) to use it again'
+                                 % iso(desc['DeletedDate']), ref=ref, backend=self.NAME)
+        return to_error(exc, ref, 'reading', self.NAME)
+
+    def _describe(self, ref, missing_ok=False):
+        try:
+            return self._call(ref, 'describing', 'describe_secret', SecretId=ref.location)
+        except SecretNotFound:
+            if missing_ok:
+                return None
+            raise
+
+    def _add_facts(self, secret, desc):
+        secret.created = to_datetime(desc.get('CreatedDate'))
+        secret.metadata.update({
+            'arn': desc.get('ARN'), 'name': desc.get('Name'),
+            'tags': dict((t['Key'], t['Value']) for t in desc.get('Tags') or []),
+            'kms_key_id': desc.get('KmsKeyId'), 'description': desc.get('Description'),
+            'rotation_enabled': bool(desc.get('RotationEnabled')),
+            'last_changed': iso(desc.get('LastChangedDate')),
+            'stages_by_version': dict((k, list(v)) for k, v in (desc.get('VersionIdsToStages') or {}).items()),
+        })
+        return secret
+
+    def read(self, ref):
+        """The value at the stage or version the reference names, with the secret's tags and times."""
+        try:
+            secret = self._get(ref)
+        except SecretNotFound as exc:
+            raise self._misplaced(exc)
+        return self._add_facts(secret, self._describe(ref))
+
+    def _batch(self, ids, found):
+        """BatchGetSecretValue for ``ids`` (botocore retries a throttled call); still throttled, the batch is split
+        in halves, each tried once more. Ids the answer lists under ``Errors`` (a partial failure), and those of a
+        batch that failed otherwise (no secretsmanager:BatchGetSecretValue permission), are left to single reads."""
+        try:
+            resp = self.client().batch_get_secret_value(SecretIdList=ids)
+        except Exception as exc:  # pylint: disable=broad-except
+            if is_throttled(exc) and len(ids) > 1:
+                half = len(ids) // 2
+                self._batch(ids[:half], found)
+                self._batch(ids[half:], found)
+            return
+        for item in resp.get('SecretValues') or []:
+            # moto answers a batch from its stale default version after a promotion; the real service always
+            # returns AWSCURRENT. Only a value that says it is AWSCURRENT is taken.
+            if AWSCURRENT in (item.get('VersionStages') or []) and (item.get('Name') or item.get('ARN')):
+                found[item.get('Name')] = found[item.get('ARN')] = self._secret(item)
+
+    def read_many(self, refs):
+        """Lookups: AWSCURRENT values of up to 20 secrets per BatchGetSecretValue call, without tags; anything the
+        batch did not answer (errors, other stages, an unexpected stage) is read one by one for a typed error. Once
+        the store is unavailable (down, throttled after every retry, too slow), the remaining references are not
+        tried again one by one: each gets that error, so a run against a store in trouble ends in bounded time."""
+        out = [None] * len(refs)
+        batchable = [i for i, ref in enumerate(refs) if self._selector(ref) == (AWSCURRENT, None)]
+        ids = sorted(set(refs[i].location for i in batchable))
+        found = {}
+        if len(ids) > 1:
+            for start in range(0, len(ids), BATCH_SIZE):
+                self._batch(ids[start:start + BATCH_SIZE], found)
+        found.pop(None, None)
+        for i in batchable:
+            loc = refs[i].location
+            out[i] = found.get(loc) or next((s for arn, s in found.items() if arn and loc.startswith('arn:')
+                                             and arn.startswith(loc)), None)
+        down = None
+        for i, ref in enumerate(refs):
+            if out[i] is not None:
+                continue
+            if down is not None:
+                out[i] = BackendUnavailable('not read: %s' % down.cause, ref=ref, backend=self.NAME)
+                continue
+            try:
+                out[i] = self._get(ref)
+            except SecretNotFound as exc:
+                out[i] = self._misplaced(exc)
+            except SecretError as exc:
+                out[i] = exc
+                if getattr(exc, 'store_down', False):
+                    down = exc
+        return out
+
+    # -- writing ------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _payload(value):
+        text = stored_text(value)
+        return {'SecretBinary': text} if isinstance(text, bytes) else {'SecretString': text}
+
+    def _write_stage(self, ref):
+        stage, version = self._selector(ref)
+        if version is not None:
+            raise InvalidReference('a write creates a new version: remove ?version=/version_id (use ?stage= or '
+                                   'version_stage to label it)', ref=ref, backend=self.NAME)
+        return stage or AWSCURRENT
+
+    @staticmethod
+    def _holder(desc, stage):
+        for version, stages in (desc.get('VersionIdsToStages') or {}).items():
+            if stage in stages:
+                return version
+        return None
+
+    def _field_value(self, ref, value, stage):
+        """For a ``#key`` write: the whole document with that field set, the other fields as ``stage`` has them
+        (or, for a stage no version carries yet, as AWSCURRENT has them)."""
+        if ref.key is None:
+            return value
+        current = None
+        for label in (stage, AWSCURRENT) if stage != AWSCURRENT else (stage,):
+            try:
+                current = self._get(ref.without_key().replace(params={'stage': label, 'version': None})).value
+                break
+            except SecretNotFound:
+                continue
+        return with_field(current, ref.key, value, ref, self.NAME)
+
+    def write(self, ref, value, cas=None, metadata=None):
+        """Create the secret (tags and ``kms_key_id`` with it) or put a new version labelled AWSCURRENT (or the
+        reference's ``?stage=``). ``cas``: CAS_CREATE, or the version id that must still hold the stage.
+        ``metadata``: tags to set (None keeps them). Returns the new version."""
+        stage = self._write_stage(ref)
+        desc = self._describe(ref, missing_ok=True)
+        if desc is not None and desc.get('DeletedDate'):
+            raise SecretDeleted('scheduled for deletion on %s; restore it (restore-secret) before writing'
+                                % iso(desc['DeletedDate']), ref=ref, backend=self.NAME)
+        if desc is None:
+            return self._create(ref, value, cas, metadata, stage)
+        holder = self._holder(desc, stage)
+        if cas is not None and holder != (None if cas == CAS_CREATE else cas):  # CAS_CREATE: no version has it
+            raise SecretConflict('the secret changed since it was read (%s is now on version %s, expected %s)'
+                                 % (stage, holder, 'none' if cas == CAS_CREATE else cas), ref=ref, backend=self.NAME)
+        kwargs = dict(SecretId=ref.location, **self._payload(self._field_value(ref, value, stage)))
+        if stage != AWSCURRENT:
+            kwargs['VersionStages'] = [stage]
+        kms = self.options.get('kms_key_id')
+        if kms and kms != desc.get('KmsKeyId') and stage == AWSCURRENT:
+            resp = self._call(ref, 'writing', 'update_secret', KmsKeyId=kms, **kwargs)
+        else:
+            resp = self._call(ref, 'writing', 'put_secret_value', **kwargs)
+        if metadata is not None:
+            self._apply_tags(ref, desc, metadata)
+        return Secret(None, resp.get('VersionId'), desc.get('CreatedDate'), utc_now(),
+                      {'arn': desc.get('ARN'), 'stages': list(resp.get('VersionStages') or [stage]),
+                       'previous_version': holder})
+
+    def _create(self, ref, value, cas, metadata, stage):
+        if cas not in (None, CAS_CREATE):
+            raise SecretConflict('the secret no longer exists (expected version %s)' % cas, ref=ref, backend=self.NAME)
+        if stage != AWSCURRENT:
+            raise SecretNotFound('the secret does not exist; create it (AWSCURRENT) before writing %s' % stage,
+                                 ref=ref, backend=self.NAME)
+        if ref.location.startswith('arn:'):
+            raise InvalidReference('a secret is created by name, not by ARN', ref=ref, backend=self.NAME)
+        kwargs = dict(Name=ref.location, **self._payload(self._field_value(ref, value, stage)))
+        if metadata:
+            kwargs['Tags'] = [{'Key': k, 'Value': v} for k, v in sorted(string_tags(metadata).items())]
+        if self.options.get('kms_key_id'):
+            kwargs['KmsKeyId'] = self.options['kms_key_id']
+        resp = self._call(ref, 'creating', 'create_secret', special={
+            'ResourceExistsException': lambda exc: SecretConflict('the secret was created by someone else meanwhile',
+                                                                  ref=ref, backend=self.NAME),
+            'InvalidRequestException': lambda exc: SecretDeleted(
+                'a secret with this name is scheduled for deletion; restore it (restore-secret) or wait until it is '
+                'gone', ref=ref, backend=self.NAME)}, **kwargs)
+        return Secret(None, resp.get('VersionId'), utc_now(), utc_now(),
+                      {'arn': resp.get('ARN'), 'stages': [AWSCURRENT], 'previous_version': None})
+
+    def _apply_tags(self, ref, desc, tags):
+        current = dict((t['Key'], t['Value']) for t in desc.get('Tags') or [])
+        wanted = string_tags(tags)
+        remove = sorted(k for k in current if k not in wanted)
+        changed = sorted(k for k in wanted if current.get(k) != wanted[k])
+        if remove:
+            self._call(ref, 'untagging', 'untag_resource', SecretId=ref.location, TagKeys=remove)
+        if changed:
+            self._call(ref, 'tagging', 'tag_resource', SecretId=ref.location,
+                       Tags=[{'Key': k, 'Value': wanted[k]} for k in changed])
+        return bool(remove or changed)
+
+    def set_tags(self, ref, tags):
+        desc = self._describe(ref)
+        self._apply_tags(ref, desc, tags)
+        return Secret(None, self._holder(desc, AWSCURRENT), desc.get('CreatedDate'), None, {'tags': string_tags(tags)})
+
+    def delete(self, ref, **kwargs):
+        """Schedule the secret for deletion (``recovery_window_days``, AWS's default 30) or, with ``force_delete``,
+        delete it at once. With ``#key`` only that field of the JSON secret goes (a new AWSCURRENT version)."""
+        if ref.key is not None:
+            try:
+                current = self._get(ref.without_key()).value
+            except (SecretNotFound, SecretDeleted):
+                return False
+            text, existed = without_field(current, ref.key, ref, self.NAME)
+            if existed:
+                self.write(ref.without_key(), text)
+            return existed
+        desc = self._describe(ref, missing_ok=True)
+        force = bool(self.options.get('force_delete'))
+        if desc is None or (desc.get('DeletedDate') and not force):
+            return False
+        kwargs = {'SecretId': ref.location}
+        if force:
+            kwargs['ForceDeleteWithoutRecovery'] = True
+        elif self.options.get('recovery_window_days'):
+            kwargs['RecoveryWindowInDays'] = int(self.options['recovery_window_days'])
+        self._call(ref, 'deleting', 'delete_secret', **kwargs)
+        return True
+
+    def versions(self, ref):
+        """Every version that has a staging label, oldest first. Unlabelled (deprecated) versions are left out, as
+        ``IncludeDeprecated=False`` asks; moto lists them anyway, so they are filtered here too."""
+        rows = [{'version': v.get('VersionId'), 'created': iso(v.get('CreatedDate')),
+                 'stages': sorted(v.get('VersionStages') or []), 'last_accessed': iso(v.get('LastAccessedDate'))}
+                for v in self._pages(ref, 'listing versions', 'list_secret_version_ids', 'Versions',
+                                     SecretId=ref.location, IncludeDeprecated=False) if v.get('VersionStages')]
+        order = {AWSPREVIOUS: 0, AWSCURRENT: 1, AWSPENDING: 2}
+        return sorted(rows, key=lambda r: (r['created'] or '', min([order.get(s, 0) for s in r['stages']] or [0])))
+
+    def list(self, prefix=''):
+        kwargs = {'Filters': [{'Key': 'name', 'Values': [prefix]}]} if prefix else {}
+        return sorted(s['Name'] for s in self._pages(None, 'listing', 'list_secrets', 'SecretList', **kwargs)
+                      if s['Name'].startswith(prefix or ''))
+
+    # -- staging labels: the rotation engine's API ---------------------------------------------------------------
+    def stages(self, ref):
+        """``{version_id: [staging labels]}`` of the secret (from DescribeSecret)."""
+        return dict((k, sorted(v)) for k, v in (self._describe(ref).get('VersionIdsToStages') or {}).items())
+
+    def pending(self, ref):
+        """The AWSPENDING version (a Secret with its value), or None when no version carries the label."""
+        try:
+            return self._get(ref.without_key().replace(params={'stage': AWSPENDING, 'version': None}))
+        except SecretNotFound:
+            return None
+
+    def put_pending(self, ref, value, token=None):
+        """Write ``value`` as a new version labelled AWSPENDING; AWSCURRENT (what readers get) does not move.
+
+        ``ref.key`` sets one field of the JSON secret (the others as AWSCURRENT has them). ``token`` (a UUID, e.g.
+        the rotation's id) makes the call idempotent: the same token and value again is a no-op, the same token with
+        another value raises SecretConflict. An older AWSPENDING label moves to the new version. Returns the new
+        Secret (no value) whose ``version`` is what :meth:`promote` takes."""
+        ref = ref.replace(params={'stage': AWSPENDING, 'version': None})
+        desc = self._describe(ref)
+        if desc.get('DeletedDate'):
+            raise SecretDeleted('scheduled for deletion; restore it first', ref=ref, backend=self.NAME)
+        kwargs = dict(SecretId=ref.location, VersionStages=[AWSPENDING],
+                      **self._payload(self._field_value(ref, value, AWSCURRENT)))
+        if token:
+            kwargs['ClientRequestToken'] = token
+        resp = self._call(ref, 'writing AWSPENDING', 'put_secret_value', special={
+            'ResourceExistsException': lambda exc: SecretConflict('token %s was already used for another value'
+                                                                  % token, ref=ref, backend=self.NAME)}, **kwargs)
+        return Secret(None, resp.get('VersionId'), None, utc_now(),
+                      {'stages': list(resp.get('VersionStages') or [AWSPENDING]),
+                       'current_version': self._holder(desc, AWSCURRENT)})
+
+    def promote(self, ref, version_id=None, cas=None):
+        """Make ``version_id`` (default: the AWSPENDING version) AWSCURRENT; AWSPREVIOUS moves to the version that
+        was current, and the AWSPENDING label is removed from the promoted version. ``cas``: the version id the
+        caller expects to be AWSCURRENT now (SecretConflict otherwise). Idempotent: promoting the current version
+        again only clears its AWSPENDING label. Returns a Secret whose ``version`` is the new current one and
+        ``metadata['previous_version']`` the old one, ``metadata['changed']`` whether anything moved."""
+        desc = self._describe(ref)
+        stages = desc.get('VersionIdsToStages') or {}
+        target = version_id or self._holder(desc, AWSPENDING)
+        if not target or target not in stages:
+            raise SecretNotFound('no version %s to promote' % (target or 'labelled AWSPENDING'), ref=ref,
+                                 backend=self.NAME)
+        current = self._holder(desc, AWSCURRENT)
+        if cas is not None and current not in (cas, target):
+            raise SecretConflict('AWSCURRENT is on version %s, expected %s' % (current, cas), ref=ref,
+                                 backend=self.NAME)
+        changed = False
+        if current != target:
+            kwargs = {'SecretId': ref.location, 'VersionStage': AWSCURRENT, 'MoveToVersionId': target}
+            if current:
+                kwargs['RemoveFromVersionId'] = current
+            self._call(ref, 'promoting', 'update_secret_version_stage', **kwargs)
+            changed = True
+        if AWSPENDING in stages[target]:
+            self._call(ref, 'clearing AWSPENDING', 'update_secret_version_stage', SecretId=ref.location,
+                       VersionStage=AWSPENDING, RemoveFromVersionId=target)
+            changed = True
+        return Secret(None, target, desc.get('CreatedDate'), utc_now(),
+                      {'previous_version': current if current != target else None, 'changed': changed})
+
+    def clear_pending(self, ref, version_id=None):
+        """Remove the AWSPENDING label (a stale or abandoned rotation); with ``version_id`` only from that version.
+        Returns True when a label was removed. The unlabelled version is deprecated and later removed by AWS."""
+        holder = self._holder(self._describe(ref), AWSPENDING)
+        if holder is None or (version_id is not None and holder != version_id):
+            return False
+        self._call(ref, 'clearing AWSPENDING', 'update_secret_version_stage', SecretId=ref.location,
+                   VersionStage=AWSPENDING, RemoveFromVersionId=holder)
+        return True
