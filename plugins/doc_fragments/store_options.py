@@ -10,7 +10,7 @@ __metaclass__ = type
 
 class ModuleDocFragment:
     # Built by _registry.union_argspec() from the options that two or more backends declare (timeout excepted);
-    # tests/unit/plugins/module_utils/test_registry_docs.py holds this list to it.
+    # tests/unit/plugins/module_utils/core/test_registry_docs.py holds this list to it.
     DOCUMENTATION = r"""
 options:
   vault_ca_cert:

@@ -7,7 +7,7 @@ import yaml
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
 
-ROOT = pathlib.Path(__file__).resolve().parents[4]
+ROOT = pathlib.Path(__file__).resolve().parents[5]
 
 
 def _doc_options(path):

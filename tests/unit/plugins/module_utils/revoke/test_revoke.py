@@ -18,7 +18,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._iam impo
 from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._sessions import revoke_sessions, target_for
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend import VaultBackend
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import TargetUnavailable
-from tests.unit.plugins.module_utils.rotation_fakes import RecordingAudit
+from tests.unit.plugins.module_utils.rotation.rotation_fakes import RecordingAudit
 
 URL = 'http://vault.test:8200'
 SECRET_TOKEN = 's.canary-token-value'

@@ -12,7 +12,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs impor
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._state import (
     RotationInProgress, parse_duration, slot_ref,
 )
-from tests.unit.plugins.module_utils.rotation_fakes import FakeServer, FakeTarget, MemoryBackend, RecordingAudit
+from tests.unit.plugins.module_utils.rotation.rotation_fakes import FakeServer, FakeTarget, MemoryBackend, RecordingAudit
 
 REF = parse_ref('vault://secret/app/db')
 OLD = {'username': 'app', 'password': 'old-password-1', 'url': 'x'}
