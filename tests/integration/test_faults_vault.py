@@ -502,7 +502,9 @@ def test_token_expiry_mid_run(ansible, vault, root, prefix, renewable):
     logins = audit.count("auth/approle/login")
     renewals = audit.count("auth/token/renew-self")
     if renewable:
-        assert logins == 1 and renewals >= 1, (logins, renewals)
+        # renewed near its TTL; on a loaded machine a gap between two reads may still outlast the token, and then
+        # the client logs in again rather than failing: at most one more login
+        assert renewals >= 1 and logins <= 2, (logins, renewals)
     else:
         assert logins >= 2 and renewals == 0, (logins, renewals)
 
