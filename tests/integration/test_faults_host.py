@@ -27,13 +27,14 @@ TMP_NAME = re.compile(r"^\..*\.tmp$")
 
 # --- helpers ---------------------------------------------------------------------------------------------------
 
-def start_playbook(ansible, playbook, extra_vars=None, env=None):
+def start_playbook(ansible, playbook, extra_vars=None, env=None, args=("-i", "localhost,", "-c", "local")):
     """ansible-playbook as the ``ansible`` fixture runs it (same command line, private HOME, environment), but in
-    the background and in its own session, so that ``kill_run`` can SIGKILL it together with its workers."""
+    the background and in its own session, so that ``kill_run`` can SIGKILL it together with its workers. ``args``:
+    the inventory and connection (a fleet's inventory and forks)."""
     ansible.count += 1
     workdir = ansible.base / ("run%03d" % ansible.count)
     workdir.mkdir()
-    cmd = [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", playbook]
+    cmd = [str(VENV_BIN / "ansible-playbook")] + list(args) + [playbook]
     if extra_vars:
         (workdir / "_extra_vars.json").write_text(json.dumps(extra_vars))
         cmd += ["-e", "@%s" % (workdir / "_extra_vars.json")]

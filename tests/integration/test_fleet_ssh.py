@@ -21,6 +21,7 @@ import uuid
 import dotenv
 import pytest
 
+from tests.integration.test_faults_host import alive, kill_run, start_playbook, wait_for
 from tests.integration.vault_helpers import Audit, ensure_auth, read_policy
 
 pytest_plugins = ["tests.harness.ssh_hosts", "tests.integration.vault_fixtures"]  # ssh_fleet; vault, root
@@ -540,3 +541,76 @@ def test_host_consumer_filters_on_localhost(ansible, tmp_path):
     assert result.task("where")["msg"] == [["db: env_file %s/.env#DATABASE_URL" % app, ["localhost"]],
                                            ["db: file %s/nowhere" % app, []]], result
     assert not os.path.exists(str(app / "nowhere"))
+
+
+# --- issue 14: the controller killed while sync writes to 20 managed hosts -------------------------------------------
+
+def read_or_none(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def drift_report(result):
+    """The sync role's drift report (a run_once debug: recorded under whichever host ran it)."""
+    found = [r for rs in result.results.values() for r in rs
+             if r.get("_task", "").endswith("Drift report (fingerprints compared, values never shown)")]
+    assert found, result
+    return found[-1]["msg"]
+
+
+def hosts_in(report, state):
+    row = [e for e in report if e["name"] == "consumers on hosts"]
+    return {line.split(": ", 1)[0] for line in (row[0]["consumers"] if row else []) if line.endswith(": " + state)}
+
+
+def test_controller_killed_mid_sync_to_20_hosts(ansible, ssh_fleet, vault, root, world):
+    """The controller (ansible-playbook and its workers) SIGKILLed while sync writes a changed secret to 20 managed
+    hosts over SSH (forks 2): every host holds the old or the new complete file, never a part; a report-only sync
+    names exactly the hosts that still hold the old value and writes nothing; sync repairs exactly those; a third
+    run changes nothing."""
+    fleet = ssh_fleet
+    hosts = [h for h in fleet_hosts(fleet) if not fleet.hosts[h].get("ansible_become")][:20]
+    assert len(hosts) == 20
+    path_of = dict((h, fleet.hosts[h]["aa_app_dir"] + "/run/killed_token") for h in hosts)
+    secret_path = "%s/killed" % world["prefix"]
+    old, new = "old-%s" % uuid.uuid4().hex, "new-%s" % uuid.uuid4().hex
+    root.secrets.kv.v2.create_or_update_secret(secret_path, {"value": old})
+    catalog = [{"name": "killed-token", "owner": "platform", "purpose": "issue 14: controller killed mid-sync",
+                "kind": "static", "store": "vault://secret/%s#value" % secret_path,
+                "consumers": [{"file": {"path": path_of[h]}, "hosts": h} for h in hosts]}]
+    extra = {"agentarea_secrets_catalog": catalog, "agentarea_secrets_hosts": ":".join(hosts), "sync_restart": False}
+    env = {"VAULT_ADDR": vault["url"], "VAULT_TOKEN": vault["token"]}
+    canaries = world["canaries"] + [old, new]
+    run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, extra_vars=extra, canaries=canaries)
+    assert all(read_or_none(p) == old for p in path_of.values())
+
+    root.secrets.kv.v2.create_or_update_secret(secret_path, {"value": new})
+    proc = start_playbook(ansible, "agentarea.secrets.sync", extra, env, args=["-i", fleet.inventory, "-f", "2"])
+    wait_for(lambda: any(read_or_none(p) == new for p in path_of.values()), proc, timeout=600,
+             what="a host to get the new value")
+    kill_run(proc)
+
+    held = dict((h, read_or_none(p)) for h, p in path_of.items())
+    assert set(held.values()) <= {old, new}, "a host holds a partial file"
+    drifted = {h for h, v in held.items() if v == old}
+    assert drifted and len(drifted) < len(hosts), "the kill did not land mid-run: %d of 20 old" % len(drifted)
+    for h in hosts:
+        run_dir = os.path.dirname(path_of[h])
+        for name in os.listdir(run_dir):
+            if name.startswith(".killed_token.") and name.endswith(".tmp"):
+                assert not alive(int(name.rsplit("-", 2)[1])), (h, name)
+        assert (owner_of(path_of[h]), mode_of(path_of[h])) == (fleet.hosts[h]["aa_app_user"], 0o600), h
+
+    report = run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, canaries=canaries,
+                       extra_vars=dict(extra, sync_report_only=True))
+    assert hosts_in(drift_report(report), "drifted") == drifted, drift_report(report)
+    assert dict((h, read_or_none(p)) for h, p in path_of.items()) == held
+
+    repaired = run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, extra_vars=extra, canaries=canaries)
+    assert hosts_in(drift_report(repaired), "drifted") == drifted, drift_report(repaired)
+    assert all(read_or_none(p) == new for p in path_of.values())
+    again = run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, extra_vars=extra, canaries=canaries)
+    assert changed_count(again) == 0, again
