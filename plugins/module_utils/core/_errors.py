@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 
 class SecretError(Exception):
     """Base of every error the core raises."""
@@ -91,8 +93,26 @@ class RotationFailed(SecretError):
     pass
 
 
+def _os_error_inside(exc):
+    """The operating system's error that an SDK exception wraps (requests' ConnectionError wraps urllib3's, which
+    wraps ``ConnectionRefusedError``), found through ``reason``, the causes and the arguments; None when there is
+    none. Only its errno is used: the OS's own text for it never holds a value."""
+    queue, seen = [exc], set()
+    while queue and len(seen) < 16:
+        err = queue.pop(0)
+        if id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, OSError) and isinstance(getattr(err, 'errno', None), int):
+            return err
+        nexts = [getattr(err, 'reason', None), err.__cause__, err.__context__] + list(getattr(err, 'args', ()))
+        queue.extend(n for n in nexts if isinstance(n, BaseException))
+    return None
+
+
 def describe_exception(exc):
-    """A value-free description of a third-party exception: class name and, where known, status/code."""
+    """A value-free description of a third-party exception: class name and, where known, status/code, or the
+    operating system's error it wraps (``ConnectionError (connection refused)``)."""
     name = type(exc).__name__
     details = []
     for attr in ('status_code', 'status', 'code', 'returncode', 'errno'):
@@ -100,6 +120,13 @@ def describe_exception(exc):
         if isinstance(val, (int, str)) and val not in ('', None):
             details.append('%s=%s' % (attr, val))
             break
+    if not details:
+        inner = _os_error_inside(exc)
+        if inner is not None:
+            try:
+                details.append(os.strerror(inner.errno).lower())
+            except ValueError:
+                details.append('errno=%d' % inner.errno)
     return '%s%s' % (name, ' (%s)' % ', '.join(details) if details else '')
 
 
