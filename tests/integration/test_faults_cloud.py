@@ -184,7 +184,7 @@ def test_a_region_with_no_secrets_is_a_configuration_error_not_missing(ansible, 
         - name: populated
           ansible.builtin.set_fact:
             nothing: "{{ query('agentarea.secrets.aws', 'app/db-%(n)s', on_missing='skip') }}"
-    """ % {"r": EMPTY_REGION, "t": target, "c": CANARY, "n": secrets[0].replace("/", "-")})
+    """ % {"r": EMPTY_REGION, "t": target, "n": secrets[0].replace("/", "-")})
     r = ansible.playbook(text, extra_vars={"pw": CANARY}, env=aws["env"], canaries=CANARIES + [CANARY])
     for task in ("lookup", "skip", "info", "distribute"):
         msg = failed(r, task)
@@ -246,7 +246,7 @@ def test_k8s_context_and_namespace_that_do_not_exist_are_configuration_errors(an
             ref: k8s://agentarea/db
             context: nope
           ignore_errors: true
-    """ % {"c": CANARY})
+    """)
     r = ansible.playbook(text, extra_vars={"pw": CANARY}, env=k8s["env"], canaries=[CANARY])
     for task in ("ns-lookup", "ns-skip", "ns-info", "ns-write-check", "ns-absent"):
         msg = failed(r, task)

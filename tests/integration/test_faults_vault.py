@@ -318,7 +318,7 @@ def test_store_restarts_and_loses_the_cached_approle_token(ansible, filebao, pre
     unsealed, and the login's token is gone (revoked: a store restored from a backup): the next reads find the
     token invalid, log in again once and read every value."""
     root = filebao.client()
-    values = [canary() for _ in range(ENTRIES)]
+    values = [canary() for _i in range(ENTRIES)]
     for i, value in enumerate(values):
         put(root, "%s/e%02d" % (prefix, i), value)
     read_policy(root, "reader", "secret/data/%s/*" % prefix, "sys/internal/ui/mounts/*")
@@ -391,7 +391,7 @@ def test_slow_store_timeouts_are_honoured_and_bounded(ansible, vault, root, pref
 def test_audit_says_which_reads_were_retried(ansible, vault, root, prefix, tmp_path):
     """Every third read is slower than the timeout: it is retried and succeeds; the audit events of those reads
     carry ``retries``, the others do not."""
-    values = [canary() for _ in range(6)]
+    values = [canary() for _i in range(6)]
     for i, value in enumerate(values):
         put(root, "%s/r%d" % (prefix, i), value)
     log = str(tmp_path / "audit.jsonl")
@@ -410,7 +410,7 @@ def test_audit_says_which_reads_were_retried(ansible, vault, root, prefix, tmp_p
 
 # -- throttling, sealed, standby -------------------------------------------------------------------------------
 def test_throttling_on_a_share_of_requests_is_retried(ansible, vault, root, prefix, tmp_path):
-    values = [canary() for _ in range(4)]
+    values = [canary() for _i in range(4)]
     for i, value in enumerate(values):
         put(root, "%s/t%d" % (prefix, i), value)
     log = str(tmp_path / "audit.jsonl")
@@ -483,7 +483,7 @@ def test_token_expiry_mid_run(ansible, vault, root, prefix, renewable):
     """A login token with a 4 s TTL and a run of about 8 s (every read delayed 1 s by the proxy): a renewable
     token is renewed, a non-renewable (batch) one is replaced by a new login; every read succeeds."""
     count = 7
-    values = [canary() for _ in range(count)]
+    values = [canary() for _i in range(count)]
     for i, value in enumerate(values):
         put(root, "%s/k%d" % (prefix, i), value)
     policy = read_policy(root, "exp-" + prefix, "secret/data/%s/*" % prefix, "sys/internal/ui/mounts/*")

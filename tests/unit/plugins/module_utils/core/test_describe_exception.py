@@ -23,14 +23,19 @@ def test_a_connection_refused_says_so():
     assert text == "ConnectionError (%s)" % os.strerror(errno.ECONNREFUSED).lower()
 
 
-def test_the_os_error_is_found_through_causes_and_arguments():
+def wrapped_permission_error():
     try:
         try:
             raise PermissionError(errno.EACCES, "denied", "/secret/path-never-shown")
         except OSError as inner:
             raise RuntimeError(ValueError("wrapped")) from inner
     except RuntimeError as exc:
-        text = describe_exception(exc)
+        return exc
+    raise AssertionError("not raised")
+
+
+def test_the_os_error_is_found_through_causes_and_arguments():
+    text = describe_exception(wrapped_permission_error())
     assert text == "RuntimeError (%s)" % os.strerror(errno.EACCES).lower()
     assert "/secret" not in text
 
