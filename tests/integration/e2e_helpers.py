@@ -326,7 +326,8 @@ class Stack:
         except docker.errors.NotFound:
             return
         wait_for(lambda: not self.docker.containers.list(
-            all=True, filters={"label": "com.docker.swarm.service.name=%s" % API}), what="containers of %s gone" % API)
+            all=True, ignore_removed=True, filters={"label": "com.docker.swarm.service.name=%s" % API}),
+            what="containers of %s gone" % API)
 
     def teardown(self):
         try:

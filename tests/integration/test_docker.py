@@ -86,7 +86,8 @@ def remove_service(swarm, name):
     except docker.errors.NotFound:
         return
     wait_for(lambda: not swarm["cli"].containers.list(
-        all=True, filters={"label": "com.docker.swarm.service.name=%s" % name}), what="containers of %s gone" % name)
+        all=True, ignore_removed=True, filters={"label": "com.docker.swarm.service.name=%s" % name}),
+        what="containers of %s gone" % name)
 
 
 def test_docker_secret_rotation_moves_a_running_service(ansible, swarm, uid):

@@ -332,7 +332,8 @@ def test_docker_swarm_secret(harness):
         assert code == 0 and output == b"pw1"
     finally:
         svc.remove()
-        wait_for(lambda: not cli.containers.list(all=True, filters={"label": "com.docker.swarm.service.name=smoke"}),
+        wait_for(lambda: not cli.containers.list(all=True, ignore_removed=True,
+                                                 filters={"label": "com.docker.swarm.service.name=smoke"}),
                  timeout=30, interval=0.3, what="service containers gone")
         secret.remove()
         cli.close()
