@@ -40,6 +40,20 @@ def test_longest_unit_first_and_each_unit_keeps_its_order():
                        "tests/integration/test_b.py::t2", "tests/unit/test_a.py::t1"]
 
 
+def test_a_clean_clone_orders_the_known_heavy_units_first(monkeypatch):
+    """No recorded durations (CI's clean clone): UNIT_SECONDS weighs the heavy units, guesses weigh the rest; a unit
+    with a recorded duration keeps it."""
+    monkeypatch.setattr(schedule, "UNIT_SECONDS", {"tests/integration/test_h.py": 900, "swarm": 400,
+                                                   "tests/integration/test_t.py": 500})
+    items = [Item("tests/integration/test_m.py::t%d" % i, "tests/integration/test_m.py") for i in range(10)] + [
+        Item("tests/integration/test_d.py::t1", "swarm"),
+        Item("tests/integration/test_h.py::t1", "tests/integration/test_h.py"),
+        Item("tests/integration/test_t.py::t1", "tests/integration/test_t.py")]
+    ordered = [i.nodeid for i in schedule.longest_first(items, {"tests/integration/test_t.py::t1": 2.0})]
+    assert ordered[:2] == ["tests/integration/test_h.py::t1", "tests/integration/test_d.py::t1"]
+    assert ordered[2].startswith("tests/integration/test_m.py") and ordered[-1] == "tests/integration/test_t.py::t1"
+
+
 def test_durations_are_recorded_under_the_plain_node_id():
     assert schedule.plain_nodeid("tests/x.py::t[a]@swarm") == "tests/x.py::t[a]"
     assert schedule.plain_nodeid("tests/x.py::t[user@host]") == "tests/x.py::t[user@host]"
