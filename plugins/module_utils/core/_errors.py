@@ -93,20 +93,27 @@ class RotationFailed(SecretError):
     pass
 
 
-def _os_error_inside(exc):
-    """The operating system's error that an SDK exception wraps (requests' ConnectionError wraps urllib3's, which
-    wraps ``ConnectionRefusedError``), found through ``reason``, the causes and the arguments; None when there is
-    none. Only its errno is used: the OS's own text for it never holds a value."""
+def exception_chain(exc, limit=16):
+    """``exc`` and the exceptions it wraps, nearest first: urllib3's ``reason``, the causes, the contexts and the
+    exceptions among its arguments (requests' ConnectionError wraps urllib3's MaxRetryError, which wraps the
+    NewConnectionError that wraps ``ConnectionRefusedError``). Each once, at most ``limit``."""
     queue, seen = [exc], set()
-    while queue and len(seen) < 16:
+    while queue and len(seen) < limit:
         err = queue.pop(0)
         if id(err) in seen:
             continue
         seen.add(id(err))
-        if isinstance(err, OSError) and isinstance(getattr(err, 'errno', None), int):
-            return err
+        yield err
         nexts = [getattr(err, 'reason', None), err.__cause__, err.__context__] + list(getattr(err, 'args', ()))
         queue.extend(n for n in nexts if isinstance(n, BaseException))
+
+
+def _os_error_inside(exc):
+    """The operating system's error that an SDK exception wraps, or None. Only its errno is used: the OS's own text
+    for it never holds a value."""
+    for err in exception_chain(exc):
+        if isinstance(err, OSError) and isinstance(getattr(err, 'errno', None), int):
+            return err
     return None
 
 

@@ -25,6 +25,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
     SecretError,
     SecretNotFound,
     describe_exception,
+    exception_chain,
     missing_dependency,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._auth import auth_method
@@ -229,19 +230,7 @@ def timed_out(exc):
     _hvac, requests, _retry = import_hvac()
     if isinstance(exc, requests.exceptions.Timeout):
         return True
-    seen = set()
-    todo = [exc]
-    while todo:
-        item = todo.pop()
-        if item is None or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if 'Timeout' in type(item).__name__:
-            return True
-        todo.extend([getattr(item, 'reason', None), getattr(item, '__cause__', None),
-                     getattr(item, '__context__', None)])
-        todo.extend(a for a in getattr(item, 'args', ()) if isinstance(a, BaseException))
-    return False
+    return any('Timeout' in type(item).__name__ for item in exception_chain(exc))
 
 
 def _tries(retried):
