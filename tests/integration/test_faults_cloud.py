@@ -17,6 +17,8 @@ from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pyli
 
 CANARY = "canary-5e1f0b2c-faults-cloud"
 CANARIES = [CANARY + "-%d" % i for i in range(6)]
+pytest_plugins = ["tests.integration.aws_fixtures"]  # aws, sm
+
 EMPTY_REGION = "eu-north-1"  # moto keeps each region apart: nothing is ever created there
 
 # AWS's own throttling answer (HTTP 400, the error type in the body and in x-amzn-ErrorType)
@@ -26,17 +28,6 @@ THROTTLED = {"status": 400, "body_text": json.dumps({"__type": "ThrottlingExcept
 
 def amz(operation):
     return {"X-Amz-Target": r"^secretsmanager\.%s$" % operation}
-
-
-@pytest.fixture(scope="module")
-def aws(harness):
-    return harness.start("aws")
-
-
-@pytest.fixture(scope="module")
-def sm(aws):
-    return boto3.client("secretsmanager", endpoint_url=aws["url"], region_name=aws["region"],
-                        aws_access_key_id=aws["access_key"], aws_secret_access_key=aws["secret_key"])
 
 
 @pytest.fixture

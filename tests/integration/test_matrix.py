@@ -9,29 +9,17 @@ environment in their documented order, and variables that are templates (as grou
 checks use hvac and boto3; canaries must appear in no output."""
 import json
 
-import boto3
 import hvac
 import pytest
 
 from tests.integration.ansible_runner import ANSIBLE_PYTHON, VENV_BIN
 from tests.integration.vault_helpers import Audit, ensure_auth, env_for, play, read_policy, sha
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.integration.vault_fixtures", "tests.integration.aws_fixtures"]  # vault, root, prefix; aws, sm
 
 CANARY = "canary-6a1f0c93-matrix"
 CANARY2 = "canary-e27b4d58-matrix"
 OPTION = "ansible_agentarea_secrets_vault_"
-
-
-@pytest.fixture(scope="module")
-def aws(harness):
-    return harness.start("aws")
-
-
-@pytest.fixture(scope="module")
-def sm(aws):
-    return boto3.client("secretsmanager", endpoint_url=aws["url"], region_name=aws["region"],
-                        aws_access_key_id=aws["access_key"], aws_secret_access_key=aws["secret_key"])
 
 
 def approle(root, prefix):

@@ -9,6 +9,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws import _auth as _aws_auth
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
+from tests.unit.plugins.module_utils.backends.fakes import FakeCache
 
 
 def test_retry_settings():
@@ -144,16 +145,7 @@ def test_a_region_with_no_secrets_is_a_configuration_error_once_asked():
 
 
 def test_the_region_answer_is_kept_in_the_run_cache():
-    class Cache:
-        def __init__(self):
-            self.data = {}
-
-        def get(self, kind, ident):
-            return self.data.get((kind, ident))
-
-        def put(self, kind, ident, obj):
-            self.data[(kind, ident)] = obj
-    cache = Cache()
+    cache = FakeCache()
     first = backend_with(Client({}, secrets_in_region=1))
     first.cache = cache
     with pytest.raises(SecretNotFound):

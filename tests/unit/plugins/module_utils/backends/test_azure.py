@@ -21,6 +21,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends import _azure
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._azure import AzureBackend, _VaultCredential
+from tests.unit.plugins.module_utils.backends.fakes import FakeCache
 
 CANARY = "canary-71c2-azure-unit"
 
@@ -74,21 +75,6 @@ def test_auth_inferred_environment_and_identity_without_credentials():
     assert CANARY not in backend(access_token=CANARY).identity()
     assert backend()._auth() == "default"
     assert backend(validate_certs="false", environ={}).validate() is None
-
-
-class FakeCache:
-    def __init__(self):
-        self.data = {}
-
-    def get(self, kind, ident):
-        return self.data.get((kind, ident))
-
-    def put(self, kind, ident, obj):
-        self.data[(kind, ident)] = obj
-
-    def lock(self, kind, ident):  # the run cache's single-flight lock (one process here: nothing to wait for)
-        import contextlib
-        return contextlib.nullcontext()
 
 
 class CountingCredential:
