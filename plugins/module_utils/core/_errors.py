@@ -140,5 +140,7 @@ def describe_exception(exc):
 def missing_dependency(package, ref=None, backend=None, import_error=None):
     hint = "the Python package '%s' is required on the host that runs this; install it with pip" % package
     if import_error is not None:
-        hint += ' (import failed: %s)' % describe_exception(import_error)
+        missing = getattr(import_error, 'name', None)
+        hint += ' (import failed: %s)' % (
+            'no module named %s' % missing if missing else describe_exception(import_error))
     return MissingDependency(hint, ref=ref, backend=backend)
