@@ -7,6 +7,10 @@ BUILD ?= /tmp/agentarea-secrets-build-$(shell echo $(CURDIR) | md5sum | cut -c1-
 ANSIBLE_TEST_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Python may write bytecode: pytest's assertion rewriting is cached in tests/**/__pycache__ (without it every pytest
+# process and xdist worker rewrites every test module again), and every ansible-playbook of the tests compiles the
+# installed collection's plugins once instead of on every run. (Some images set PYTHONDONTWRITEBYTECODE=1.)
+unexport PYTHONDONTWRITEBYTECODE
 # pytest-xdist workers of `make pytest` and `make check` (PYTEST_WORKERS=0: one process). A test file is one unit
 # of work, the Docker swarm tests one group, longest first (tests/harness/schedule.py).
 PYTEST_WORKERS ?= 2
@@ -17,11 +21,12 @@ CHECK_TESTS ?= tests/unit tests/integration/test_local.py tests/integration/test
 # e.g. make bench BENCH_ARGS="--secrets 20 --rounds 1" for a quick run
 BENCH_ARGS ?=
 
-.PHONY: help venv system-deps deps demo test check unit integration molecule sanity lint docs build bench clean
+.PHONY: help venv system-deps deps demo test check unit integration molecule sanity lint docs build bench clean pytest faults
 
 help:
 	@echo "make demo   - provision and rotate an AgentArea-style set of local secrets (no server needed)"
-	@echo "make test   - install everything, then unit, integration, sanity and lint"
+	@echo "make test   - install everything, then sanity, lint and the main suite (unit and integration tests)"
+	@echo "make faults - the fault suite (stores, hosts and the controller failing mid-run); CI runs it too"
 	@echo "make check  - the quick loop (< 2 min): unit tests and the local scenarios, no server"
 	@echo "make matrix - the integration scenarios under every claimed ansible-core (2.17-2.21); CI runs it too"
 	@echo "make unit | integration | molecule | sanity | lint | docs | build | bench | clean"
@@ -52,9 +57,15 @@ integration: deps
 molecule: venv
 	$(BIN)/python -m pytest tests/integration/test_molecule.py -q $(PYTEST_ARGS)
 
-# unit + integration in one pytest run over $(PYTEST_WORKERS) workers, so the run ends with pytest's summary line
+# the main suite: unit + integration (not the fault suite) in one pytest run over $(PYTEST_WORKERS) workers, so the
+# run ends with pytest's summary line
 pytest: deps
-	$(BIN)/python -m pytest -q $(XDIST) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q $(XDIST) -m "not faults" $(PYTEST_ARGS)
+
+# the fault suite (issue 14, docs/reliability.md): stores restarted, throttling, timeouts, hosts and the controller
+# killed mid-run — tests/integration/test_faults_*.py and test_rotation_faults.py; CI runs it beside `make test`
+faults: deps
+	$(BIN)/python -m pytest -q $(XDIST) -m faults tests/integration $(PYTEST_ARGS)
 
 check: deps
 	$(BIN)/python -m pytest -q $(XDIST) $(CHECK_TESTS) $(PYTEST_ARGS)

@@ -13,57 +13,21 @@ Every host is this machine, so files are checked directly on disk (as root), ind
 """
 import os
 import pwd
-import re
-import stat
 import time
 import uuid
 
 import dotenv
 import pytest
 
-from tests.integration.test_faults_host import kill_run, start_playbook, wait_for
+from tests.harness.fleet import (
+    ENV_OTHER_LINES, changed_count, fleet_hosts, mode_of, no_traceback, owner_of, run_fleet,
+)
+
 from tests.integration.vault_helpers import Audit, ensure_auth, read_policy
 
 pytest_plugins = ["tests.harness.ssh_hosts", "tests.integration.vault_fixtures"]  # ssh_fleet; vault, root
 
 CANARY = "canary-3d41c7e2-fleet"
-FORKS = ["-f", "10"]
-ENV_OTHER_LINES = ("# app settings, kept by every write\n"
-                   "APP_NAME=agentarea\n"
-                   "\n"
-                   "export LOG_LEVEL='debug'  # inline comment\n"
-                   "QUOTED=\"a b c\"\n")
-
-
-def owner_of(path):
-    return pwd.getpwuid(os.stat(path).st_uid).pw_name
-
-
-def mode_of(path):
-    return stat.S_IMODE(os.stat(path).st_mode)
-
-
-def run_fleet(ansible, fleet, playbook, expect_rc=0, **kw):
-    args = ["-i", fleet.inventory] + FORKS + list(kw.pop("args", ()))
-    result = ansible.playbook(playbook, args=args, expect_rc=None, **kw)
-    if expect_rc is not None and result.rc != expect_rc:
-        # the recap of 50 hosts pushes the error out of the printed tail: name the failures first
-        failed = ["%s | %s | %s" % (r["_host"], r["_task"], str(r.get("msg"))[:500])
-                  for rs in result.results.values() for r in rs if r["_status"] in ("failed", "item_failed")]
-        raise AssertionError("rc=%s, expected %s; failures:\n%s\n%r"
-                             % (result.rc, expect_rc, "\n".join(failed[:10]), result))
-    return result
-
-
-def changed_count(result):
-    """The sum of changed= over the recap (every host)."""
-    return sum(int(n) for n in re.findall(r"changed=(\d+)", result.stdout))
-
-
-def no_traceback(result):
-    return "Traceback (most recent call last)" not in result.output
-
-
 # --- modules on hosts without SDKs and on Python 3.8 -------------------------------------------------------------
 
 MODULES_PLAY = """
@@ -245,10 +209,6 @@ def world(ssh_fleet, vault, root, tmp_path_factory):
             "canaries": [CANARY] + list(values.values()) + [session, options[OPTION + "secret_id"]]}
 
 
-def fleet_hosts(fleet):
-    return fleet.group("fleet")
-
-
 def vault_env(vault):
     return {"VAULT_ADDR": vault["url"]}
 
@@ -317,8 +277,22 @@ def test_fleet_secrets_to_every_host(ansible, ssh_fleet, vault, world):
 # as its user (or become root on the ssh_become hosts, where the consumer names the owner). Every host of this
 # fleet is this machine with its own app directory, so each consumer names one host; a group pattern is the same.
 
+PLAYBOOK_HOSTS = int(os.environ.get("AGENTAREA_TEST_PLAYBOOK_HOSTS", "16"))
+
+
+def playbook_hosts(fleet):
+    """The hosts the playbooks play on: every ``become`` host, the Python 3.8 host and the first others, 16 in all
+    (more than forks 10, so hosts run in two batches). What a playbook does on a host is the same on 16 hosts as on
+    52; the whole fleet's scale (one login, one read per reference at forks 10) is test_fleet_secrets_to_every_host.
+    AGENTAREA_TEST_PLAYBOOK_HOSTS=52 plays on the whole fleet."""
+    every = fleet_hosts(fleet)
+    special = [h for h in every if fleet.hosts[h].get("ansible_become")] + fleet.group("ssh_py38")
+    others = [h for h in every if h not in special]
+    return sorted(set(special + others[:max(PLAYBOOK_HOSTS - len(special), 0)]), key=every.index)
+
+
 def playbook_catalog(fleet, world):
-    hosts = fleet_hosts(fleet)
+    hosts = playbook_hosts(fleet)
     token_consumers, session_consumers = [], []
     for host in hosts:
         app = fleet.hosts[host]["aa_app_dir"]
@@ -338,7 +312,7 @@ def playbook_catalog(fleet, world):
 
 
 def run_playbook(ansible, fleet, vault, world, name, extra=None, **kw):
-    extra_vars = {"agentarea_secrets_catalog": world["catalog"], "agentarea_secrets_hosts": "fleet"}
+    extra_vars = {"agentarea_secrets_catalog": world["catalog"], "agentarea_secrets_hosts": ":".join(playbook_hosts(fleet))}
     extra_vars.update(extra or {})
     env = {"VAULT_ADDR": vault["url"], "VAULT_TOKEN": vault["token"]}
     started = time.monotonic()
@@ -357,7 +331,7 @@ def store_values(root, world):
 
 
 def assert_consumers(fleet, world, token, session):
-    for host in fleet_hosts(fleet):
+    for host in playbook_hosts(fleet):
         app, user = fleet.hosts[host]["aa_app_dir"], fleet.hosts[host]["aa_app_user"]
         env_file = app + "/app.env"
         with open(env_file) as f:
@@ -386,7 +360,7 @@ def test_playbooks_with_fleet_inventory(ansible, ssh_fleet, vault, root, world):
     world["pb_store"] = os.path.join(os.path.dirname(world["store"]), "playbook-store.env")
     world["catalog"] = playbook_catalog(fleet, world)
     world["pb_modes"] = {}
-    for i, host in enumerate(fleet_hosts(fleet)):
+    for i, host in enumerate(playbook_hosts(fleet)):
         path = fleet.hosts[host]["aa_app_dir"] + "/app.env"
         with open(path, "w") as f:
             f.write(ENV_OTHER_LINES)
@@ -396,7 +370,7 @@ def test_playbooks_with_fleet_inventory(ansible, ssh_fleet, vault, root, world):
     token_path = "secret/data/%s/token" % world["prefix"]
 
     check = run_playbook(ansible, fleet, vault, world, "provision", check=True)
-    for host in fleet_hosts(fleet):
+    for host in playbook_hosts(fleet):
         assert not os.path.exists(fleet.hosts[host]["aa_app_dir"] + "/run/fleet_token"), check
     audit = Audit(vault["audit_log"])
     run_playbook(ansible, fleet, vault, world, "provision")
@@ -422,7 +396,7 @@ def test_fleet_sync_reports_and_repairs_drift_per_host(ansible, ssh_fleet, vault
     assert store_values(root, world) == (token, session)
 
     # drift on one host: report-only (check mode on the hosts) names it and changes nothing; sync repairs it
-    drifted = fleet_hosts(fleet)[1]
+    drifted = playbook_hosts(fleet)[1]
     env_file = fleet.hosts[drifted]["aa_app_dir"] + "/app.env"
     with open(env_file) as f:
         tampered = f.read().replace(token, "tampered-" + uuid.uuid4().hex)
@@ -458,10 +432,10 @@ def test_fleet_rotate_and_emergency_reach_every_host(ansible, ssh_fleet, vault, 
     assert final_token == new_token and new_session != session
     assert_consumers(fleet, world, new_token, new_session)
     print("Vault reads of the token per playbook run (%d hosts, 1 entry in Vault): %s"
-          % (len(fleet_hosts(fleet)), counts))
+          % (len(playbook_hosts(fleet)), counts))
     # token auth: no logins; reads are per module call that needs the value, not per host
     assert all(n <= 6 for n in counts.values()), counts
-    # sync reads the token only for the hosts' consumers: one lookup read for 52 hosts at forks 10 (the run cache)
+    # sync reads the token only for the hosts' consumers: one lookup read for all the hosts at forks 10 (the run cache)
     assert counts["sync"] == 1, counts
 
 
@@ -541,234 +515,3 @@ def test_host_consumer_filters_on_localhost(ansible, tmp_path):
     assert result.task("where")["msg"] == [["db: env_file %s/.env#DATABASE_URL" % app, ["localhost"]],
                                            ["db: file %s/nowhere" % app, []]], result
     assert not os.path.exists(str(app / "nowhere"))
-
-
-# --- issue 14: the controller killed while sync writes to 20 managed hosts -------------------------------------------
-
-def modules_running_as(uids):
-    """The pids of our modules (AnsiballZ) still running as one of ``uids`` (every fleet host is this machine)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if os.stat("/proc/" + entry).st_uid not in uids:
-                continue
-            with open("/proc/%s/cmdline" % entry, "rb") as f:
-                if b"AnsiballZ" in f.read():
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
-def read_or_none(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def drift_report(result):
-    """The sync role's drift report (a run_once debug: recorded under whichever host ran it)."""
-    found = [r for rs in result.results.values() for r in rs
-             if r.get("_task", "").endswith("Drift report (fingerprints compared, values never shown)")]
-    assert found, result
-    return found[-1]["msg"]
-
-
-def hosts_in(report, state):
-    row = [e for e in report if e["name"] == "consumers on hosts"]
-    return {line.split(": ", 1)[0] for line in (row[0]["consumers"] if row else []) if line.endswith(": " + state)}
-
-
-def test_controller_killed_mid_sync_to_20_hosts(ansible, ssh_fleet, vault, root, world):
-    """The controller (ansible-playbook and its workers) SIGKILLed while sync writes a changed secret to 20 managed
-    hosts over SSH (forks 2): every host holds the old or the new complete file, never a part; a report-only sync
-    names exactly the hosts that still hold the old value and writes nothing; sync repairs exactly those; a third
-    run changes nothing."""
-    fleet = ssh_fleet
-    hosts = [h for h in fleet_hosts(fleet) if not fleet.hosts[h].get("ansible_become")][:20]
-    assert len(hosts) == 20
-    path_of = dict((h, fleet.hosts[h]["aa_app_dir"] + "/run/killed_token") for h in hosts)
-    secret_path = "%s/killed" % world["prefix"]
-    old, new = "old-%s" % uuid.uuid4().hex, "new-%s" % uuid.uuid4().hex
-    root.secrets.kv.v2.create_or_update_secret(secret_path, {"value": old})
-    catalog = [{"name": "killed-token", "owner": "platform", "purpose": "issue 14: controller killed mid-sync",
-                "kind": "static", "store": "vault://secret/%s#value" % secret_path,
-                "consumers": [{"file": {"path": path_of[h]}, "hosts": h} for h in hosts]}]
-    extra = {"agentarea_secrets_catalog": catalog, "agentarea_secrets_hosts": ":".join(hosts), "sync_restart": False}
-    env = {"VAULT_ADDR": vault["url"], "VAULT_TOKEN": vault["token"]}
-    canaries = world["canaries"] + [old, new]
-    run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, extra_vars=extra, canaries=canaries)
-    assert all(read_or_none(p) == old for p in path_of.values())
-
-    root.secrets.kv.v2.create_or_update_secret(secret_path, {"value": new})
-    proc = start_playbook(ansible, "agentarea.secrets.sync", extra, env, args=["-i", fleet.inventory, "-f", "2"])
-    wait_for(lambda: any(read_or_none(p) == new for p in path_of.values()), proc, timeout=600,
-             what="a host to get the new value")
-    kill_run(proc)
-
-    # a module already running on a host is not the controller's process: it finishes its write on its own, as on
-    # a real fleet; wait for those, then look
-    # (an SSH session already under way when the controller died may still start its module: quiet for 3 s)
-    uids = {pwd.getpwnam(fleet.hosts[h]["aa_app_user"]).pw_uid for h in hosts}
-    quiet = {"since": None, "held": None}
-
-    def settled():
-        now = (bool(modules_running_as(uids)), dict((h, read_or_none(p)) for h, p in path_of.items()))
-        if now[0] or now[1] != quiet["held"]:
-            quiet.update(since=time.monotonic(), held=now[1])
-            return False
-        return time.monotonic() - quiet["since"] >= 3.0
-    wait_for(settled, timeout=120, what="the hosts to be quiet after the controller died")
-
-    held = dict((h, read_or_none(p)) for h, p in path_of.items())
-    assert set(held.values()) <= {old, new}, "a host holds a partial file"
-    drifted = {h for h, v in held.items() if v == old}
-    assert drifted and len(drifted) < len(hosts), "the kill did not land mid-run: %d of 20 old" % len(drifted)
-    for h in hosts:
-        assert (owner_of(path_of[h]), mode_of(path_of[h])) == (fleet.hosts[h]["aa_app_user"], 0o600), h
-        run_dir = os.path.dirname(path_of[h])
-        assert not [n for n in os.listdir(run_dir) if n.startswith(".killed_token.") and n.endswith(".tmp")], h
-
-    report = run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, canaries=canaries,
-                       extra_vars=dict(extra, sync_report_only=True))
-    assert hosts_in(drift_report(report), "drifted") == drifted, drift_report(report)
-    assert dict((h, read_or_none(p)) for h, p in path_of.items()) == held
-
-    repaired = run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, extra_vars=extra, canaries=canaries)
-    assert hosts_in(drift_report(repaired), "drifted") == drifted, drift_report(repaired)
-    assert all(read_or_none(p) == new for p in path_of.values())
-    again = run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, extra_vars=extra, canaries=canaries)
-    assert changed_count(again) == 0, again
-
-
-# --- issue 14: OpenBao (on-disk storage) restarted, and kept down, while sync writes 50 entries to 20 hosts ----------
-
-def restart_catalog(fleet, hosts, prefix):
-    """50 static entries; entry i has one consumer on host i % 20: a key of the host's restart.env (even i) or a file
-    (odd i). Returns the catalog and, per entry, (host, path, key or None)."""
-    entries, where = [], {}
-    for i in range(50):
-        name, host = "r%02d" % i, hosts[i % len(hosts)]
-        app = fleet.hosts[host]["aa_app_dir"]
-        if i % 2 == 0:
-            where[name] = (host, app + "/restart.env", name.upper())
-            consumer = {"env_file": {"path": where[name][1], "key": name.upper()}, "hosts": host}
-        else:
-            where[name] = (host, "%s/run/%s.txt" % (app, name), None)
-            consumer = {"file": {"path": where[name][1]}, "hosts": host}
-        entries.append({"name": name, "owner": "platform", "purpose": "issue 14: store restarts mid-sync",
-                        "kind": "static", "store": "vault://secret/%s/%s#value" % (prefix, name),
-                        "rotation": {"every": "30d"}, "consumers": [consumer]})
-    return entries, where
-
-
-def held_on_hosts(fleet, where):
-    held = {}
-    for name, (host, path, key) in where.items():
-        held[name] = (dotenv.dotenv_values(path).get(key) if os.path.exists(path) else None) if key \
-            else read_or_none(path)
-    return held
-
-
-@pytest.mark.slow
-def test_store_restarts_and_stays_down_mid_sync_to_20_hosts(ansible, ssh_fleet, tmp_path):
-    """OpenBao with raft storage on disk (test_faults_vault.FileBao). 50 entries, their consumers spread over 20
-    hosts, provisioned; then the store values change and sync (forks 10) runs twice:
-    1. OpenBao is SIGKILLed, restarted and unsealed as soon as one host holds a new value: the run completes or
-       fails naming the reference, the store and the cause; a second run completes; every consumer on every host
-       equals the store, files keep their owner and mode.
-    2. With a retry budget of seconds (retries 1, timeout 2), OpenBao is SIGKILLed at the same point and stays down:
-       the run fails naming the reference, the store and the cause (no traceback, no value), each consumer holds its
-       old or its new value, complete; after a restart and an unseal the next run completes and everything equals
-       the store.
-    The killed runs read on the hosts' tasks (run_cache off: each host task reads its values, so the outage meets
-    reads in flight; with the run cache every value is read before the first host writes); the runs that repair run
-    as users run them, with the run cache."""
-    from tests.integration.test_faults_vault import FileBao, Background, assert_failed_cleanly, wait_until
-    fleet = ssh_fleet
-    hosts = [h for h in fleet_hosts(fleet) if not fleet.hosts[h].get("ansible_become")][:20]
-    assert len(hosts) == 20
-    prefix = "restart-%s" % uuid.uuid4().hex[:8]
-    base = tmp_path / "bao"
-    base.mkdir()
-    bao = FileBao(base)
-    try:
-        root = bao.start().init()
-        catalog, where = restart_catalog(fleet, hosts, prefix)
-        env = {"VAULT_ADDR": bao.url, "VAULT_TOKEN": bao.root_token}
-        extra = {"agentarea_secrets_catalog": catalog, "agentarea_secrets_hosts": ":".join(hosts),
-                 "sync_restart": False}
-        canaries = [bao.root_token, bao.key]
-
-        def put_all(tag):
-            values = dict((name, "%s-%s-%s" % (CANARY, tag, uuid.uuid4().hex)) for name in where)
-            for name, value in values.items():
-                root.secrets.kv.v2.create_or_update_secret("%s/%s" % (prefix, name), {"value": value})
-            canaries.extend(values.values())
-            return values
-
-        def assert_files(values):
-            assert held_on_hosts(fleet, where) == values  # nothing lost
-            for name, (host, path, key) in where.items():
-                assert (owner_of(path), mode_of(path)) == (fleet.hosts[host]["aa_app_user"], 0o600), (name, host)
-
-        def sync_killing_the_store(old, new, restart, **kw):
-            run = Background(lambda: run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, expect_rc=None,
-                                               extra_vars=dict(extra, **kw), canaries=canaries, run_cache=False))
-            assert wait_until(lambda: any(v == new[n] for n, v in held_on_hosts(fleet, where).items()), 300), \
-                "no host got a new value"
-            landed = sum(v == new[n] for n, v in held_on_hosts(fleet, where).items())
-            if restart:
-                bao.restart()
-            else:
-                bao.kill()
-            result = run.join(600)
-            held = held_on_hosts(fleet, where)
-            assert all(held[n] in (old[n], new[n]) for n in where), "a consumer holds neither value"
-            assert landed < len(where), "the store went down after the last write: not mid-run"
-            return result, held, landed
-
-        started = time.monotonic()
-        v0 = put_all("v0")
-        run_fleet(ansible, fleet, "agentarea.secrets.provision", env=env, extra_vars=extra, canaries=canaries)
-        assert_files(v0)
-        print("provision: %.1fs" % (time.monotonic() - started))
-
-        # 1. killed, restarted and unsealed mid-run
-        started = time.monotonic()
-        v1 = put_all("v1")
-        first, held, landed = sync_killing_the_store(v0, v1, restart=True)
-        fresh = sum(held[n] == v1[n] for n in where)
-        print("restart mid-sync (%d of 50 new when killed): rc=%s, %d new after, %.1fs"
-              % (landed, first.rc, fresh, time.monotonic() - started))
-        if first.rc != 0:
-            assert_failed_cleanly(first, bao.url)
-        run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, extra_vars=extra, canaries=canaries)
-        assert_files(v1)
-
-        # 2. killed and kept down longer than the retry budget
-        started = time.monotonic()
-        v2 = put_all("v2")
-        budget = {"ansible_agentarea_secrets_retries": 1, "ansible_agentarea_secrets_timeout": 2}
-        down, held, landed = sync_killing_the_store(v1, v2, restart=False, **budget)
-        fresh = sum(held[n] == v2[n] for n in where)
-        print("store down mid-sync (%d of 50 new when killed): rc=%s, %d new after, %.1fs"
-              % (landed, down.rc, fresh, time.monotonic() - started))
-        assert down.rc != 0, down
-        assert_failed_cleanly(down, bao.url)
-        out = down.output
-        assert re.search(r"vault 'vault://secret/%s/r\d\d(#value)?'" % prefix, out), out[-3000:]
-        assert "cannot reach Vault after 1 retry" in out, out[-3000:]
-        assert any(held[n] == v1[n] for n in where), "the outage came too late to fail anything"
-        bao.start()
-        bao.unseal()
-        run_fleet(ansible, fleet, "agentarea.secrets.sync", env=env, extra_vars=extra, canaries=canaries)
-        assert_files(v2)
-        assert dict((n, root.secrets.kv.v2.read_secret_version("%s/%s" % (prefix, n), raise_on_deleted_version=True)
-                     ["data"]["data"]["value"]) for n in where) == v2
-    finally:
-        bao.stop()
