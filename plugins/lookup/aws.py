@@ -39,6 +39,7 @@ options:
 extends_documentation_fragment:
   - agentarea.secrets.lookup
   - agentarea.secrets.aws
+  - agentarea.secrets.aws.read
   - agentarea.secrets.aws.plugins
   - agentarea.secrets.aws.lookup_shared
 notes:

@@ -44,6 +44,7 @@ options:
 extends_documentation_fragment:
   - agentarea.secrets.lookup
   - agentarea.secrets.vault
+  - agentarea.secrets.vault.read
   - agentarea.secrets.vault.plugins
   - agentarea.secrets.vault.lookup_shared
 notes:
