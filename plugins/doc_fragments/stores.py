@@ -79,7 +79,8 @@ options:
     type: str
   token:
     description:
-      - Vault token for O(auth_method=token). Defaults to E(VAULT_TOKEN), as AWX's Vault credential injects it.
+      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN),
+        as AWX's Vault credential injects it.
       - Never read from C(~/.vault-token) implicitly.
     type: str
   role_id:
@@ -588,7 +589,8 @@ options:
     vars:
       - name: ansible_agentarea_secrets_vault_token
     description:
-      - Vault token for O(auth_method=token). Defaults to E(VAULT_TOKEN), as AWX's Vault credential injects it.
+      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN),
+        as AWX's Vault credential injects it.
       - Never read from C(~/.vault-token) implicitly.
     type: str
   role_id:
