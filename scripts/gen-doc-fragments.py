@@ -121,15 +121,19 @@ def combine(parts):
 
 
 class _Dumper(yaml.SafeDumper):
-    """Block style with sequences indented under their key, as the hand-written fragments are."""
+    """Options in block style, their texts and lists in flow style (``description: [..., ...]``): unlike the
+    hand-written parts, so that the generated file is not taken for one (nor listed by `duplicates` as a copy)."""
 
     def increase_indent(self, flow=False, indentless=False):
         return super(_Dumper, self).increase_indent(flow, False)
 
 
 def dump(doc):
-    text = yaml.dump(doc, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=110,
+    text = yaml.dump(doc, Dumper=_Dumper, default_flow_style=None, sort_keys=False, allow_unicode=True, width=110,
                      indent=2)
+    too_long = [line for line in text.splitlines() if len(line) > 160]
+    if too_long:
+        raise GeneratorError('a generated line is longer than pep8 allows (160): %s' % too_long[0])
     if '"""' in text or '\\' in text:
         raise GeneratorError('the merged YAML holds """ or a backslash; it cannot go into a raw string literal')
     if yaml.safe_load(text) != doc:

@@ -23,450 +23,336 @@ class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
   password_store_dir:
-    description:
-      - The password store directory of C(pass) (pass:// references).
-      - Defaults to E(PASSWORD_STORE_DIR), then C(~/.password-store).
+    description: ['The password store directory of C(pass) (pass:// references).', 'Defaults to E(PASSWORD_STORE_DIR),
+        then C(~/.password-store).']
     type: path
   gnupghome:
-    description:
-      - The GnuPG home that holds the key to decrypt C(pass) entries (pass:// references).
-      - Defaults to E(GNUPGHOME), then C(~/.gnupg).
+    description: ['The GnuPG home that holds the key to decrypt C(pass) entries (pass:// references).', 'Defaults
+        to E(GNUPGHOME), then C(~/.gnupg).']
     type: path
   pass_command:
-    description:
-      - The C(pass) executable (pass:// references).
+    description: ['The C(pass) executable (pass:// references).']
     type: str
     default: pass
   timeout:
-    description:
-      - Seconds to wait for the store to answer.
+    description: [Seconds to wait for the store to answer.]
     type: int
     default: 30
   url:
-    description:
-      - Address of the Vault or OpenBao server (vault:// references), such as C(https://vault.internal:8200).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).
-      - For Vault, O(ca_cert) defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), and
-        O(validate_certs) to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_VALIDATE_CERTS), then C(true).
+    description: ['Address of the Vault or OpenBao server (vault:// references), such as C(https://vault.internal:8200).',
+      'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).', 'For Vault, O(ca_cert) defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), and O(validate_certs) to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_VALIDATE_CERTS),
+        then C(true).']
     type: str
   namespace:
-    description:
-      - Vault Enterprise / OpenBao namespace to work in (vault:// references). The auth method is used in it too.
-      - Defaults to E(VAULT_NAMESPACE).
+    description: ['Vault Enterprise / OpenBao namespace to work in (vault:// references). The auth method is used
+        in it too.', Defaults to E(VAULT_NAMESPACE).]
     type: str
   auth_method:
-    description:
-      - How to log in to Vault (vault:// references). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD),
-        then V(token).
-      - V(token) uses O(token) as it is (no login, never revoked). The others log in once per playbook run with
-        the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is revoked at the end
-        of the run unless O(keep_token).
-      - V(approle) uses O(role_id) and O(secret_id); V(userpass) O(username) and O(password); V(jwt) O(role) and
-        O(jwt); V(kubernetes) O(role) and the pod's service-account token (O(kubernetes_token_path), or O(jwt));
-        V(cert) the TLS client certificate O(client_cert)/O(client_key) and optionally O(role).
+    description: ['How to log in to Vault (vault:// references). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD),
+        then V(token).', 'V(token) uses O(token) as it is (no login, never revoked). The others log in once per
+        playbook run with the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is
+        revoked at the end of the run unless O(keep_token).', 'V(approle) uses O(role_id) and O(secret_id); V(userpass)
+        O(username) and O(password); V(jwt) O(role) and O(jwt); V(kubernetes) O(role) and the pod''s service-account
+        token (O(kubernetes_token_path), or O(jwt)); V(cert) the TLS client certificate O(client_cert)/O(client_key)
+        and optionally O(role).']
     type: str
-    choices:
-      - approle
-      - cert
-      - jwt
-      - kubernetes
-      - token
-      - userpass
+    choices: [approle, cert, jwt, kubernetes, token, userpass]
   mount_point:
-    description:
-      - Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(jwt), C(kubernetes),
-        C(cert)).
+    description: ['Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(jwt),
+        C(kubernetes), C(cert)).']
     type: str
   token:
-    description:
-      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN),
-        as AWX's Vault credential injects it.
-      - Never read from C(~/.vault-token) implicitly.
+    description: ['Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then
+        E(VAULT_TOKEN), as AWX''s Vault credential injects it.', Never read from C(~/.vault-token) implicitly.]
     type: str
-  role_id:
-    description: AppRole role ID (O(auth_method=approle)).
-    type: str
-  secret_id:
-    description: AppRole secret ID (O(auth_method=approle)); leave unset for roles without C(bind_secret_id).
-    type: str
-  username:
-    description: User name for O(auth_method=userpass).
-    type: str
-  password:
-    description: Password for O(auth_method=userpass).
-    type: str
-  role:
-    description: Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).
-    type: str
+  role_id: {description: AppRole role ID (O(auth_method=approle))., type: str}
+  secret_id: {description: AppRole secret ID (O(auth_method=approle)); leave unset for roles without C(bind_secret_id).,
+    type: str}
+  username: {description: User name for O(auth_method=userpass)., type: str}
+  password: {description: Password for O(auth_method=userpass)., type: str}
+  role: {description: 'Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).',
+    type: str}
   jwt:
-    description:
-      - Signed JWT for O(auth_method=jwt) (a CI job token, for example), or for O(auth_method=kubernetes) instead
-        of the token file.
+    description: ['Signed JWT for O(auth_method=jwt) (a CI job token, for example), or for O(auth_method=kubernetes)
+        instead of the token file.']
     type: str
-  kubernetes_token_path:
-    description: The service-account token file read by O(auth_method=kubernetes).
-    type: path
-    default: /var/run/secrets/kubernetes.io/serviceaccount/token
+  kubernetes_token_path: {description: The service-account token file read by O(auth_method=kubernetes)., type: path,
+    default: /var/run/secrets/kubernetes.io/serviceaccount/token}
   ca_cert:
-    description:
-      - CA certificate file that signed the server certificate of the store.
-      - For Vault it defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), then the system's
-        CA bundle.
+    description: [CA certificate file that signed the server certificate of the store., 'For Vault it defaults to
+        E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), then the system''s CA bundle.']
     type: path
   validate_certs:
-    description:
-      - Whether to verify the store's TLS certificate. Unset means C(true).
+    description: [Whether to verify the store's TLS certificate. Unset means C(true).]
     type: bool
   client_cert:
-    description:
-      - TLS client certificate (PEM) presented to Vault; required by O(auth_method=cert), and by servers that ask
-        for mutual TLS.
+    description: ['TLS client certificate (PEM) presented to Vault; required by O(auth_method=cert), and by servers
+        that ask for mutual TLS.']
     type: path
-  client_key:
-    description: Private key (PEM file) of O(client_cert), when the certificate file does not hold it.
-    type: path
+  client_key: {description: 'Private key (PEM file) of O(client_cert), when the certificate file does not hold it.',
+    type: path}
   retries:
-    description:
-      - How often to retry a Vault request after a connection error, a timeout, or an answer of 412, 429 or 5xx,
-        with exponential back-off (0 s, 1 s, 2 s, 4 s ...). V(0) disables retries.
+    description: ['How often to retry a Vault request after a connection error, a timeout, or an answer of 412,
+        429 or 5xx, with exponential back-off (0 s, 1 s, 2 s, 4 s ...). V(0) disables retries.']
     type: int
     default: 3
   proxies:
-    description:
-      - 'Proxy for Vault requests: a URL for every scheme, or a dict such as C({https: http://proxy:3128}).'
-      - E(HTTPS_PROXY) and E(NO_PROXY) in the environment are honoured without it.
+    description: ['Proxy for Vault requests: a URL for every scheme, or a dict such as C({https: http://proxy:3128}).',
+      E(HTTPS_PROXY) and E(NO_PROXY) in the environment are honoured without it.]
     type: raw
   keep_token:
-    description:
-      - Keep the token that a login created instead of revoking it at the end of the run (or, without the run cache,
-        at the end of the task).
+    description: ['Keep the token that a login created instead of revoking it at the end of the run (or, without
+        the run cache, at the end of the task).']
     type: bool
     default: false
   mount:
-    description:
-      - The KV mount that a bare path of the P(agentarea.secrets.vault#lookup) lookup is relative to.
-      - In a C(vault://) reference the mount is the start of the location; it is found from the server (C(sys/internal/ui/mounts)),
-        so mounts with a C(/) in their name work; C(?mount=) names one explicitly.
+    description: [The KV mount that a bare path of the P(agentarea.secrets.vault#lookup) lookup is relative to.,
+      'In a C(vault://) reference the mount is the start of the location; it is found from the server (C(sys/internal/ui/mounts)),
+        so mounts with a C(/) in their name work; C(?mount=) names one explicitly.']
     type: str
     default: secret
   kv_version:
-    description:
-      - KV secrets engine version of the mount, V(1) or V(2). Detected from the mount when not set (one request
-        per mount; the reference parameter C(?kv_version=) also sets it).
+    description: ['KV secrets engine version of the mount, V(1) or V(2). Detected from the mount when not set (one
+        request per mount; the reference parameter C(?kv_version=) also sets it).']
     type: int
-    choices:
-      - 1
-      - 2
+    choices: [1, 2]
   engine:
-    description:
-      - V(kv) reads and writes KV secrets.
-      - V(dynamic) reads a dynamic credential, such as C(database/creds/<role>) (the location is the full API path),
-        and returns a dict with the engine's fields (C(username), C(password) ...) and C(lease_id), C(lease_duration),
-        C(renewable). The lease is revoked at the end of the playbook run unless O(keep_lease); each credential
-        is issued once per run and shared by every task that uses it.
-      - V(dynamic) needs the P(agentarea.secrets.run_cache#callback) callback (which revokes the lease), or O(keep_lease=true).
+    description: [V(kv) reads and writes KV secrets., 'V(dynamic) reads a dynamic credential, such as C(database/creds/<role>)
+        (the location is the full API path), and returns a dict with the engine''s fields (C(username), C(password)
+        ...) and C(lease_id), C(lease_duration), C(renewable). The lease is revoked at the end of the playbook run
+        unless O(keep_lease); each credential is issued once per run and shared by every task that uses it.', 'V(dynamic)
+        needs the P(agentarea.secrets.run_cache#callback) callback (which revokes the lease), or O(keep_lease=true).']
     type: str
-    choices:
-      - kv
-      - dynamic
+    choices: [kv, dynamic]
     default: kv
   keep_lease:
-    description:
-      - Keep the leases of dynamic credentials instead of revoking them at the end of the run; they end at their
-        TTL. As Vault revokes a token's leases with the token, this also keeps the login token that created them.
+    description: ['Keep the leases of dynamic credentials instead of revoking them at the end of the run; they end
+        at their TTL. As Vault revokes a token''s leases with the token, this also keeps the login token that created
+        them.']
     type: bool
     default: false
   destroy_versions:
-    description:
-      - With C(state=absent) on a KV v2 C(vault://) reference, destroy these versions for good instead of soft-deleting
-        the latest one (which C(vault kv undelete) can bring back). Lookups ignore it.
-      - V(all) removes every version and the metadata of the secret; a second run finds nothing to remove.
-      - With version numbers, pin one of them in the reference (C(?version=N)) so that a second run sees it destroyed
-        and changes nothing; without a pin the module acts while the latest version is live.
+    description: ['With C(state=absent) on a KV v2 C(vault://) reference, destroy these versions for good instead
+        of soft-deleting the latest one (which C(vault kv undelete) can bring back). Lookups ignore it.', V(all)
+        removes every version and the metadata of the secret; a second run finds nothing to remove., 'With version
+        numbers, pin one of them in the reference (C(?version=N)) so that a second run sees it destroyed and changes
+        nothing; without a pin the module acts while the latest version is live.']
     type: list
     elements: str
   kubeconfig:
-    description:
-      - Path of the kubeconfig file to use for Kubernetes (k8s:// references); several paths may be joined with
-        C(:) as in E(KUBECONFIG).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG), E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG), then C(~/.kube/config)
-        unless another way to connect applies (see O(in_cluster)).
+    description: ['Path of the kubeconfig file to use for Kubernetes (k8s:// references); several paths may be joined
+        with C(:) as in E(KUBECONFIG).', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG), E(K8S_AUTH_KUBECONFIG),
+        E(KUBECONFIG), then C(~/.kube/config) unless another way to connect applies (see O(in_cluster)).']
     type: path
   context:
-    description:
-      - The kubeconfig context to use for Kubernetes. Defaults to E(K8S_AUTH_CONTEXT), then the current context.
+    description: ['The kubeconfig context to use for Kubernetes. Defaults to E(K8S_AUTH_CONTEXT), then the current
+        context.']
     type: str
   host:
-    description:
-      - URL of the Kubernetes API server, such as C(https://k8s.example.com:6443). Without O(kubeconfig) it is used
-        with O(api_key), O(ca_cert) and O(validate_certs) alone; with one it overrides the server there.
-      - Defaults to E(K8S_AUTH_HOST).
+    description: ['URL of the Kubernetes API server, such as C(https://k8s.example.com:6443). Without O(kubeconfig)
+        it is used with O(api_key), O(ca_cert) and O(validate_certs) alone; with one it overrides the server there.',
+      Defaults to E(K8S_AUTH_HOST).]
     type: str
   api_key:
-    description:
-      - Bearer token for the Kubernetes API (a service account token). Defaults to E(K8S_AUTH_API_KEY).
+    description: [Bearer token for the Kubernetes API (a service account token). Defaults to E(K8S_AUTH_API_KEY).]
     type: str
   in_cluster:
-    description:
-      - V(true) uses the service account of the pod this runs in (its token and CA under C(/var/run/secrets/kubernetes.io/serviceaccount)),
-        as AWX and execution environments on Kubernetes do.
-      - Unset means automatic; when no O(kubeconfig), O(context) or O(host) is given, E(KUBERNETES_SERVICE_HOST)
-        is set and a service account token is mounted, the in-cluster configuration is used. V(false) never uses
-        it.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_K8S_IN_CLUSTER).
+    description: ['V(true) uses the service account of the pod this runs in (its token and CA under C(/var/run/secrets/kubernetes.io/serviceaccount)),
+        as AWX and execution environments on Kubernetes do.', 'Unset means automatic; when no O(kubeconfig), O(context)
+        or O(host) is given, E(KUBERNETES_SERVICE_HOST) is set and a service account token is mounted, the in-cluster
+        configuration is used. V(false) never uses it.', Defaults to E(ANSIBLE_AGENTAREA_SECRETS_K8S_IN_CLUSTER).]
     type: bool
   docker_host:
-    description:
-      - The Docker daemon (a swarm manager) for docker:// references, such as C(unix:///var/run/docker.sock) or
-        C(tcp://manager.internal:2376).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_DOCKER_HOST), then E(DOCKER_HOST), then the local socket.
+    description: ['The Docker daemon (a swarm manager) for docker:// references, such as C(unix:///var/run/docker.sock)
+        or C(tcp://manager.internal:2376).', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_DOCKER_HOST), then E(DOCKER_HOST),
+        then the local socket.']
     type: str
   docker_tls:
-    description:
-      - Talk TLS to the Docker daemon without verifying its certificate (a client certificate from O(docker_cert_path)
-        is still presented). Prefer O(docker_tls_verify).
-      - Defaults to E(DOCKER_TLS).
+    description: [Talk TLS to the Docker daemon without verifying its certificate (a client certificate from O(docker_cert_path)
+        is still presented). Prefer O(docker_tls_verify)., Defaults to E(DOCKER_TLS).]
     type: bool
   docker_tls_verify:
-    description:
-      - Talk TLS to the Docker daemon and verify it against C(ca.pem) in O(docker_cert_path), presenting C(cert.pem)/C(key.pem)
-        from there.
-      - Defaults to E(DOCKER_TLS_VERIFY) (C(1)/C(0), C(true)/C(false)).
+    description: ['Talk TLS to the Docker daemon and verify it against C(ca.pem) in O(docker_cert_path), presenting
+        C(cert.pem)/C(key.pem) from there.', 'Defaults to E(DOCKER_TLS_VERIFY) (C(1)/C(0), C(true)/C(false)).']
     type: bool
   docker_cert_path:
-    description:
-      - Directory with C(ca.pem), C(cert.pem) and C(key.pem) for TLS to the Docker daemon.
-      - Defaults to E(DOCKER_CERT_PATH), then C(~/.docker).
+    description: ['Directory with C(ca.pem), C(cert.pem) and C(key.pem) for TLS to the Docker daemon.', 'Defaults
+        to E(DOCKER_CERT_PATH), then C(~/.docker).']
     type: path
   docker_api_version:
-    description:
-      - Docker API version to speak; C(auto) (the default) negotiates with the daemon. Defaults to E(DOCKER_API_VERSION).
+    description: [Docker API version to speak; C(auto) (the default) negotiates with the daemon. Defaults to E(DOCKER_API_VERSION).]
     type: str
   region:
-    description:
-      - AWS region of the secrets (aws:// references), such as C(eu-west-1).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_REGION), then E(AWS_REGION), then E(AWS_DEFAULT_REGION), then
-        the profile's region.
+    description: ['AWS region of the secrets (aws:// references), such as C(eu-west-1).', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_REGION),
+        then E(AWS_REGION), then E(AWS_DEFAULT_REGION), then the profile''s region.']
     type: str
   profile:
-    description:
-      - Named profile of the AWS shared configuration files (aws:// references).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE), then E(AWS_PROFILE). O(access_key) and O(secret_key)
-        win over it; so do E(AWS_ACCESS_KEY_ID) and E(AWS_SECRET_ACCESS_KEY) over a profile that only comes from
-        E(AWS_PROFILE), as with the AWS CLI.
+    description: ['Named profile of the AWS shared configuration files (aws:// references).', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE),
+        then E(AWS_PROFILE). O(access_key) and O(secret_key) win over it; so do E(AWS_ACCESS_KEY_ID) and E(AWS_SECRET_ACCESS_KEY)
+        over a profile that only comes from E(AWS_PROFILE), as with the AWS CLI.']
     type: str
   access_key:
-    description:
-      - AWS access key ID (aws:// references), with O(secret_key) and, for temporary credentials, O(session_token).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ACCESS_KEY). When neither keys nor O(profile) are set, boto3's
-        own chain applies unchanged (E(AWS_ACCESS_KEY_ID), E(AWS_SECRET_ACCESS_KEY), E(AWS_SESSION_TOKEN) as AWX's
-        AWS credential injects them, the shared files, SSO, container and instance roles).
+    description: ['AWS access key ID (aws:// references), with O(secret_key) and, for temporary credentials, O(session_token).',
+      'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ACCESS_KEY). When neither keys nor O(profile) are set, boto3''s
+        own chain applies unchanged (E(AWS_ACCESS_KEY_ID), E(AWS_SECRET_ACCESS_KEY), E(AWS_SESSION_TOKEN) as AWX''s
+        AWS credential injects them, the shared files, SSO, container and instance roles).']
     type: str
   secret_key:
-    description:
-      - AWS secret access key that goes with O(access_key). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SECRET_KEY).
+    description: [AWS secret access key that goes with O(access_key). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SECRET_KEY).]
     type: str
   session_token:
-    description:
-      - AWS session token of temporary credentials, with O(access_key) and O(secret_key).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN).
+    description: ['AWS session token of temporary credentials, with O(access_key) and O(secret_key).', Defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN).]
     type: str
   assume_role_arn:
-    description:
-      - Assume this IAM role with the credentials above and use the role's temporary credentials.
-      - With the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.
-      - STS is reached through boto3's usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not O(endpoint_url).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).
+    description: [Assume this IAM role with the credentials above and use the role's temporary credentials., 'With
+        the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.', 'STS
+        is reached through boto3''s usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not O(endpoint_url).',
+      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).]
     type: str
-  assume_role_session_name:
-    description: Session name for O(assume_role_arn) (shows in CloudTrail).
-    type: str
-    default: agentarea-secrets
+  assume_role_session_name: {description: Session name for O(assume_role_arn) (shows in CloudTrail)., type: str,
+    default: agentarea-secrets}
   endpoint_url:
-    description:
-      - Secrets Manager endpoint to use instead of the region's, such as a VPC endpoint or a local emulator.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL), then E(AWS_ENDPOINT_URL_SECRETSMANAGER), then
-        E(AWS_ENDPOINT_URL).
+    description: ['Secrets Manager endpoint to use instead of the region''s, such as a VPC endpoint or a local emulator.',
+      'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL), then E(AWS_ENDPOINT_URL_SECRETSMANAGER), then
+        E(AWS_ENDPOINT_URL).']
     type: str
   retry_mode:
-    description:
-      - botocore's retry mode for C(aws://) references; C(adaptive) also slows the client down while AWS throttles.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE), then E(AWS_RETRY_MODE), then C(standard).
+    description: ['botocore''s retry mode for C(aws://) references; C(adaptive) also slows the client down while
+        AWS throttles.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE), then E(AWS_RETRY_MODE), then
+        C(standard).']
     type: str
-    choices:
-      - legacy
-      - standard
-      - adaptive
+    choices: [legacy, standard, adaptive]
   version_stage:
-    description:
-      - Staging label to read, such as C(AWSPREVIOUS) or C(AWSPENDING), when the reference has no C(?stage=) or
-        C(?version=). Neither set means C(AWSCURRENT).
-      - With the M(agentarea.secrets.secret) module, the label a new version gets (C(AWSCURRENT) moves the current
-        label, any other leaves readers on the current version).
+    description: ['Staging label to read, such as C(AWSPREVIOUS) or C(AWSPENDING), when the reference has no C(?stage=)
+        or C(?version=). Neither set means C(AWSCURRENT).', 'With the M(agentarea.secrets.secret) module, the label
+        a new version gets (C(AWSCURRENT) moves the current label, any other leaves readers on the current version).']
     type: str
   version_id:
-    description:
-      - Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage) as well,
-        AWS checks that the version carries that label.
+    description: ['Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage)
+        as well, AWS checks that the version carries that label.']
     type: str
   recovery_window_days:
-    description:
-      - With C(state=absent) on an C(aws://) reference, days (7 to 30) during which the deleted secret can be restored.
-        AWS's default is 30. Excludes O(force_delete).
+    description: ['With C(state=absent) on an C(aws://) reference, days (7 to 30) during which the deleted secret
+        can be restored. AWS''s default is 30. Excludes O(force_delete).']
     type: int
   force_delete:
-    description:
-      - With C(state=absent), delete without a chance to recover. AWS deletes at once (C(ForceDeleteWithoutRecovery));
+    description: ['With C(state=absent), delete without a chance to recover. AWS deletes at once (C(ForceDeleteWithoutRecovery));
         Azure Key Vault purges the soft-deleted secret after deleting it. Google Secret Manager always deletes for
-        good.
+        good.']
     type: bool
     default: false
   kms_key_id:
-    description:
-      - KMS key (ID, ARN or alias) that encrypts a secret the module creates in AWS; for an existing secret, a different
-        key here applies from the next value written.
-      - Unset means the account's C(aws/secretsmanager) key.
+    description: ['KMS key (ID, ARN or alias) that encrypts a secret the module creates in AWS; for an existing
+        secret, a different key here applies from the next value written.', Unset means the account's C(aws/secretsmanager)
+        key.]
     type: str
   vault_url:
-    description:
-      - URL of the key vault, such as C(https://agentarea-vault.vault.azure.net/), for bare secret names in the
-        P(agentarea.secrets.azure#lookup) lookup.
-      - In an C(azure://<vault>/<name>) reference a vault name means C(https://<vault>.vault.azure.net) (or this
-        URL when its host starts with that name, for sovereign clouds), and a host with a dot or a port, such as
-        a private endpoint, means C(https://<host>).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL), then E(AZURE_KEYVAULT_URL).
+    description: ['URL of the key vault, such as C(https://agentarea-vault.vault.azure.net/), for bare secret names
+        in the P(agentarea.secrets.azure#lookup) lookup.', 'In an C(azure://<vault>/<name>) reference a vault name
+        means C(https://<vault>.vault.azure.net) (or this URL when its host starts with that name, for sovereign
+        clouds), and a host with a dot or a port, such as a private endpoint, means C(https://<host>).', 'Defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL), then E(AZURE_KEYVAULT_URL).']
     type: str
   auth:
-    description:
-      - How to get a token for Key Vault (azure:// references).
-      - V(default) is azure-identity's C(DefaultAzureCredential) (environment, workload identity, managed identity,
-        Azure CLI ...); with O(client_id) it picks that user-assigned managed identity.
-      - V(client_secret) is a service principal (O(tenant_id), O(client_id), O(client_secret)), as AWX's Azure credential
-        injects them.
-      - V(managed_identity) is the machine's managed identity (user-assigned with O(client_id)).
-      - V(access_token) uses O(access_token) as it is.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH). Unset means V(access_token) when O(access_token) is
-        set, V(client_secret) when O(client_secret) is set, else V(default).
-      - With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per identity; tokens are
-        only ever issued for Key Vault scopes.
+    description: ['How to get a token for Key Vault (azure:// references).', 'V(default) is azure-identity''s C(DefaultAzureCredential)
+        (environment, workload identity, managed identity, Azure CLI ...); with O(client_id) it picks that user-assigned
+        managed identity.', 'V(client_secret) is a service principal (O(tenant_id), O(client_id), O(client_secret)),
+        as AWX''s Azure credential injects them.', V(managed_identity) is the machine's managed identity (user-assigned
+        with O(client_id))., V(access_token) uses O(access_token) as it is., 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH).
+        Unset means V(access_token) when O(access_token) is set, V(client_secret) when O(client_secret) is set,
+        else V(default).', 'With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per
+        identity; tokens are only ever issued for Key Vault scopes.']
     type: str
-    choices:
-      - default
-      - client_secret
-      - managed_identity
-      - access_token
+    choices: [default, client_secret, managed_identity, access_token]
   tenant_id:
-    description:
-      - Entra ID (Azure AD) tenant of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID),
-        then E(AZURE_TENANT_ID).
+    description: ['Entra ID (Azure AD) tenant of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID),
+        then E(AZURE_TENANT_ID).']
     type: str
   client_id:
-    description:
-      - Application (client) ID of O(auth=client_secret), or of a user-assigned managed identity.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID), then E(AZURE_CLIENT_ID).
+    description: ['Application (client) ID of O(auth=client_secret), or of a user-assigned managed identity.', 'Defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID), then E(AZURE_CLIENT_ID).']
     type: str
   client_secret:
-    description:
-      - Client secret of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET), then
-        E(AZURE_CLIENT_SECRET).
+    description: ['Client secret of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET),
+        then E(AZURE_CLIENT_SECRET).']
     type: str
   access_token:
-    description:
-      - An OAuth 2.0 bearer token obtained elsewhere, used as it is and never refreshed.
-      - 'Azure Key Vault: a token for C(https://vault.azure.net) (C(az account get-access-token --resource https://vault.azure.net));
-        defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_ACCESS_TOKEN).'
-      - 'Google Secret Manager: a token with the C(cloud-platform) scope (C(gcloud auth print-access-token)); defaults
-        to E(ANSIBLE_AGENTAREA_SECRETS_GCP_ACCESS_TOKEN), then E(CLOUDSDK_AUTH_ACCESS_TOKEN).'
+    description: ['An OAuth 2.0 bearer token obtained elsewhere, used as it is and never refreshed.', 'Azure Key
+        Vault: a token for C(https://vault.azure.net) (C(az account get-access-token --resource https://vault.azure.net));
+        defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_ACCESS_TOKEN).', 'Google Secret Manager: a token with the
+        C(cloud-platform) scope (C(gcloud auth print-access-token)); defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_ACCESS_TOKEN),
+        then E(CLOUDSDK_AUTH_ACCESS_TOKEN).']
     type: str
   content_type:
-    description:
-      - Content type to set on an Azure Key Vault secret the module writes, such as C(text/plain) or C(application/json).
-        Unset keeps the current version's.
+    description: ['Content type to set on an Azure Key Vault secret the module writes, such as C(text/plain) or
+        C(application/json). Unset keeps the current version''s.']
     type: str
   expires:
-    description:
-      - Expiry (ISO 8601, such as C(2027-01-31T00:00:00Z)) to set on an Azure Key Vault secret the module writes.
-        Key Vault reports it but does not enforce it. Unset sets none on a new version.
+    description: ['Expiry (ISO 8601, such as C(2027-01-31T00:00:00Z)) to set on an Azure Key Vault secret the module
+        writes. Key Vault reports it but does not enforce it. Unset sets none on a new version.']
     type: str
   project:
-    description:
-      - Google Cloud project (ID or number) of bare secret names in the P(agentarea.secrets.gcp#lookup) lookup;
-        a C(gcp://<project>/<name>) reference names its own.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT), then E(GOOGLE_CLOUD_PROJECT), then E(CLOUDSDK_CORE_PROJECT),
-        then the project of the credentials.
+    description: ['Google Cloud project (ID or number) of bare secret names in the P(agentarea.secrets.gcp#lookup)
+        lookup; a C(gcp://<project>/<name>) reference names its own.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT),
+        then E(GOOGLE_CLOUD_PROJECT), then E(CLOUDSDK_CORE_PROJECT), then the project of the credentials.']
     type: str
   credentials_file:
-    description:
-      - Credentials JSON file (a service account key, or any credentials file google-auth loads) for gcp:// references.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_CREDENTIALS_FILE), then E(GOOGLE_APPLICATION_CREDENTIALS). Neither
-        set means Application Default Credentials (C(gcloud auth application-default login), workload identity,
-        the metadata server).
+    description: ['Credentials JSON file (a service account key, or any credentials file google-auth loads) for
+        gcp:// references.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_CREDENTIALS_FILE), then E(GOOGLE_APPLICATION_CREDENTIALS).
+        Neither set means Application Default Credentials (C(gcloud auth application-default login), workload identity,
+        the metadata server).']
     type: path
   api_endpoint:
-    description:
-      - Secret Manager endpoint instead of C(secretmanager.googleapis.com), such as a Private Service Connect name
-        or an emulator URL. (Regional secrets, which live under C(locations/), are not supported.)
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).
+    description: ['Secret Manager endpoint instead of C(secretmanager.googleapis.com), such as a Private Service
+        Connect name or an emulator URL. (Regional secrets, which live under C(locations/), are not supported.)',
+      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).]
     type: str
   transport:
-    description:
-      - How the client talks to Secret Manager. V(rest) needs no gRPC and goes through HTTP proxies.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT), then V(rest).
+    description: [How the client talks to Secret Manager. V(rest) needs no gRPC and goes through HTTP proxies.,
+      'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT), then V(rest).']
     type: str
-    choices:
-      - rest
-      - grpc
+    choices: [rest, grpc]
   vault_ca_cert:
-    description:
-      - O(ca_cert) for the Vault store alone. The plain O(ca_cert), O(validate_certs), O(access_token) and O(force_delete)
-        apply to the store of the module's own reference (its C(ref) or C(store) option) when that store takes them,
-        and otherwise to the other stores; the per-store forms (V(vault_), V(azure_), V(k8s_), V(aws_), V(gcp_))
-        apply to their store only and win over the plain ones. So in M(agentarea.secrets.distribute) a C(validate_certs=false)
-        meant for a Vault store never turns off TLS verification toward Kubernetes.
+    description: ['O(ca_cert) for the Vault store alone. The plain O(ca_cert), O(validate_certs), O(access_token)
+        and O(force_delete) apply to the store of the module''s own reference (its C(ref) or C(store) option) when
+        that store takes them, and otherwise to the other stores; the per-store forms (V(vault_), V(azure_), V(k8s_),
+        V(aws_), V(gcp_)) apply to their store only and win over the plain ones. So in M(agentarea.secrets.distribute)
+        a C(validate_certs=false) meant for a Vault store never turns off TLS verification toward Kubernetes.']
     type: path
   vault_validate_certs:
-    description:
-      - O(validate_certs) for the Vault store alone (see O(vault_ca_cert)).
+    description: [O(validate_certs) for the Vault store alone (see O(vault_ca_cert)).]
     type: bool
   azure_ca_cert:
-    description:
-      - O(ca_cert) for the Azure Key Vault store alone (see O(vault_ca_cert)).
+    description: [O(ca_cert) for the Azure Key Vault store alone (see O(vault_ca_cert)).]
     type: path
   azure_validate_certs:
-    description:
-      - O(validate_certs) for the Azure Key Vault store alone (see O(vault_ca_cert)).
+    description: [O(validate_certs) for the Azure Key Vault store alone (see O(vault_ca_cert)).]
     type: bool
   azure_access_token:
-    description:
-      - O(access_token) for the Azure Key Vault store alone (see O(vault_ca_cert)).
+    description: [O(access_token) for the Azure Key Vault store alone (see O(vault_ca_cert)).]
     type: str
   k8s_ca_cert:
-    description:
-      - O(ca_cert) for the Kubernetes API alone, the store or a consumer (see O(vault_ca_cert)).
+    description: ['O(ca_cert) for the Kubernetes API alone, the store or a consumer (see O(vault_ca_cert)).']
     type: path
   k8s_validate_certs:
-    description:
-      - O(validate_certs) for the Kubernetes API alone, the store or a consumer (see O(vault_ca_cert)).
+    description: ['O(validate_certs) for the Kubernetes API alone, the store or a consumer (see O(vault_ca_cert)).']
     type: bool
   gcp_access_token:
-    description:
-      - O(access_token) for Google Secret Manager alone (see O(vault_ca_cert)).
+    description: [O(access_token) for Google Secret Manager alone (see O(vault_ca_cert)).]
     type: str
   aws_force_delete:
-    description:
-      - O(force_delete) for AWS Secrets Manager alone (see O(vault_ca_cert)).
+    description: [O(force_delete) for AWS Secrets Manager alone (see O(vault_ca_cert)).]
     type: bool
   azure_force_delete:
-    description:
-      - O(force_delete) for Azure Key Vault alone (see O(vault_ca_cert)).
+    description: [O(force_delete) for Azure Key Vault alone (see O(vault_ca_cert)).]
     type: bool
-requirements:
-  - docker (Python SDK) >= 7.0 on the host that talks to the Docker daemon
-  - kubernetes (Python) >= 29.0 on the host that talks to Kubernetes
-notes:
-  - For a vault host outside the Key Vault domains (C(*.vault.azure.net) and the sovereign clouds' equivalents),
+requirements: [docker (Python SDK) >= 7.0 on the host that talks to the Docker daemon, kubernetes (Python) >= 29.0
+    on the host that talks to Kubernetes]
+notes: ['For a vault host outside the Key Vault domains (C(*.vault.azure.net) and the sovereign clouds'' equivalents),
     such as a private DNS name, the SDK cannot match its authentication challenge to the host, so that check is
-    turned off (C(verify_challenge_resource=False)); tokens are then still issued only for Key Vault scopes.
+    turned off (C(verify_challenge_resource=False)); tokens are then still issued only for Key Vault scopes.']
 """
 
     # The options of every store and their lookup sources, for the P(agentarea.secrets.secret#lookup) lookup.
@@ -483,692 +369,568 @@ notes:
 options:
   password_store_dir:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_PASS_PASSWORD_STORE_DIR
+      - {name: ANSIBLE_AGENTAREA_SECRETS_PASS_PASSWORD_STORE_DIR}
     vars:
-      - name: ansible_agentarea_secrets_pass_password_store_dir
+      - {name: ansible_agentarea_secrets_pass_password_store_dir}
     ini:
-      - section: agentarea_secrets_pass
-        key: password_store_dir
-    description:
-      - The password store directory of C(pass) (pass:// references).
-      - Defaults to E(PASSWORD_STORE_DIR), then C(~/.password-store).
+      - {section: agentarea_secrets_pass, key: password_store_dir}
+    description: ['The password store directory of C(pass) (pass:// references).', 'Defaults to E(PASSWORD_STORE_DIR),
+        then C(~/.password-store).']
     type: path
   gnupghome:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_PASS_GNUPGHOME
+      - {name: ANSIBLE_AGENTAREA_SECRETS_PASS_GNUPGHOME}
     vars:
-      - name: ansible_agentarea_secrets_pass_gnupghome
-    description:
-      - The GnuPG home that holds the key to decrypt C(pass) entries (pass:// references).
-      - Defaults to E(GNUPGHOME), then C(~/.gnupg).
+      - {name: ansible_agentarea_secrets_pass_gnupghome}
+    description: ['The GnuPG home that holds the key to decrypt C(pass) entries (pass:// references).', 'Defaults
+        to E(GNUPGHOME), then C(~/.gnupg).']
     type: path
   pass_command:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_PASS_COMMAND
+      - {name: ANSIBLE_AGENTAREA_SECRETS_PASS_COMMAND}
     vars:
-      - name: ansible_agentarea_secrets_pass_command
-    description:
-      - The C(pass) executable (pass:// references).
+      - {name: ansible_agentarea_secrets_pass_command}
+    description: ['The C(pass) executable (pass:// references).']
     type: str
     default: pass
   timeout:
-    description:
-      - Seconds to wait for the store to answer.
+    description: [Seconds to wait for the store to answer.]
     type: int
     default: 30
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_TIMEOUT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_TIMEOUT}
     vars:
-      - name: ansible_agentarea_secrets_timeout
+      - {name: ansible_agentarea_secrets_timeout}
   url:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_URL
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_URL}
     vars:
-      - name: ansible_agentarea_secrets_vault_url
+      - {name: ansible_agentarea_secrets_vault_url}
     ini:
-      - section: agentarea_secrets_vault
-        key: url
-    description:
-      - Address of the Vault or OpenBao server (vault:// references), such as C(https://vault.internal:8200).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).
-      - For Vault, O(ca_cert) defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), and
-        O(validate_certs) to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_VALIDATE_CERTS), then C(true).
+      - {section: agentarea_secrets_vault, key: url}
+    description: ['Address of the Vault or OpenBao server (vault:// references), such as C(https://vault.internal:8200).',
+      'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).', 'For Vault, O(ca_cert) defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), and O(validate_certs) to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_VALIDATE_CERTS),
+        then C(true).']
     type: str
   namespace:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_NAMESPACE
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_NAMESPACE}
     vars:
-      - name: ansible_agentarea_secrets_vault_namespace
+      - {name: ansible_agentarea_secrets_vault_namespace}
     ini:
-      - section: agentarea_secrets_vault
-        key: namespace
-    description:
-      - Vault Enterprise / OpenBao namespace to work in (vault:// references). The auth method is used in it too.
-      - Defaults to E(VAULT_NAMESPACE).
+      - {section: agentarea_secrets_vault, key: namespace}
+    description: ['Vault Enterprise / OpenBao namespace to work in (vault:// references). The auth method is used
+        in it too.', Defaults to E(VAULT_NAMESPACE).]
     type: str
   auth_method:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD}
     vars:
-      - name: ansible_agentarea_secrets_vault_auth_method
+      - {name: ansible_agentarea_secrets_vault_auth_method}
     ini:
-      - section: agentarea_secrets_vault
-        key: auth_method
-    description:
-      - How to log in to Vault (vault:// references). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD),
-        then V(token).
-      - V(token) uses O(token) as it is (no login, never revoked). The others log in once per playbook run with
-        the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is revoked at the end
-        of the run unless O(keep_token).
-      - V(approle) uses O(role_id) and O(secret_id); V(userpass) O(username) and O(password); V(jwt) O(role) and
-        O(jwt); V(kubernetes) O(role) and the pod's service-account token (O(kubernetes_token_path), or O(jwt));
-        V(cert) the TLS client certificate O(client_cert)/O(client_key) and optionally O(role).
+      - {section: agentarea_secrets_vault, key: auth_method}
+    description: ['How to log in to Vault (vault:// references). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD),
+        then V(token).', 'V(token) uses O(token) as it is (no login, never revoked). The others log in once per
+        playbook run with the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is
+        revoked at the end of the run unless O(keep_token).', 'V(approle) uses O(role_id) and O(secret_id); V(userpass)
+        O(username) and O(password); V(jwt) O(role) and O(jwt); V(kubernetes) O(role) and the pod''s service-account
+        token (O(kubernetes_token_path), or O(jwt)); V(cert) the TLS client certificate O(client_cert)/O(client_key)
+        and optionally O(role).']
     type: str
-    choices:
-      - approle
-      - cert
-      - jwt
-      - kubernetes
-      - token
-      - userpass
+    choices: [approle, cert, jwt, kubernetes, token, userpass]
   mount_point:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_MOUNT_POINT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_MOUNT_POINT}
     vars:
-      - name: ansible_agentarea_secrets_vault_mount_point
+      - {name: ansible_agentarea_secrets_vault_mount_point}
     ini:
-      - section: agentarea_secrets_vault
-        key: mount_point
-    description:
-      - Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(jwt), C(kubernetes),
-        C(cert)).
+      - {section: agentarea_secrets_vault, key: mount_point}
+    description: ['Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(jwt),
+        C(kubernetes), C(cert)).']
     type: str
   token:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN}
     vars:
-      - name: ansible_agentarea_secrets_vault_token
-    description:
-      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN),
-        as AWX's Vault credential injects it.
-      - Never read from C(~/.vault-token) implicitly.
+      - {name: ansible_agentarea_secrets_vault_token}
+    description: ['Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then
+        E(VAULT_TOKEN), as AWX''s Vault credential injects it.', Never read from C(~/.vault-token) implicitly.]
     type: str
   role_id:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_ROLE_ID
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_ROLE_ID}
     vars:
-      - name: ansible_agentarea_secrets_vault_role_id
+      - {name: ansible_agentarea_secrets_vault_role_id}
     ini:
-      - section: agentarea_secrets_vault
-        key: role_id
+      - {section: agentarea_secrets_vault, key: role_id}
     description: AppRole role ID (O(auth_method=approle)).
     type: str
   secret_id:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_SECRET_ID
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_SECRET_ID}
     vars:
-      - name: ansible_agentarea_secrets_vault_secret_id
+      - {name: ansible_agentarea_secrets_vault_secret_id}
     description: AppRole secret ID (O(auth_method=approle)); leave unset for roles without C(bind_secret_id).
     type: str
   username:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_USERNAME
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_USERNAME}
     vars:
-      - name: ansible_agentarea_secrets_vault_username
+      - {name: ansible_agentarea_secrets_vault_username}
     ini:
-      - section: agentarea_secrets_vault
-        key: username
+      - {section: agentarea_secrets_vault, key: username}
     description: User name for O(auth_method=userpass).
     type: str
   password:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_PASSWORD
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_PASSWORD}
     vars:
-      - name: ansible_agentarea_secrets_vault_password
+      - {name: ansible_agentarea_secrets_vault_password}
     description: Password for O(auth_method=userpass).
     type: str
   role:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_ROLE
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_ROLE}
     vars:
-      - name: ansible_agentarea_secrets_vault_role
+      - {name: ansible_agentarea_secrets_vault_role}
     ini:
-      - section: agentarea_secrets_vault
-        key: role
+      - {section: agentarea_secrets_vault, key: role}
     description: Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).
     type: str
   jwt:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_JWT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_JWT}
     vars:
-      - name: ansible_agentarea_secrets_vault_jwt
-    description:
-      - Signed JWT for O(auth_method=jwt) (a CI job token, for example), or for O(auth_method=kubernetes) instead
-        of the token file.
+      - {name: ansible_agentarea_secrets_vault_jwt}
+    description: ['Signed JWT for O(auth_method=jwt) (a CI job token, for example), or for O(auth_method=kubernetes)
+        instead of the token file.']
     type: str
   kubernetes_token_path:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KUBERNETES_TOKEN_PATH
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KUBERNETES_TOKEN_PATH}
     vars:
-      - name: ansible_agentarea_secrets_vault_kubernetes_token_path
+      - {name: ansible_agentarea_secrets_vault_kubernetes_token_path}
     ini:
-      - section: agentarea_secrets_vault
-        key: kubernetes_token_path
+      - {section: agentarea_secrets_vault, key: kubernetes_token_path}
     description: The service-account token file read by O(auth_method=kubernetes).
     type: path
     default: /var/run/secrets/kubernetes.io/serviceaccount/token
   ca_cert:
-    description:
-      - CA certificate file that signed the server certificate of the store.
-      - For Vault it defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), then the system's
-        CA bundle.
+    description: [CA certificate file that signed the server certificate of the store., 'For Vault it defaults to
+        E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), then the system''s CA bundle.']
     type: path
   validate_certs:
-    description:
-      - Whether to verify the store's TLS certificate. Unset means C(true).
+    description: [Whether to verify the store's TLS certificate. Unset means C(true).]
     type: bool
   client_cert:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CLIENT_CERT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CLIENT_CERT}
     vars:
-      - name: ansible_agentarea_secrets_vault_client_cert
+      - {name: ansible_agentarea_secrets_vault_client_cert}
     ini:
-      - section: agentarea_secrets_vault
-        key: client_cert
-    description:
-      - TLS client certificate (PEM) presented to Vault; required by O(auth_method=cert), and by servers that ask
-        for mutual TLS.
+      - {section: agentarea_secrets_vault, key: client_cert}
+    description: ['TLS client certificate (PEM) presented to Vault; required by O(auth_method=cert), and by servers
+        that ask for mutual TLS.']
     type: path
   client_key:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CLIENT_KEY
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CLIENT_KEY}
     vars:
-      - name: ansible_agentarea_secrets_vault_client_key
+      - {name: ansible_agentarea_secrets_vault_client_key}
     ini:
-      - section: agentarea_secrets_vault
-        key: client_key
+      - {section: agentarea_secrets_vault, key: client_key}
     description: Private key (PEM file) of O(client_cert), when the certificate file does not hold it.
     type: path
   retries:
-    description:
-      - How often to retry a Vault request after a connection error, a timeout, or an answer of 412, 429 or 5xx,
-        with exponential back-off (0 s, 1 s, 2 s, 4 s ...). V(0) disables retries.
+    description: ['How often to retry a Vault request after a connection error, a timeout, or an answer of 412,
+        429 or 5xx, with exponential back-off (0 s, 1 s, 2 s, 4 s ...). V(0) disables retries.']
     type: int
     default: 3
   proxies:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_PROXIES
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_PROXIES}
     vars:
-      - name: ansible_agentarea_secrets_vault_proxies
+      - {name: ansible_agentarea_secrets_vault_proxies}
     ini:
-      - section: agentarea_secrets_vault
-        key: proxies
-    description:
-      - 'Proxy for Vault requests: a URL for every scheme, or a dict such as C({https: http://proxy:3128}).'
-      - E(HTTPS_PROXY) and E(NO_PROXY) in the environment are honoured without it.
+      - {section: agentarea_secrets_vault, key: proxies}
+    description: ['Proxy for Vault requests: a URL for every scheme, or a dict such as C({https: http://proxy:3128}).',
+      E(HTTPS_PROXY) and E(NO_PROXY) in the environment are honoured without it.]
     type: raw
   keep_token:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KEEP_TOKEN
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KEEP_TOKEN}
     vars:
-      - name: ansible_agentarea_secrets_vault_keep_token
+      - {name: ansible_agentarea_secrets_vault_keep_token}
     ini:
-      - section: agentarea_secrets_vault
-        key: keep_token
-    description:
-      - Keep the token that a login created instead of revoking it at the end of the run (or, without the run cache,
-        at the end of the task).
+      - {section: agentarea_secrets_vault, key: keep_token}
+    description: ['Keep the token that a login created instead of revoking it at the end of the run (or, without
+        the run cache, at the end of the task).']
     type: bool
     default: false
   mount:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_MOUNT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_MOUNT}
     vars:
-      - name: ansible_agentarea_secrets_vault_mount
+      - {name: ansible_agentarea_secrets_vault_mount}
     ini:
-      - section: agentarea_secrets_vault
-        key: mount
-    description:
-      - The KV mount that a bare path of the P(agentarea.secrets.vault#lookup) lookup is relative to.
-      - In a C(vault://) reference the mount is the start of the location; it is found from the server (C(sys/internal/ui/mounts)),
-        so mounts with a C(/) in their name work; C(?mount=) names one explicitly.
+      - {section: agentarea_secrets_vault, key: mount}
+    description: [The KV mount that a bare path of the P(agentarea.secrets.vault#lookup) lookup is relative to.,
+      'In a C(vault://) reference the mount is the start of the location; it is found from the server (C(sys/internal/ui/mounts)),
+        so mounts with a C(/) in their name work; C(?mount=) names one explicitly.']
     type: str
     default: secret
   kv_version:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KV_VERSION
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KV_VERSION}
     vars:
-      - name: ansible_agentarea_secrets_vault_kv_version
+      - {name: ansible_agentarea_secrets_vault_kv_version}
     ini:
-      - section: agentarea_secrets_vault
-        key: kv_version
-    description:
-      - KV secrets engine version of the mount, V(1) or V(2). Detected from the mount when not set (one request
-        per mount; the reference parameter C(?kv_version=) also sets it).
+      - {section: agentarea_secrets_vault, key: kv_version}
+    description: ['KV secrets engine version of the mount, V(1) or V(2). Detected from the mount when not set (one
+        request per mount; the reference parameter C(?kv_version=) also sets it).']
     type: int
-    choices:
-      - 1
-      - 2
+    choices: [1, 2]
   engine:
-    description:
-      - V(kv) reads and writes KV secrets.
-      - V(dynamic) reads a dynamic credential, such as C(database/creds/<role>) (the location is the full API path),
-        and returns a dict with the engine's fields (C(username), C(password) ...) and C(lease_id), C(lease_duration),
-        C(renewable). The lease is revoked at the end of the playbook run unless O(keep_lease); each credential
-        is issued once per run and shared by every task that uses it.
-      - V(dynamic) needs the P(agentarea.secrets.run_cache#callback) callback (which revokes the lease), or O(keep_lease=true).
+    description: [V(kv) reads and writes KV secrets., 'V(dynamic) reads a dynamic credential, such as C(database/creds/<role>)
+        (the location is the full API path), and returns a dict with the engine''s fields (C(username), C(password)
+        ...) and C(lease_id), C(lease_duration), C(renewable). The lease is revoked at the end of the playbook run
+        unless O(keep_lease); each credential is issued once per run and shared by every task that uses it.', 'V(dynamic)
+        needs the P(agentarea.secrets.run_cache#callback) callback (which revokes the lease), or O(keep_lease=true).']
     type: str
-    choices:
-      - kv
-      - dynamic
+    choices: [kv, dynamic]
     default: kv
   keep_lease:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KEEP_LEASE
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_KEEP_LEASE}
     vars:
-      - name: ansible_agentarea_secrets_vault_keep_lease
+      - {name: ansible_agentarea_secrets_vault_keep_lease}
     ini:
-      - section: agentarea_secrets_vault
-        key: keep_lease
-    description:
-      - Keep the leases of dynamic credentials instead of revoking them at the end of the run; they end at their
-        TTL. As Vault revokes a token's leases with the token, this also keeps the login token that created them.
+      - {section: agentarea_secrets_vault, key: keep_lease}
+    description: ['Keep the leases of dynamic credentials instead of revoking them at the end of the run; they end
+        at their TTL. As Vault revokes a token''s leases with the token, this also keeps the login token that created
+        them.']
     type: bool
     default: false
   destroy_versions:
-    description:
-      - With C(state=absent) on a KV v2 C(vault://) reference, destroy these versions for good instead of soft-deleting
-        the latest one (which C(vault kv undelete) can bring back). Lookups ignore it.
-      - V(all) removes every version and the metadata of the secret; a second run finds nothing to remove.
-      - With version numbers, pin one of them in the reference (C(?version=N)) so that a second run sees it destroyed
-        and changes nothing; without a pin the module acts while the latest version is live.
+    description: ['With C(state=absent) on a KV v2 C(vault://) reference, destroy these versions for good instead
+        of soft-deleting the latest one (which C(vault kv undelete) can bring back). Lookups ignore it.', V(all)
+        removes every version and the metadata of the secret; a second run finds nothing to remove., 'With version
+        numbers, pin one of them in the reference (C(?version=N)) so that a second run sees it destroyed and changes
+        nothing; without a pin the module acts while the latest version is live.']
     type: list
     elements: str
   kubeconfig:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG
+      - {name: ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG}
     vars:
-      - name: ansible_agentarea_secrets_k8s_kubeconfig
+      - {name: ansible_agentarea_secrets_k8s_kubeconfig}
     ini:
-      - section: agentarea_secrets_k8s
-        key: kubeconfig
-    description:
-      - Path of the kubeconfig file to use for Kubernetes (k8s:// references); several paths may be joined with
-        C(:) as in E(KUBECONFIG).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG), E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG), then C(~/.kube/config)
-        unless another way to connect applies (see O(in_cluster)).
+      - {section: agentarea_secrets_k8s, key: kubeconfig}
+    description: ['Path of the kubeconfig file to use for Kubernetes (k8s:// references); several paths may be joined
+        with C(:) as in E(KUBECONFIG).', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_K8S_KUBECONFIG), E(K8S_AUTH_KUBECONFIG),
+        E(KUBECONFIG), then C(~/.kube/config) unless another way to connect applies (see O(in_cluster)).']
     type: path
   context:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_K8S_CONTEXT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_K8S_CONTEXT}
     vars:
-      - name: ansible_agentarea_secrets_k8s_context
+      - {name: ansible_agentarea_secrets_k8s_context}
     ini:
-      - section: agentarea_secrets_k8s
-        key: context
-    description:
-      - The kubeconfig context to use for Kubernetes. Defaults to E(K8S_AUTH_CONTEXT), then the current context.
+      - {section: agentarea_secrets_k8s, key: context}
+    description: ['The kubeconfig context to use for Kubernetes. Defaults to E(K8S_AUTH_CONTEXT), then the current
+        context.']
     type: str
   host:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_K8S_HOST
+      - {name: ANSIBLE_AGENTAREA_SECRETS_K8S_HOST}
     vars:
-      - name: ansible_agentarea_secrets_k8s_host
-    description:
-      - URL of the Kubernetes API server, such as C(https://k8s.example.com:6443). Without O(kubeconfig) it is used
-        with O(api_key), O(ca_cert) and O(validate_certs) alone; with one it overrides the server there.
-      - Defaults to E(K8S_AUTH_HOST).
+      - {name: ansible_agentarea_secrets_k8s_host}
+    description: ['URL of the Kubernetes API server, such as C(https://k8s.example.com:6443). Without O(kubeconfig)
+        it is used with O(api_key), O(ca_cert) and O(validate_certs) alone; with one it overrides the server there.',
+      Defaults to E(K8S_AUTH_HOST).]
     type: str
   api_key:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_K8S_API_KEY
+      - {name: ANSIBLE_AGENTAREA_SECRETS_K8S_API_KEY}
     vars:
-      - name: ansible_agentarea_secrets_k8s_api_key
-    description:
-      - Bearer token for the Kubernetes API (a service account token). Defaults to E(K8S_AUTH_API_KEY).
+      - {name: ansible_agentarea_secrets_k8s_api_key}
+    description: [Bearer token for the Kubernetes API (a service account token). Defaults to E(K8S_AUTH_API_KEY).]
     type: str
   in_cluster:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_K8S_IN_CLUSTER
+      - {name: ANSIBLE_AGENTAREA_SECRETS_K8S_IN_CLUSTER}
     vars:
-      - name: ansible_agentarea_secrets_k8s_in_cluster
-    description:
-      - V(true) uses the service account of the pod this runs in (its token and CA under C(/var/run/secrets/kubernetes.io/serviceaccount)),
-        as AWX and execution environments on Kubernetes do.
-      - Unset means automatic; when no O(kubeconfig), O(context) or O(host) is given, E(KUBERNETES_SERVICE_HOST)
-        is set and a service account token is mounted, the in-cluster configuration is used. V(false) never uses
-        it.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_K8S_IN_CLUSTER).
+      - {name: ansible_agentarea_secrets_k8s_in_cluster}
+    description: ['V(true) uses the service account of the pod this runs in (its token and CA under C(/var/run/secrets/kubernetes.io/serviceaccount)),
+        as AWX and execution environments on Kubernetes do.', 'Unset means automatic; when no O(kubeconfig), O(context)
+        or O(host) is given, E(KUBERNETES_SERVICE_HOST) is set and a service account token is mounted, the in-cluster
+        configuration is used. V(false) never uses it.', Defaults to E(ANSIBLE_AGENTAREA_SECRETS_K8S_IN_CLUSTER).]
     type: bool
   docker_host:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_HOST
+      - {name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_HOST}
     vars:
-      - name: ansible_agentarea_secrets_docker_host
-    description:
-      - The Docker daemon (a swarm manager) for docker:// references, such as C(unix:///var/run/docker.sock) or
-        C(tcp://manager.internal:2376).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_DOCKER_HOST), then E(DOCKER_HOST), then the local socket.
+      - {name: ansible_agentarea_secrets_docker_host}
+    description: ['The Docker daemon (a swarm manager) for docker:// references, such as C(unix:///var/run/docker.sock)
+        or C(tcp://manager.internal:2376).', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_DOCKER_HOST), then E(DOCKER_HOST),
+        then the local socket.']
     type: str
   docker_tls:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_TLS
-    description:
-      - Talk TLS to the Docker daemon without verifying its certificate (a client certificate from O(docker_cert_path)
-        is still presented). Prefer O(docker_tls_verify).
-      - Defaults to E(DOCKER_TLS).
+      - {name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_TLS}
+    description: [Talk TLS to the Docker daemon without verifying its certificate (a client certificate from O(docker_cert_path)
+        is still presented). Prefer O(docker_tls_verify)., Defaults to E(DOCKER_TLS).]
     type: bool
   docker_tls_verify:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_TLS_VERIFY
+      - {name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_TLS_VERIFY}
     vars:
-      - name: ansible_agentarea_secrets_docker_tls_verify
-    description:
-      - Talk TLS to the Docker daemon and verify it against C(ca.pem) in O(docker_cert_path), presenting C(cert.pem)/C(key.pem)
-        from there.
-      - Defaults to E(DOCKER_TLS_VERIFY) (C(1)/C(0), C(true)/C(false)).
+      - {name: ansible_agentarea_secrets_docker_tls_verify}
+    description: ['Talk TLS to the Docker daemon and verify it against C(ca.pem) in O(docker_cert_path), presenting
+        C(cert.pem)/C(key.pem) from there.', 'Defaults to E(DOCKER_TLS_VERIFY) (C(1)/C(0), C(true)/C(false)).']
     type: bool
   docker_cert_path:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_CERT_PATH
+      - {name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_CERT_PATH}
     vars:
-      - name: ansible_agentarea_secrets_docker_cert_path
-    description:
-      - Directory with C(ca.pem), C(cert.pem) and C(key.pem) for TLS to the Docker daemon.
-      - Defaults to E(DOCKER_CERT_PATH), then C(~/.docker).
+      - {name: ansible_agentarea_secrets_docker_cert_path}
+    description: ['Directory with C(ca.pem), C(cert.pem) and C(key.pem) for TLS to the Docker daemon.', 'Defaults
+        to E(DOCKER_CERT_PATH), then C(~/.docker).']
     type: path
   docker_api_version:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_API_VERSION
-    description:
-      - Docker API version to speak; C(auto) (the default) negotiates with the daemon. Defaults to E(DOCKER_API_VERSION).
+      - {name: ANSIBLE_AGENTAREA_SECRETS_DOCKER_API_VERSION}
+    description: [Docker API version to speak; C(auto) (the default) negotiates with the daemon. Defaults to E(DOCKER_API_VERSION).]
     type: str
   region:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_REGION
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AWS_REGION}
     vars:
-      - name: ansible_agentarea_secrets_aws_region
+      - {name: ansible_agentarea_secrets_aws_region}
     ini:
-      - section: agentarea_secrets_aws
-        key: region
-    description:
-      - AWS region of the secrets (aws:// references), such as C(eu-west-1).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_REGION), then E(AWS_REGION), then E(AWS_DEFAULT_REGION), then
-        the profile's region.
+      - {section: agentarea_secrets_aws, key: region}
+    description: ['AWS region of the secrets (aws:// references), such as C(eu-west-1).', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_REGION),
+        then E(AWS_REGION), then E(AWS_DEFAULT_REGION), then the profile''s region.']
     type: str
   profile:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE}
     vars:
-      - name: ansible_agentarea_secrets_aws_profile
+      - {name: ansible_agentarea_secrets_aws_profile}
     ini:
-      - section: agentarea_secrets_aws
-        key: profile
-    description:
-      - Named profile of the AWS shared configuration files (aws:// references).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE), then E(AWS_PROFILE). O(access_key) and O(secret_key)
-        win over it; so do E(AWS_ACCESS_KEY_ID) and E(AWS_SECRET_ACCESS_KEY) over a profile that only comes from
-        E(AWS_PROFILE), as with the AWS CLI.
+      - {section: agentarea_secrets_aws, key: profile}
+    description: ['Named profile of the AWS shared configuration files (aws:// references).', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE),
+        then E(AWS_PROFILE). O(access_key) and O(secret_key) win over it; so do E(AWS_ACCESS_KEY_ID) and E(AWS_SECRET_ACCESS_KEY)
+        over a profile that only comes from E(AWS_PROFILE), as with the AWS CLI.']
     type: str
   access_key:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_ACCESS_KEY
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AWS_ACCESS_KEY}
     vars:
-      - name: ansible_agentarea_secrets_aws_access_key
-    description:
-      - AWS access key ID (aws:// references), with O(secret_key) and, for temporary credentials, O(session_token).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ACCESS_KEY). When neither keys nor O(profile) are set, boto3's
-        own chain applies unchanged (E(AWS_ACCESS_KEY_ID), E(AWS_SECRET_ACCESS_KEY), E(AWS_SESSION_TOKEN) as AWX's
-        AWS credential injects them, the shared files, SSO, container and instance roles).
+      - {name: ansible_agentarea_secrets_aws_access_key}
+    description: ['AWS access key ID (aws:// references), with O(secret_key) and, for temporary credentials, O(session_token).',
+      'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ACCESS_KEY). When neither keys nor O(profile) are set, boto3''s
+        own chain applies unchanged (E(AWS_ACCESS_KEY_ID), E(AWS_SECRET_ACCESS_KEY), E(AWS_SESSION_TOKEN) as AWX''s
+        AWS credential injects them, the shared files, SSO, container and instance roles).']
     type: str
   secret_key:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_SECRET_KEY
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AWS_SECRET_KEY}
     vars:
-      - name: ansible_agentarea_secrets_aws_secret_key
-    description:
-      - AWS secret access key that goes with O(access_key). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SECRET_KEY).
+      - {name: ansible_agentarea_secrets_aws_secret_key}
+    description: [AWS secret access key that goes with O(access_key). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SECRET_KEY).]
     type: str
   session_token:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN}
     vars:
-      - name: ansible_agentarea_secrets_aws_session_token
-    description:
-      - AWS session token of temporary credentials, with O(access_key) and O(secret_key).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN).
+      - {name: ansible_agentarea_secrets_aws_session_token}
+    description: ['AWS session token of temporary credentials, with O(access_key) and O(secret_key).', Defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN).]
     type: str
   assume_role_arn:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN}
     vars:
-      - name: ansible_agentarea_secrets_aws_assume_role_arn
+      - {name: ansible_agentarea_secrets_aws_assume_role_arn}
     ini:
-      - section: agentarea_secrets_aws
-        key: assume_role_arn
-    description:
-      - Assume this IAM role with the credentials above and use the role's temporary credentials.
-      - With the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.
-      - STS is reached through boto3's usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not O(endpoint_url).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).
+      - {section: agentarea_secrets_aws, key: assume_role_arn}
+    description: [Assume this IAM role with the credentials above and use the role's temporary credentials., 'With
+        the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.', 'STS
+        is reached through boto3''s usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not O(endpoint_url).',
+      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).]
     type: str
-  assume_role_session_name:
-    description: Session name for O(assume_role_arn) (shows in CloudTrail).
-    type: str
-    default: agentarea-secrets
+  assume_role_session_name: {description: Session name for O(assume_role_arn) (shows in CloudTrail)., type: str,
+    default: agentarea-secrets}
   endpoint_url:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL}
     vars:
-      - name: ansible_agentarea_secrets_aws_endpoint_url
+      - {name: ansible_agentarea_secrets_aws_endpoint_url}
     ini:
-      - section: agentarea_secrets_aws
-        key: endpoint_url
-    description:
-      - Secrets Manager endpoint to use instead of the region's, such as a VPC endpoint or a local emulator.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL), then E(AWS_ENDPOINT_URL_SECRETSMANAGER), then
-        E(AWS_ENDPOINT_URL).
+      - {section: agentarea_secrets_aws, key: endpoint_url}
+    description: ['Secrets Manager endpoint to use instead of the region''s, such as a VPC endpoint or a local emulator.',
+      'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL), then E(AWS_ENDPOINT_URL_SECRETSMANAGER), then
+        E(AWS_ENDPOINT_URL).']
     type: str
   retry_mode:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE}
     vars:
-      - name: ansible_agentarea_secrets_aws_retry_mode
+      - {name: ansible_agentarea_secrets_aws_retry_mode}
     ini:
-      - section: agentarea_secrets_aws
-        key: retry_mode
-    description:
-      - botocore's retry mode for C(aws://) references; C(adaptive) also slows the client down while AWS throttles.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE), then E(AWS_RETRY_MODE), then C(standard).
+      - {section: agentarea_secrets_aws, key: retry_mode}
+    description: ['botocore''s retry mode for C(aws://) references; C(adaptive) also slows the client down while
+        AWS throttles.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE), then E(AWS_RETRY_MODE), then
+        C(standard).']
     type: str
-    choices:
-      - legacy
-      - standard
-      - adaptive
+    choices: [legacy, standard, adaptive]
   version_stage:
-    description:
-      - Staging label to read, such as C(AWSPREVIOUS) or C(AWSPENDING), when the reference has no C(?stage=) or
-        C(?version=). Neither set means C(AWSCURRENT).
-      - With the M(agentarea.secrets.secret) module, the label a new version gets (C(AWSCURRENT) moves the current
-        label, any other leaves readers on the current version).
+    description: ['Staging label to read, such as C(AWSPREVIOUS) or C(AWSPENDING), when the reference has no C(?stage=)
+        or C(?version=). Neither set means C(AWSCURRENT).', 'With the M(agentarea.secrets.secret) module, the label
+        a new version gets (C(AWSCURRENT) moves the current label, any other leaves readers on the current version).']
     type: str
   version_id:
-    description:
-      - Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage) as well,
-        AWS checks that the version carries that label.
+    description: ['Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage)
+        as well, AWS checks that the version carries that label.']
     type: str
   recovery_window_days:
-    description:
-      - With C(state=absent) on an C(aws://) reference, days (7 to 30) during which the deleted secret can be restored.
-        AWS's default is 30. Excludes O(force_delete).
+    description: ['With C(state=absent) on an C(aws://) reference, days (7 to 30) during which the deleted secret
+        can be restored. AWS''s default is 30. Excludes O(force_delete).']
     type: int
   force_delete:
-    description:
-      - With C(state=absent), delete without a chance to recover. AWS deletes at once (C(ForceDeleteWithoutRecovery));
+    description: ['With C(state=absent), delete without a chance to recover. AWS deletes at once (C(ForceDeleteWithoutRecovery));
         Azure Key Vault purges the soft-deleted secret after deleting it. Google Secret Manager always deletes for
-        good.
+        good.']
     type: bool
     default: false
   kms_key_id:
-    description:
-      - KMS key (ID, ARN or alias) that encrypts a secret the module creates in AWS; for an existing secret, a different
-        key here applies from the next value written.
-      - Unset means the account's C(aws/secretsmanager) key.
+    description: ['KMS key (ID, ARN or alias) that encrypts a secret the module creates in AWS; for an existing
+        secret, a different key here applies from the next value written.', Unset means the account's C(aws/secretsmanager)
+        key.]
     type: str
   vault_url:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL}
     vars:
-      - name: ansible_agentarea_secrets_azure_vault_url
+      - {name: ansible_agentarea_secrets_azure_vault_url}
     ini:
-      - section: agentarea_secrets_azure
-        key: vault_url
-    description:
-      - URL of the key vault, such as C(https://agentarea-vault.vault.azure.net/), for bare secret names in the
-        P(agentarea.secrets.azure#lookup) lookup.
-      - In an C(azure://<vault>/<name>) reference a vault name means C(https://<vault>.vault.azure.net) (or this
-        URL when its host starts with that name, for sovereign clouds), and a host with a dot or a port, such as
-        a private endpoint, means C(https://<host>).
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL), then E(AZURE_KEYVAULT_URL).
+      - {section: agentarea_secrets_azure, key: vault_url}
+    description: ['URL of the key vault, such as C(https://agentarea-vault.vault.azure.net/), for bare secret names
+        in the P(agentarea.secrets.azure#lookup) lookup.', 'In an C(azure://<vault>/<name>) reference a vault name
+        means C(https://<vault>.vault.azure.net) (or this URL when its host starts with that name, for sovereign
+        clouds), and a host with a dot or a port, such as a private endpoint, means C(https://<host>).', 'Defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL), then E(AZURE_KEYVAULT_URL).']
     type: str
   auth:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH}
     vars:
-      - name: ansible_agentarea_secrets_azure_auth
+      - {name: ansible_agentarea_secrets_azure_auth}
     ini:
-      - section: agentarea_secrets_azure
-        key: auth
-    description:
-      - How to get a token for Key Vault (azure:// references).
-      - V(default) is azure-identity's C(DefaultAzureCredential) (environment, workload identity, managed identity,
-        Azure CLI ...); with O(client_id) it picks that user-assigned managed identity.
-      - V(client_secret) is a service principal (O(tenant_id), O(client_id), O(client_secret)), as AWX's Azure credential
-        injects them.
-      - V(managed_identity) is the machine's managed identity (user-assigned with O(client_id)).
-      - V(access_token) uses O(access_token) as it is.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH). Unset means V(access_token) when O(access_token) is
-        set, V(client_secret) when O(client_secret) is set, else V(default).
-      - With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per identity; tokens are
-        only ever issued for Key Vault scopes.
+      - {section: agentarea_secrets_azure, key: auth}
+    description: ['How to get a token for Key Vault (azure:// references).', 'V(default) is azure-identity''s C(DefaultAzureCredential)
+        (environment, workload identity, managed identity, Azure CLI ...); with O(client_id) it picks that user-assigned
+        managed identity.', 'V(client_secret) is a service principal (O(tenant_id), O(client_id), O(client_secret)),
+        as AWX''s Azure credential injects them.', V(managed_identity) is the machine's managed identity (user-assigned
+        with O(client_id))., V(access_token) uses O(access_token) as it is., 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH).
+        Unset means V(access_token) when O(access_token) is set, V(client_secret) when O(client_secret) is set,
+        else V(default).', 'With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per
+        identity; tokens are only ever issued for Key Vault scopes.']
     type: str
-    choices:
-      - default
-      - client_secret
-      - managed_identity
-      - access_token
+    choices: [default, client_secret, managed_identity, access_token]
   tenant_id:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID}
     vars:
-      - name: ansible_agentarea_secrets_azure_tenant_id
+      - {name: ansible_agentarea_secrets_azure_tenant_id}
     ini:
-      - section: agentarea_secrets_azure
-        key: tenant_id
-    description:
-      - Entra ID (Azure AD) tenant of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID),
-        then E(AZURE_TENANT_ID).
+      - {section: agentarea_secrets_azure, key: tenant_id}
+    description: ['Entra ID (Azure AD) tenant of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID),
+        then E(AZURE_TENANT_ID).']
     type: str
   client_id:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID}
     vars:
-      - name: ansible_agentarea_secrets_azure_client_id
+      - {name: ansible_agentarea_secrets_azure_client_id}
     ini:
-      - section: agentarea_secrets_azure
-        key: client_id
-    description:
-      - Application (client) ID of O(auth=client_secret), or of a user-assigned managed identity.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID), then E(AZURE_CLIENT_ID).
+      - {section: agentarea_secrets_azure, key: client_id}
+    description: ['Application (client) ID of O(auth=client_secret), or of a user-assigned managed identity.', 'Defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID), then E(AZURE_CLIENT_ID).']
     type: str
   client_secret:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET
+      - {name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET}
     vars:
-      - name: ansible_agentarea_secrets_azure_client_secret
-    description:
-      - Client secret of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET), then
-        E(AZURE_CLIENT_SECRET).
+      - {name: ansible_agentarea_secrets_azure_client_secret}
+    description: ['Client secret of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET),
+        then E(AZURE_CLIENT_SECRET).']
     type: str
   access_token:
-    description:
-      - An OAuth 2.0 bearer token obtained elsewhere, used as it is and never refreshed.
-      - 'Azure Key Vault: a token for C(https://vault.azure.net) (C(az account get-access-token --resource https://vault.azure.net));
-        defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_ACCESS_TOKEN).'
-      - 'Google Secret Manager: a token with the C(cloud-platform) scope (C(gcloud auth print-access-token)); defaults
-        to E(ANSIBLE_AGENTAREA_SECRETS_GCP_ACCESS_TOKEN), then E(CLOUDSDK_AUTH_ACCESS_TOKEN).'
+    description: ['An OAuth 2.0 bearer token obtained elsewhere, used as it is and never refreshed.', 'Azure Key
+        Vault: a token for C(https://vault.azure.net) (C(az account get-access-token --resource https://vault.azure.net));
+        defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_ACCESS_TOKEN).', 'Google Secret Manager: a token with the
+        C(cloud-platform) scope (C(gcloud auth print-access-token)); defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_ACCESS_TOKEN),
+        then E(CLOUDSDK_AUTH_ACCESS_TOKEN).']
     type: str
   content_type:
-    description:
-      - Content type to set on an Azure Key Vault secret the module writes, such as C(text/plain) or C(application/json).
-        Unset keeps the current version's.
+    description: ['Content type to set on an Azure Key Vault secret the module writes, such as C(text/plain) or
+        C(application/json). Unset keeps the current version''s.']
     type: str
   expires:
-    description:
-      - Expiry (ISO 8601, such as C(2027-01-31T00:00:00Z)) to set on an Azure Key Vault secret the module writes.
-        Key Vault reports it but does not enforce it. Unset sets none on a new version.
+    description: ['Expiry (ISO 8601, such as C(2027-01-31T00:00:00Z)) to set on an Azure Key Vault secret the module
+        writes. Key Vault reports it but does not enforce it. Unset sets none on a new version.']
     type: str
   project:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT}
     vars:
-      - name: ansible_agentarea_secrets_gcp_project
+      - {name: ansible_agentarea_secrets_gcp_project}
     ini:
-      - section: agentarea_secrets_gcp
-        key: project
-    description:
-      - Google Cloud project (ID or number) of bare secret names in the P(agentarea.secrets.gcp#lookup) lookup;
-        a C(gcp://<project>/<name>) reference names its own.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT), then E(GOOGLE_CLOUD_PROJECT), then E(CLOUDSDK_CORE_PROJECT),
-        then the project of the credentials.
+      - {section: agentarea_secrets_gcp, key: project}
+    description: ['Google Cloud project (ID or number) of bare secret names in the P(agentarea.secrets.gcp#lookup)
+        lookup; a C(gcp://<project>/<name>) reference names its own.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT),
+        then E(GOOGLE_CLOUD_PROJECT), then E(CLOUDSDK_CORE_PROJECT), then the project of the credentials.']
     type: str
   credentials_file:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_GCP_CREDENTIALS_FILE
+      - {name: ANSIBLE_AGENTAREA_SECRETS_GCP_CREDENTIALS_FILE}
     vars:
-      - name: ansible_agentarea_secrets_gcp_credentials_file
+      - {name: ansible_agentarea_secrets_gcp_credentials_file}
     ini:
-      - section: agentarea_secrets_gcp
-        key: credentials_file
-    description:
-      - Credentials JSON file (a service account key, or any credentials file google-auth loads) for gcp:// references.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_CREDENTIALS_FILE), then E(GOOGLE_APPLICATION_CREDENTIALS). Neither
-        set means Application Default Credentials (C(gcloud auth application-default login), workload identity,
-        the metadata server).
+      - {section: agentarea_secrets_gcp, key: credentials_file}
+    description: ['Credentials JSON file (a service account key, or any credentials file google-auth loads) for
+        gcp:// references.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_CREDENTIALS_FILE), then E(GOOGLE_APPLICATION_CREDENTIALS).
+        Neither set means Application Default Credentials (C(gcloud auth application-default login), workload identity,
+        the metadata server).']
     type: path
   api_endpoint:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT}
     vars:
-      - name: ansible_agentarea_secrets_gcp_api_endpoint
+      - {name: ansible_agentarea_secrets_gcp_api_endpoint}
     ini:
-      - section: agentarea_secrets_gcp
-        key: api_endpoint
-    description:
-      - Secret Manager endpoint instead of C(secretmanager.googleapis.com), such as a Private Service Connect name
-        or an emulator URL. (Regional secrets, which live under C(locations/), are not supported.)
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).
+      - {section: agentarea_secrets_gcp, key: api_endpoint}
+    description: ['Secret Manager endpoint instead of C(secretmanager.googleapis.com), such as a Private Service
+        Connect name or an emulator URL. (Regional secrets, which live under C(locations/), are not supported.)',
+      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).]
     type: str
   transport:
     env:
-      - name: ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT
+      - {name: ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT}
     vars:
-      - name: ansible_agentarea_secrets_gcp_transport
+      - {name: ansible_agentarea_secrets_gcp_transport}
     ini:
-      - section: agentarea_secrets_gcp
-        key: transport
-    description:
-      - How the client talks to Secret Manager. V(rest) needs no gRPC and goes through HTTP proxies.
-      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT), then V(rest).
+      - {section: agentarea_secrets_gcp, key: transport}
+    description: [How the client talks to Secret Manager. V(rest) needs no gRPC and goes through HTTP proxies.,
+      'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT), then V(rest).']
     type: str
-    choices:
-      - rest
-      - grpc
-requirements:
-  - docker (Python SDK) >= 7.0 on the host that talks to the Docker daemon
-  - kubernetes (Python) >= 29.0 on the host that talks to Kubernetes
-notes:
-  - For a vault host outside the Key Vault domains (C(*.vault.azure.net) and the sovereign clouds' equivalents),
+    choices: [rest, grpc]
+requirements: [docker (Python SDK) >= 7.0 on the host that talks to the Docker daemon, kubernetes (Python) >= 29.0
+    on the host that talks to Kubernetes]
+notes: ['For a vault host outside the Key Vault domains (C(*.vault.azure.net) and the sovereign clouds'' equivalents),
     such as a private DNS name, the SDK cannot match its authentication challenge to the host, so that check is
-    turned off (C(verify_challenge_resource=False)); tokens are then still issued only for Key Vault scopes.
+    turned off (C(verify_challenge_resource=False)); tokens are then still issued only for Key Vault scopes.']
 """
