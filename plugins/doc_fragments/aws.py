@@ -58,18 +58,6 @@ options:
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL), then E(AWS_ENDPOINT_URL_SECRETSMANAGER), then
         E(AWS_ENDPOINT_URL).
     type: str
-  version_stage:
-    description:
-      - Staging label to read, such as C(AWSPREVIOUS) or C(AWSPENDING), when the reference has no C(?stage=) or
-        C(?version=). Neither set means C(AWSCURRENT).
-      - With the M(agentarea.secrets.secret) module, the label a new version gets (C(AWSCURRENT) moves the current
-        label, any other leaves readers on the current version).
-    type: str
-  version_id:
-    description:
-      - Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage) as well,
-        AWS checks that the version carries that label.
-    type: str
   timeout:
     description:
       - Seconds to wait for the store to answer.
@@ -93,6 +81,24 @@ options:
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_RETRY_MODE), then E(AWS_RETRY_MODE), then C(standard).
     type: str
     choices: [legacy, standard, adaptive]
+"""
+
+    # Which version is read (or labelled, by agentarea.secrets.secret); the DOCUMENTATION options are the
+    # connection alone (the backend's CONNECTION), which access_policy takes as well.
+    READ = r"""
+options:
+  version_stage:
+    description:
+      - Staging label to read, such as C(AWSPREVIOUS) or C(AWSPENDING), when the reference has no C(?stage=) or
+        C(?version=). Neither set means C(AWSCURRENT).
+      - With the M(agentarea.secrets.secret) module, the label a new version gets (C(AWSCURRENT) moves the current
+        label, any other leaves readers on the current version).
+    type: str
+  version_id:
+    description:
+      - Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage) as well,
+        AWS checks that the version carries that label.
+    type: str
 """
 
     # Module-only options (lookups never write or delete).

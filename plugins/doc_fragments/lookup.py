@@ -94,3 +94,13 @@ options:
       - Read this version instead of the current one (where the store keeps versions).
     type: str
 """
+
+    # What a single-store lookup (aws, azure, gcp, vault) points to: the lookup and the modules for any store.
+    BACKEND = r"""
+options: {}
+seealso:
+  - plugin: agentarea.secrets.secret
+    plugin_type: lookup
+  - module: agentarea.secrets.secret
+  - module: agentarea.secrets.secret_info
+"""

@@ -42,7 +42,8 @@ options:
     type: str
   token:
     description:
-      - Vault token for O(auth_method=token). Defaults to E(VAULT_TOKEN), as AWX's Vault credential injects it.
+      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN),
+        as AWX's Vault credential injects it.
       - Never read from C(~/.vault-token) implicitly.
     type: str
   role_id:
@@ -103,6 +104,18 @@ options:
       - "Proxy for Vault requests: a URL for every scheme, or a dict such as C({https: http://proxy:3128})."
       - E(HTTPS_PROXY) and E(NO_PROXY) in the environment are honoured without it.
     type: raw
+  keep_token:
+    description:
+      - Keep the token that a login created instead of revoking it at the end of the run (or, without the run
+        cache, at the end of the task).
+    type: bool
+    default: false
+"""
+
+    # What and how a secret is read (the mount, the KV version, the engine, leases); the DOCUMENTATION options are
+    # the connection alone (the backend's CONNECTION), which access_policy and vault_audit take as well.
+    READ = r"""
+options:
   mount:
     description:
       - The KV mount that a bare path of the P(agentarea.secrets.vault#lookup) lookup is relative to.
@@ -128,12 +141,6 @@ options:
     type: str
     choices: [kv, dynamic]
     default: kv
-  keep_token:
-    description:
-      - Keep the token that a login created instead of revoking it at the end of the run (or, without the run
-        cache, at the end of the task).
-    type: bool
-    default: false
   keep_lease:
     description:
       - Keep the leases of dynamic credentials instead of revoking them at the end of the run; they end at their

@@ -38,16 +38,13 @@ options:
     type: str
 extends_documentation_fragment:
   - agentarea.secrets.lookup
+  - agentarea.secrets.lookup.backend
   - agentarea.secrets.aws
+  - agentarea.secrets.aws.read
   - agentarea.secrets.aws.plugins
   - agentarea.secrets.aws.lookup_shared
 notes:
   - Errors name the secret, the action and the AWS error code; never a credential or a value.
-seealso:
-  - plugin: agentarea.secrets.secret
-    plugin_type: lookup
-  - module: agentarea.secrets.secret
-  - module: agentarea.secrets.secret_info
 """
 
 EXAMPLES = r"""

@@ -31,17 +31,13 @@ options:
     required: true
 extends_documentation_fragment:
   - agentarea.secrets.lookup
+  - agentarea.secrets.lookup.backend
   - agentarea.secrets.lookup.key_version
   - agentarea.secrets.azure
   - agentarea.secrets.azure.plugins
   - agentarea.secrets.azure.lookup_shared
 notes:
   - Errors name the vault, the secret, the action and the service's error code; never a token or a value.
-seealso:
-  - plugin: agentarea.secrets.secret
-    plugin_type: lookup
-  - module: agentarea.secrets.secret
-  - module: agentarea.secrets.secret_info
 """
 
 EXAMPLES = r"""

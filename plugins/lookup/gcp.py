@@ -33,17 +33,13 @@ options:
     required: true
 extends_documentation_fragment:
   - agentarea.secrets.lookup
+  - agentarea.secrets.lookup.backend
   - agentarea.secrets.lookup.key_version
   - agentarea.secrets.gcp
   - agentarea.secrets.gcp.plugins
   - agentarea.secrets.gcp.lookup_shared
 notes:
   - Errors name the project, the secret, the action and the service's error; never a token or a value.
-seealso:
-  - plugin: agentarea.secrets.secret
-    plugin_type: lookup
-  - module: agentarea.secrets.secret
-  - module: agentarea.secrets.secret_info
 """
 
 EXAMPLES = r"""

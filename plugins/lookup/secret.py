@@ -34,23 +34,7 @@ options:
       - name: ansible_agentarea_secrets_retries
 extends_documentation_fragment:
   - agentarea.secrets.lookup
-  - agentarea.secrets.pass_store
-  - agentarea.secrets.pass_store.plugins
-  - agentarea.secrets.vault
-  - agentarea.secrets.vault.plugins
-  - agentarea.secrets.vault.modules
-  - agentarea.secrets.k8s
-  - agentarea.secrets.k8s.plugins
-  - agentarea.secrets.docker
-  - agentarea.secrets.docker.plugins
-  - agentarea.secrets.aws
-  - agentarea.secrets.aws.plugins
-  - agentarea.secrets.aws.modules
-  - agentarea.secrets.azure
-  - agentarea.secrets.azure.plugins
-  - agentarea.secrets.azure.modules
-  - agentarea.secrets.gcp
-  - agentarea.secrets.gcp.plugins
+  - agentarea.secrets.stores.secret_lookup
 notes:
   - Values are never written to the audit log, to the run cache in clear, or to any output of the collection.
 seealso:

@@ -43,18 +43,15 @@ options:
     type: str
 extends_documentation_fragment:
   - agentarea.secrets.lookup
+  - agentarea.secrets.lookup.backend
   - agentarea.secrets.vault
+  - agentarea.secrets.vault.read
   - agentarea.secrets.vault.plugins
   - agentarea.secrets.vault.lookup_shared
 notes:
   - A deleted or destroyed version is reported as deleted (see O(on_deleted)), a missing path as missing
     (O(on_missing)), a path the token's policies forbid as denied (O(on_denied)).
   - Errors name the URL, namespace, auth method, mount and path; never a token, a credential or a value.
-seealso:
-  - plugin: agentarea.secrets.secret
-    plugin_type: lookup
-  - module: agentarea.secrets.secret
-  - module: agentarea.secrets.secret_info
 """
 
 EXAMPLES = r"""

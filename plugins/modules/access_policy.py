@@ -131,75 +131,8 @@ options:
     description: Path of the IAM managed policies.
     type: str
     default: /
-  url:
-    description: Vault/OpenBao address. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).
-    type: str
-  namespace:
-    description: Vault Enterprise / OpenBao namespace (the auth method is used in it too). Defaults to E(VAULT_NAMESPACE).
-    type: str
-  auth_method:
-    description:
-      - How to log in to Vault, as for every other module of the collection. Defaults to
-        E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD), then V(token).
-      - V(approle) uses O(role_id) and O(secret_id); V(userpass) O(username) and O(password); V(jwt) O(role) and
-        O(jwt); V(kubernetes) O(role) and the service-account token (O(kubernetes_token_path), or O(jwt)); V(cert)
-        O(client_cert)/O(client_key) and optionally O(role). A login's token is revoked when the module ends
-        unless O(keep_token).
-    type: str
-    choices: [approle, cert, jwt, kubernetes, token, userpass]
-  mount_point:
-    description: Where the auth method is mounted, when not at its default path.
-    type: str
-  token:
-    description:
-      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN).
-      - Whatever the auth method, its token must be allowed to manage policies (C(sys/policy)) and, with C(approle), AppRole roles.
-    type: str
-  role_id:
-    description: AppRole role ID (O(auth_method=approle)).
-    type: str
-  secret_id:
-    description: AppRole secret ID (O(auth_method=approle)).
-    type: str
-  username:
-    description: User name for O(auth_method=userpass).
-    type: str
-  password:
-    description: Password for O(auth_method=userpass).
-    type: str
-  role:
-    description: Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).
-    type: str
-  jwt:
-    description: Signed JWT for O(auth_method=jwt), or for O(auth_method=kubernetes) instead of the token file.
-    type: str
-  kubernetes_token_path:
-    description: The service-account token file read by O(auth_method=kubernetes).
-    type: path
-    default: /var/run/secrets/kubernetes.io/serviceaccount/token
-  client_cert:
-    description: TLS client certificate file presented to Vault (and used by O(auth_method=cert)).
-    type: path
-  client_key:
-    description: Private key file of O(client_cert).
-    type: path
-  retries:
-    description:
-      - How many times to retry a request to Vault or AWS that failed for a transient reason (a connection error, a
-        timeout, throttling, a server error), with back-off.
-    type: int
-    default: 3
-  retry_mode:
-    description: botocore's retry mode for the AWS requests. Defaults to E(AWS_RETRY_MODE), then C(standard).
-    type: str
-    choices: [legacy, standard, adaptive]
-  proxies:
-    description: Proxy URL, or a dict of scheme to proxy URL, for the requests to Vault.
-    type: raw
-  keep_token:
-    description: Keep the token an auth method logged in with instead of revoking it at the end.
-    type: bool
-    default: false
+  # The connection options of Vault, Kubernetes and AWS come from their fragments (below), as the argument spec
+  # takes them from the backends. These say how they apply here, where one task talks to several stores.
   ca_cert:
     description:
       - CA certificate file for every store this module talks to (Vault and Kubernetes), kept for compatibility.
@@ -225,52 +158,21 @@ options:
   k8s_validate_certs:
     description: Whether to verify the Kubernetes API server's certificate only.
     type: bool
-  timeout:
-    description: Seconds to wait for Vault, the Kubernetes API and AWS to answer.
+  retries:
+    description:
+      - How many times to retry a request to Vault or AWS that failed for a transient reason (a connection error, a
+        timeout, throttling, a server error), with back-off.
     type: int
-    default: 30
-  region:
-    description: AWS region of the secrets. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_REGION), E(AWS_REGION), E(AWS_DEFAULT_REGION), then the profile's.
-    type: str
-  profile:
-    description: AWS profile. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_PROFILE), then E(AWS_PROFILE).
-    type: str
-  access_key:
-    description: AWS access key id. Without it boto3's default credential chain is used.
-    type: str
-  secret_key:
-    description: AWS secret access key.
-    type: str
-  session_token:
-    description: AWS session token of temporary O(access_key)/O(secret_key).
-    type: str
-  assume_role_arn:
-    description: IAM role to assume (through STS) before talking to IAM.
-    type: str
-  assume_role_session_name:
-    description: Session name of O(assume_role_arn).
-    type: str
-    default: agentarea-secrets
+    default: 3
   endpoint_url:
     description:
       - Endpoint of IAM and STS (for emulators). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ENDPOINT_URL); unset,
         boto3 resolves E(AWS_ENDPOINT_URL_IAM) / E(AWS_ENDPOINT_URL_STS), then E(AWS_ENDPOINT_URL).
     type: str
-  kubeconfig:
-    description: Kubeconfig file. Defaults to E(K8S_AUTH_KUBECONFIG), E(KUBECONFIG), then C(~/.kube/config).
-    type: path
-  context:
-    description: Kubeconfig context. Defaults to E(K8S_AUTH_CONTEXT), then the current context.
-    type: str
-  host:
-    description: Kubernetes API server URL (with O(api_key), without a kubeconfig). Defaults to E(K8S_AUTH_HOST).
-    type: str
-  api_key:
-    description: Bearer token for the Kubernetes API. Defaults to E(K8S_AUTH_API_KEY).
-    type: str
-  in_cluster:
-    description: Use the pod's service account (in-cluster configuration) instead of a kubeconfig.
-    type: bool
+extends_documentation_fragment:
+  - agentarea.secrets.vault
+  - agentarea.secrets.k8s
+  - agentarea.secrets.aws
 attributes:
   check_mode:
     support: full
@@ -287,6 +189,8 @@ notes:
   - "The AWS consumer policy does not grant C(BatchGetSecretValue) (it needs C(Resource: *)); the AWS lookup then
     reads its terms one by one."
   - The Kubernetes API server enforces the Roles; the test suite's fake API server stores them without enforcing.
+  - Whatever the Vault auth method, its token must be allowed to manage policies (C(sys/policy)) and, with
+    O(identities[].vault) naming an AppRole, AppRole roles.
 requirements:
   - hvac (Vault), kubernetes (Kubernetes), boto3 (AWS), each only for the systems used
 seealso:

@@ -33,17 +33,7 @@ options:
     type: str
 extends_documentation_fragment:
   - agentarea.secrets.audit
-  - agentarea.secrets.pass_store
-  - agentarea.secrets.vault
-  - agentarea.secrets.vault.modules
-  - agentarea.secrets.k8s
-  - agentarea.secrets.docker
-  - agentarea.secrets.aws
-  - agentarea.secrets.aws.modules
-  - agentarea.secrets.azure
-  - agentarea.secrets.azure.modules
-  - agentarea.secrets.gcp
-  - agentarea.secrets.store_options
+  - agentarea.secrets.stores
 attributes:
   check_mode:
     support: full

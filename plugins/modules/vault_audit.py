@@ -52,85 +52,16 @@ options:
         audit file is readable by the module (Vault on the same host); elsewhere RV(probe) is null.
     type: bool
     default: false
-  url:
-    description: Vault/OpenBao address. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_URL), then E(VAULT_ADDR).
-    type: str
-  namespace:
-    description: Vault Enterprise / OpenBao namespace (the auth method is used in it too). Defaults to E(VAULT_NAMESPACE).
-    type: str
-  auth_method:
-    description:
-      - How to log in to Vault, as for every other module of the collection. Defaults to
-        E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD), then V(token).
-      - V(approle) uses O(role_id) and O(secret_id); V(userpass) O(username) and O(password); V(jwt) O(role) and
-        O(jwt); V(kubernetes) O(role) and the service-account token (O(kubernetes_token_path), or O(jwt)); V(cert)
-        O(client_cert)/O(client_key) and optionally O(role). A login's token is revoked when the module ends
-        unless O(keep_token).
-    type: str
-    choices: [approle, cert, jwt, kubernetes, token, userpass]
-  mount_point:
-    description: Where the auth method is mounted, when not at its default path.
-    type: str
-  token:
-    description:
-      - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN).
-      - Whatever the auth method, its token needs C(sudo) on C(sys/audit).
-    type: str
-  role_id:
-    description: AppRole role ID (O(auth_method=approle)).
-    type: str
-  secret_id:
-    description: AppRole secret ID (O(auth_method=approle)).
-    type: str
-  username:
-    description: User name for O(auth_method=userpass).
-    type: str
-  password:
-    description: Password for O(auth_method=userpass).
-    type: str
-  role:
-    description: Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).
-    type: str
-  jwt:
-    description: Signed JWT for O(auth_method=jwt), or for O(auth_method=kubernetes) instead of the token file.
-    type: str
-  kubernetes_token_path:
-    description: The service-account token file read by O(auth_method=kubernetes).
-    type: path
-    default: /var/run/secrets/kubernetes.io/serviceaccount/token
-  client_cert:
-    description: TLS client certificate file presented to Vault (and used by O(auth_method=cert)).
-    type: path
-  client_key:
-    description: Private key file of O(client_cert).
-    type: path
-  retries:
-    description: How many times to retry a Vault request that failed for a transient reason.
-    type: int
-    default: 3
-  proxies:
-    description: Proxy URL, or a dict of scheme to proxy URL, for the requests to Vault.
-    type: raw
-  keep_token:
-    description: Keep the token an auth method logged in with instead of revoking it at the end.
-    type: bool
-    default: false
-  ca_cert:
-    description: CA certificate of the Vault server. Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT).
-    type: path
-  validate_certs:
-    description: Whether to verify the server certificate. Unset means V(true).
-    type: bool
+  # The other Vault connection options come from the vault fragment (below), as the argument spec takes them from
+  # the backend.
   vault_ca_cert:
     description: The same as O(ca_cert), in the per-store form the modules that take any reference use; wins over O(ca_cert).
     type: path
   vault_validate_certs:
     description: The same as O(validate_certs), in the per-store form; wins over O(validate_certs).
     type: bool
-  timeout:
-    description: Seconds to wait for Vault to answer.
-    type: int
-    default: 30
+extends_documentation_fragment:
+  - agentarea.secrets.vault
 attributes:
   check_mode:
     support: full

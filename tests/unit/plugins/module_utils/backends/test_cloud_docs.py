@@ -29,7 +29,7 @@ def options(name, part):
 @pytest.mark.parametrize("name", CLOUDS)
 def test_every_option_is_documented_as_declared(name):
     cls = _registry.backend_class(name)
-    documented = dict(options(name, "DOCUMENTATION"), **options(name, "MODULES"))
+    documented = dict(options(name, "DOCUMENTATION"), **dict(options(name, "READ"), **options(name, "MODULES")))
     assert set(documented) == set(cls.ARGSPEC)
     for opt, spec in cls.ARGSPEC.items():
         doc = documented[opt]
@@ -51,7 +51,7 @@ def test_plugin_sources_match_the_backend_environment(name):
     plugins, shared = options(name, "PLUGINS"), options(name, "LOOKUP_SHARED")
     assert not set(plugins) & others, "sources of shared options belong in LOOKUP_SHARED"
     assert set(shared) <= others
-    documented = dict(options(name, "DOCUMENTATION"), **options(name, "MODULES"))
+    documented = dict(options(name, "DOCUMENTATION"), **dict(options(name, "READ"), **options(name, "MODULES")))
     for opt, sources in dict(plugins, **shared).items():
         envs = [e["name"] for e in sources.get("env", [])]
         # lookups list only the collection's variables; the native ones rank last and the backend reads them itself
@@ -70,16 +70,29 @@ def test_plugin_sources_match_the_backend_environment(name):
             assert "ini" not in dict(plugins, **shared).get(opt, {}), "credentials are not read from ansible.cfg"
 
 
+def _generator():
+    import importlib.util
+    path = pathlib.Path(__file__).resolve().parents[5] / "scripts" / "gen-doc-fragments.py"
+    spec = importlib.util.spec_from_file_location("gen_doc_fragments", str(path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_lookups_and_modules_extend_the_fragments():
     root = pathlib.Path(__file__).resolve().parents[5]
     for name in CLOUDS:
         lookup = (root / ("plugins/lookup/%s.py" % name)).read_text()
         for part in ("", ".plugins", ".lookup_shared"):
             assert "agentarea.secrets.%s%s\n" % (name, part) in lookup
-    for rel in ("plugins/modules/secret.py", "plugins/modules/secret_info.py", "plugins/lookup/secret.py"):
-        text = (root / rel).read_text()
-        for name in CLOUDS:
-            assert "  - agentarea.secrets.%s\n" % name in text, rel
+    # the plugins that take any reference extend the combined fragment generated from these
+    # (tests/unit/plugins/doc_fragments/test_stores_fragment.py holds it to its parts)
+    for rel, combined in (("plugins/modules/secret.py", "stores"), ("plugins/modules/secret_info.py", "stores"),
+                          ("plugins/lookup/secret.py", "stores.secret_lookup")):
+        assert "  - agentarea.secrets.%s\n" % combined in (root / rel).read_text(), rel
+    recipes = dict((attr, parts) for attr, _, parts in _generator().RECIPES)
+    for name in CLOUDS:
+        assert name in recipes["DOCUMENTATION"] and name in recipes["SECRET_LOOKUP"]
 
 
 def test_sdks_are_imported_only_when_a_backend_talks_to_its_store():

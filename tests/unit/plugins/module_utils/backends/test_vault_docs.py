@@ -14,7 +14,7 @@ def _options(part):
 
 
 def test_every_option_is_documented_as_declared():
-    documented = dict(_options("DOCUMENTATION"), **_options("MODULES"))
+    documented = dict(_options("DOCUMENTATION"), **dict(_options("READ"), **_options("MODULES")))
     assert set(documented) == set(VaultBackend.ARGSPEC)
     for name, spec in VaultBackend.ARGSPEC.items():
         doc = documented[name]
