@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from tests.integration.ansible_runner import AnsibleRunner, install_collection
+from tests.harness.ansible_runner import AnsibleRunner, install_collection
 
 
 def pytest_collection_modifyitems(items):

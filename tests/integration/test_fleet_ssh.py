@@ -22,9 +22,9 @@ import dotenv
 import pytest
 
 from tests.integration.test_faults_host import kill_run, start_playbook, wait_for
-from tests.integration.vault_helpers import Audit, ensure_auth, read_policy
+from tests.harness.vault_helpers import Audit, ensure_auth, read_policy
 
-pytest_plugins = ["tests.harness.ssh_hosts", "tests.integration.vault_fixtures"]  # ssh_fleet; vault, root
+pytest_plugins = ["tests.harness.ssh_hosts", "tests.harness.vault_fixtures"]  # ssh_fleet; vault, root
 
 CANARY = "canary-3d41c7e2-fleet"
 FORKS = ["-f", "10"]

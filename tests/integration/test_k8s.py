@@ -15,7 +15,7 @@ from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 from kubernetes.client.rest import ApiException
 
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 CANARY = "canary-4c1e9b77-k8s"
 CANARY2 = "canary-d20f6a13-k8s"
