@@ -446,7 +446,7 @@ class Harness:
 
     def _start_k8s(self):
         token = "k8s-" + secrets.token_hex(16)
-        url, proc, log = self._start_fake("k8s", "kube_apiserver.py",
+        url, proc, log = self._start_fake("k8s", "kube",
                                           ["--token", token, "--rollout-delay", str(self.rollout_delay)], "http",
                                           check_path="/version")
         kubeconfig = self.path("kubeconfig")
