@@ -15,13 +15,15 @@ import base64
 import json
 import os
 import re
-import ssl
 import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+if __package__ in (None, ""):  # run as a script: import tests.* from the repository root, not from tests/fakes
+    sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.fakes.fake_http import FakeHandler, add_port_arguments, listen, serve_forever  # noqa: E402
 
 NAME_RE = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
 VERSION_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -96,10 +98,8 @@ def deleted_bundle(base, name, entry, item=False):
     return out
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(FakeHandler):
     server_version = "FakeAzureKeyVault/1.0"
-    disable_nagle_algorithm = True  # headers and body go out separately: avoid 40 ms delayed-ACK stalls
     vault = None  # set by serve()
     token = None
 
@@ -108,9 +108,6 @@ class Handler(BaseHTTPRequestHandler):
         self.request.settimeout(30)
         self.request.do_handshake()
         super().setup()
-
-    def log_message(self, fmt, *args):
-        sys.stderr.write("%s - %s\n" % (self.log_date_time_string(), fmt % args))
 
     # --- plumbing ---
     def _send(self, status, body=None, headers=None):
@@ -391,33 +388,18 @@ class Handler(BaseHTTPRequestHandler):
 
 def serve(port, cert, key, token=None, port_file=None, host="127.0.0.1"):
     handler = type("BoundHandler", (Handler,), {"vault": Vault(), "token": token})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-    if port_file:
-        tmp = port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(server.server_address[1]))
-        os.replace(tmp, port_file)
-    return server
+    return listen(handler, port, port_file, host, tls=(cert, key))
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Fake Azure Key Vault (secrets API) over HTTPS")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file", help="write the bound port here once listening")
+    add_port_arguments(ap)
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
     ap.add_argument("--token", help="accept only this bearer token (default: any)")
     args = ap.parse_args(argv)
     server = serve(args.port, args.cert, args.key, args.token, args.port_file)
-    sys.stderr.write("fake Azure Key Vault on https://127.0.0.1:%d\n" % server.server_address[1])
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve_forever(server, "fake Azure Key Vault on https://127.0.0.1:%d")
 
 
 if __name__ == "__main__":

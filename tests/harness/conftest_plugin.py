@@ -12,7 +12,7 @@ must therefore carry ``@pytest.mark.xdist_group("swarm")`` (all of them then run
 refuses to start dockerd for a test without it, in serial runs too, so a new Docker test cannot slip through.
 
 Environment:
-- ``AGENTAREA_HARNESS_RUN_DIR=D``: use D as the run dir. Services already running there (``servers.py start
+- ``AGENTAREA_HARNESS_RUN_DIR=D``: use D as the run dir. Services already running there (``servers start
   --run-dir D ...``) are reused and left running; services this session starts are stopped at its end. An
   xdist worker reuses those of D too, but starts its own in ``D/<worker id>``, so two workers never write the
   same files.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the Debian packages the integration-test harness needs (tests/harness/servers.py).
+# Install the Debian packages the integration-test harness needs (tests/harness/servers/).
 # Idempotent: only missing commands lead to an install. Not root: print what is missing and exit 0.
 set -euo pipefail
 

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from tests.integration.ansible_runner import AnsibleRunner, install_collection
+from tests.harness.ansible_runner import AnsibleRunner, install_collection
 
 
 # The fault suite (`make faults`, issue 14): stores, hosts and the controller failing mid-run. The main suite

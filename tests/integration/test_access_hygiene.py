@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 CANARY_A = "canary-%s-api" % secrets.token_hex(8)
 CANARY_B = "canary-%s-worker" % secrets.token_hex(8)

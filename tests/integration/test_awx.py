@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from tests.harness import awx
-from tests.integration.vault_helpers import ensure_auth
+from tests.harness.vault_helpers import ensure_auth
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 
 REPO = Path(__file__).resolve().parents[2]
 FINGERPRINT_KEY = secrets.token_hex(32)

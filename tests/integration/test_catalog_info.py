@@ -4,7 +4,7 @@ with the modules' fingerprints."""
 import os
 import time
 
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 CANARY = "canary-41d0c3-catalog"
 

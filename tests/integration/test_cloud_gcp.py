@@ -17,7 +17,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import secretmanager
 
 from tests.integration.cloud_helpers import Denier, play, prefix, sha  # noqa: F401 pylint: disable=unused-import
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 CANARY = "canary-6a0b44e1-gcp"
 CANARY2 = "canary-d27c9f35-gcp"

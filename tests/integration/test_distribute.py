@@ -8,7 +8,7 @@ import dotenv
 from kubernetes import client as k8s_client
 from kubernetes import config as k8s_config
 
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 PASSWORD = "canary-pw-9c1d/@:x"
 USER = "agentarea_user"

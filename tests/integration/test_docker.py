@@ -11,7 +11,7 @@ import docker
 import pytest
 from docker.types import EndpointSpec, SecretReference, ServiceMode, UpdateConfig
 
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 pytestmark = pytest.mark.xdist_group("swarm")  # one swarm per host: one xdist worker
 

@@ -16,7 +16,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.integration.e2e_helpers import (
+from tests.harness.e2e_helpers import (
     API,
     DB_USER,
     ENTRIES,

@@ -17,7 +17,7 @@ from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pyli
 
 CANARY = "canary-5e1f0b2c-faults-cloud"
 CANARIES = [CANARY + "-%d" % i for i in range(6)]
-pytest_plugins = ["tests.integration.aws_fixtures"]  # aws, sm
+pytest_plugins = ["tests.harness.aws_fixtures"]  # aws, sm
 
 EMPTY_REGION = "eu-north-1"  # moto keeps each region apart: nothing is ever created there
 

@@ -17,7 +17,7 @@ from tests.harness.fleet import (
 )
 from tests.integration.test_faults_host import kill_run, start_playbook, wait_for
 
-pytest_plugins = ["tests.harness.ssh_hosts", "tests.integration.vault_fixtures"]  # ssh_fleet; vault, root
+pytest_plugins = ["tests.harness.ssh_hosts", "tests.harness.vault_fixtures"]  # ssh_fleet; vault, root
 
 CANARY = "canary-5be0a9d4-fleet-faults"
 

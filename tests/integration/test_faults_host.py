@@ -17,9 +17,9 @@ import dotenv
 import pytest
 
 from tests.harness.faultproxy import FaultProxy
-from tests.integration.ansible_runner import VENV_BIN
+from tests.harness.ansible_runner import VENV_BIN
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 pytestmark = pytest.mark.integration
 
 TMP_NAME = re.compile(r"^\..*\.tmp$")

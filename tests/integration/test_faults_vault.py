@@ -23,9 +23,9 @@ import pytest
 
 from tests.harness.faultproxy import FaultProxy
 from tests.harness.servers import free_port, http_ok, kill_pid, which
-from tests.integration.vault_helpers import Audit, Proxy, ensure_auth, read_policy
+from tests.harness.vault_helpers import Audit, Proxy, ensure_auth, read_policy
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 pytestmark = pytest.mark.integration
 
 BACKOFF = 0.5  # _vault_client.BACKOFF_FACTOR

@@ -12,7 +12,7 @@ import subprocess
 import dotenv
 import pytest
 
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 APP = "aa-app"
 CANARY = "canary-5d1e0a77-files"

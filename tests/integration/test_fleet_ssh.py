@@ -22,10 +22,9 @@ import pytest
 from tests.harness.fleet import (
     ENV_OTHER_LINES, changed_count, fleet_hosts, mode_of, no_traceback, owner_of, run_fleet,
 )
+from tests.harness.vault_helpers import Audit, ensure_auth, read_policy
 
-from tests.integration.vault_helpers import Audit, ensure_auth, read_policy
-
-pytest_plugins = ["tests.harness.ssh_hosts", "tests.integration.vault_fixtures"]  # ssh_fleet; vault, root
+pytest_plugins = ["tests.harness.ssh_hosts", "tests.harness.vault_fixtures"]  # ssh_fleet; vault, root
 
 CANARY = "canary-3d41c7e2-fleet"
 # --- modules on hosts without SDKs and on Python 3.8 -------------------------------------------------------------

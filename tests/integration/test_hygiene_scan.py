@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 CANARY = "canary-%s-scan" % secrets.token_hex(8)
 

@@ -9,7 +9,7 @@ import pytest
 from kubernetes.client.rest import ApiException
 
 from tests.harness.k8s import CANARY, CANARY2, CANARY3, NS, decoded, play, sha
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 pytest_plugins = ["tests.harness.k8s"]  # k8s, uid
 

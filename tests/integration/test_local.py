@@ -8,7 +8,7 @@ import subprocess
 import dotenv
 import pytest
 
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 
 CANARY = "canary-7f3e9a1c-local"
 CANARY2 = "canary-b55d02ee-json"

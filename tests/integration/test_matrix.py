@@ -12,10 +12,10 @@ import json
 import hvac
 import pytest
 
-from tests.integration.ansible_runner import ANSIBLE_PYTHON, VENV_BIN
-from tests.integration.vault_helpers import Audit, ensure_auth, env_for, play, read_policy, sha
+from tests.harness.ansible_runner import ANSIBLE_PYTHON, VENV_BIN
+from tests.harness.vault_helpers import Audit, ensure_auth, env_for, play, read_policy, sha
 
-pytest_plugins = ["tests.integration.vault_fixtures", "tests.integration.aws_fixtures"]  # vault, root, prefix; aws, sm
+pytest_plugins = ["tests.harness.vault_fixtures", "tests.harness.aws_fixtures"]  # vault, root, prefix; aws, sm
 
 CANARY = "canary-6a1f0c93-matrix"
 CANARY2 = "canary-e27b4d58-matrix"

@@ -9,9 +9,9 @@ import textwrap
 
 import pytest
 
-from tests.integration.vault_helpers import Audit, ensure_auth, sha
+from tests.harness.vault_helpers import Audit, ensure_auth, sha
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 
 CANARY = "canary-61c0d2e8-options"
 CANARY2 = "canary-f7a4b913-options"

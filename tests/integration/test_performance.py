@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.vault_helpers import env_for
+from tests.harness.vault_helpers import env_for
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 
 CANARY = "canary-7c1d55e0-perf"
 CANARY2 = "canary-0be3a9f2-perf"
@@ -203,7 +203,7 @@ FLEET_HOSTS, FLEET_SECRETS = 40, 20
 def test_a_fleet_logs_in_once_and_reads_each_secret_once(ansible, vault, root, prefix, pattern):
     """40 hosts read the same 20 secrets with ``forks: 10`` and AppRole: workers that miss the run cache at the
     same moment wait for the one that logs in or reads, so the run costs exactly 1 login and 20 reads."""
-    from tests.integration.vault_helpers import Audit, ensure_auth, read_policy, sha
+    from tests.harness.vault_helpers import Audit, ensure_auth, read_policy, sha
     names = ["%s/s%02d" % (prefix, i) for i in range(FLEET_SECRETS)]
     for i, name in enumerate(names):
         root.secrets.kv.v2.create_or_update_secret(name, secret={"v": "%s-%02d" % (CANARY, i)}, mount_point="secret")

@@ -5,9 +5,9 @@ revoke the login token when the module ends."""
 import hvac
 
 from tests.integration.test_vault_auth import setup_approle
-from tests.integration.vault_helpers import Audit
+from tests.harness.vault_helpers import Audit
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 
 OPTION = "ansible_agentarea_secrets_vault_"
 

@@ -13,12 +13,12 @@ import pytest
 import redis
 from psycopg import sql
 
-from tests.harness.servers import free_port
-from tests.integration.leak import run_leak_suite
-from tests.integration.rotate_helpers import (  # noqa: F401  pylint: disable=unused-import
+from tests.harness.leak import run_leak_suite
+from tests.harness.rotate_helpers import (  # noqa: F401  pylint: disable=unused-import
     bao, maria, pg, rds, token, uid,
 )
-from tests.integration.vault_helpers import ensure_auth, ensure_engine
+from tests.harness.servers import free_port
+from tests.harness.vault_helpers import ensure_auth, ensure_engine
 
 pytest_plugins = ["tests.harness.conftest_plugin"]
 pytestmark = pytest.mark.integration

@@ -15,13 +15,13 @@ import jwt
 import pytest
 from psycopg import sql
 
-from tests.harness.servers import free_port
-from tests.integration.leak import run_leak_suite
+from tests.harness.leak import run_leak_suite
 # aws, bao, maria, pg and rds are fixtures
-from tests.integration.rotate_helpers import (  # noqa: F401 pylint: disable=unused-import
+from tests.harness.rotate_helpers import (  # noqa: F401 pylint: disable=unused-import
     Background, audit_actions, aws, aws_stage, bao, bao_env, bao_read, bao_slot_history, bao_slot_value, bao_versions, kill9_module,
     maria, pg, rds, rotate, token, uid, wait_for,
 )
+from tests.harness.servers import free_port
 
 pytest_plugins = ["tests.harness.conftest_plugin"]
 pytestmark = pytest.mark.integration
@@ -102,7 +102,7 @@ def test_postgres_single_check_apply_again(ansible, pg, pgcase):
 
 
 def rotate_play(case, extra=None):
-    from tests.integration.rotate_helpers import play
+    from tests.harness.rotate_helpers import play
     args = dict(case.args, **(extra or {}))
     return play(args)
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.integration.rotate_helpers import rotate, token
+from tests.harness.rotate_helpers import rotate, token
 
 pytestmark = pytest.mark.integration
 

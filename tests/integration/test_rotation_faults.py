@@ -13,7 +13,7 @@ import pytest
 
 from tests.harness.faultproxy import FaultProxy
 # aws and bao are fixtures
-from tests.integration.rotate_helpers import (  # noqa: F401 pylint: disable=unused-import
+from tests.harness.rotate_helpers import (  # noqa: F401 pylint: disable=unused-import
     aws, aws_stage, bao, bao_read, bao_slot_value, rotate, token, uid,
 )
 

@@ -6,8 +6,8 @@ test_vault_dynamic.py."""
 import hvac
 import pytest
 
-from tests.integration.leak import run_leak_suite
-from tests.integration.vault_helpers import (
+from tests.harness.leak import run_leak_suite
+from tests.harness.vault_helpers import (
     Proxy,
     ensure_engine,
     env_for,
@@ -16,7 +16,7 @@ from tests.integration.vault_helpers import (
     sha,
 )
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 
 CANARY = "canary-0d41c7e2-vault"
 CANARY2 = "canary-93ab51f4-vault"

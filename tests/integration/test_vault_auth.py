@@ -10,7 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.integration.vault_helpers import (
+from tests.harness.vault_helpers import (
     Audit,
     ca_and_client_cert,
     ensure_auth,
@@ -23,7 +23,7 @@ from tests.integration.vault_helpers import (
     sha,
 )
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 
 CANARY = "canary-5be0a9d3-vault-auth"
 OPTION = "ansible_agentarea_secrets_vault_"

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.integration.vault_helpers import (
+from tests.harness.vault_helpers import (
     Audit,
     ensure_engine,
     env_for,
@@ -17,7 +17,7 @@ from tests.integration.vault_helpers import (
     read_policy,
 )
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 
 OPTION = "ansible_agentarea_secrets_vault_"
 ROLE = "agentarea-ro"

@@ -4,7 +4,7 @@
 credential. Against the harness's OpenBao, through ansible-playbook; set-up and checks with hvac."""
 import pytest
 
-pytest_plugins = ["tests.integration.vault_fixtures"]  # vault, root, prefix
+pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
 pytestmark = pytest.mark.integration
 
 CANARY = "misconfig-canary-3f9b2d"

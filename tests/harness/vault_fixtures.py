@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Fixtures of the Vault integration tests (a pytest plugin: ``pytest_plugins = ["tests.integration.vault_fixtures"]``):
+"""Fixtures of the Vault integration tests (a pytest plugin: ``pytest_plugins = ["tests.harness.vault_fixtures"]``):
 the OpenBao server from the harness, a root hvac client, and a unique path prefix per test."""
 import uuid
 

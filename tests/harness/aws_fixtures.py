@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Fixtures of the AWS integration tests (a pytest plugin: ``pytest_plugins = ["tests.integration.aws_fixtures"]``):
+"""Fixtures of the AWS integration tests (a pytest plugin: ``pytest_plugins = ["tests.harness.aws_fixtures"]``):
 moto's server from the harness and a boto3 Secrets Manager client on it."""
 import boto3
 import pytest
