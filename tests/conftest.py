@@ -2,6 +2,11 @@
 import sys
 from pathlib import Path
 
+import pytest
+
+# test support (tests/harness) asserts too, and test modules import it before pytest loads it as a plugin
+pytest.register_assert_rewrite("tests.harness")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
