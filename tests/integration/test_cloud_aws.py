@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
-"""AWS Secrets Manager through ansible-playbook against moto's server: module writes (check -> apply -> apply again
--> clean up), tags, JSON keys, lookups with batch reads, staging labels (AWSPENDING, promotion, AWSPREVIOUS, a
-stale AWSPENDING), missing, denied (moto's IAM enforcement) and deleted secrets, lazy SDK imports, and the leak
-suite. Set-up and checks use boto3 directly.
+"""AWS Secrets Manager through ansible-playbook against moto's server: what only AWS has: JSON keys, lookups with
+batch reads, staging labels (AWSPENDING, promotion, AWSPREVIOUS, a stale AWSPENDING), missing, denied (moto's IAM
+enforcement) and deleted secrets, lazy SDK imports. Module writes (check -> apply -> apply again -> clean up, tags)
+and the leak suite are test_cloud_stores.py's, with AWS's differences in cloud_helpers.AwsStore. Set-up and checks
+use boto3 directly.
 
 moto differs from the real service in ways the code does not rely on (TESTING.md): after a promotion with
 UpdateSecretVersionStage a read *without* VersionStage (and a BatchGetSecretValue) still answers the old version,
@@ -20,7 +21,6 @@ from botocore.exceptions import ClientError
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
 from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
-from tests.harness.leak import run_leak_suite
 
 CANARY = "canary-3f9d21b7-aws"
 CANARY2 = "canary-8c0e77a4-aws"
@@ -62,89 +62,6 @@ def value(sm, name, stage="AWSCURRENT"):
 
 def stages(sm, name):
     return dict((k, sorted(v)) for k, v in sm.describe_secret(SecretId=name)["VersionIdsToStages"].items())
-
-
-def tags(sm, name):
-    return dict((t["Key"], t["Value"]) for t in sm.describe_secret(SecretId=name).get("Tags") or [])
-
-
-def test_module_check_apply_again_tags_update_and_cleanup(ansible, aws, sm, prefix):
-    writes = play("""
-        - name: whole
-          agentarea.secrets.secret:
-            ref: aws://%(p)s/database
-            value: {url: "postgresql://db:5432/agentarea", password: "%(c)s"}
-            tags: {owner: platform-team, rotation: 30d}
-          register: whole
-        - name: field
-          agentarea.secrets.secret:
-            ref: aws://%(p)s/openai#api_key
-            value: "%(c2)s"
-          register: field
-        - name: info
-          agentarea.secrets.secret_info:
-            ref: aws://%(p)s/database#password
-          register: info
-    """ % {"p": prefix, "c": CANARY, "c2": CANARY2})
-    env = aws["env"]
-    check = ansible.playbook(writes, env=env, check=True, diff=True, canaries=ALL)
-    assert check.task("whole")["changed"] and check.task("whole")["action"] == "created"
-    assert check.task("field")["changed"] and check.task("info")["state"] == "missing"
-    with pytest.raises(ClientError):
-        sm.describe_secret(SecretId=prefix + "/database")
-
-    first = ansible.playbook(writes, env=env, diff=True, canaries=ALL)
-    whole = first.task("whole")
-    assert whole["changed"] and whole["action"] == "created" and "value" not in whole
-    assert json.loads(value(sm, prefix + "/database")) == {"url": "postgresql://db:5432/agentarea", "password": CANARY}
-    assert whole["version"] == sm.describe_secret(SecretId=prefix + "/database")["VersionIdsToStages"].popitem()[0]
-    assert tags(sm, prefix + "/database") == {"owner": "platform-team", "rotation": "30d"}
-    assert json.loads(value(sm, prefix + "/openai")) == {"api_key": CANARY2}
-    info = first.task("info")
-    assert info["exists"] and info["state"] == "present" and info["version"] == whole["version"]
-    assert info["metadata"]["tags"] == {"owner": "platform-team", "rotation": "30d"}
-    assert [v["stages"] for v in info["versions"]] == [["AWSCURRENT"]] and info["created"] and info["updated"]
-    assert info["fingerprint"].startswith("hmac-sha256:")
-
-    again = ansible.playbook(writes, env=env, diff=True, canaries=ALL)
-    assert not again.task("whole")["changed"] and not again.task("field")["changed"]
-    assert again.task("whole")["action"] == "none" and again.task("info")["fingerprint"] == info["fingerprint"]
-    assert len(stages(sm, prefix + "/database")) == 1
-
-    retag = writes.replace("rotation: 30d", "rotation: 7d")
-    assert ansible.playbook(retag, env=env, check=True, canaries=ALL).task("whole")["action"] == "tagged"
-    assert tags(sm, prefix + "/database")["rotation"] == "30d"
-    tagged = ansible.playbook(retag, env=env, canaries=ALL)
-    assert tagged.task("whole")["changed"] and tagged.task("whole")["action"] == "tagged"
-    assert tags(sm, prefix + "/database")["rotation"] == "7d" and len(stages(sm, prefix + "/database")) == 1
-    assert not ansible.playbook(retag, env=env, canaries=ALL).task("whole")["changed"]
-
-    rotated = retag.replace('password: "%s"' % CANARY, 'password: "%s"' % CANARY3)
-    updated = ansible.playbook(rotated, env=env, diff=True, canaries=ALL)
-    assert updated.task("whole")["action"] == "updated"
-    assert updated.task("whole")["previous_version"] == whole["version"]
-    assert json.loads(value(sm, prefix + "/database"))["password"] == CANARY3
-    assert json.loads(value(sm, prefix + "/database", "AWSPREVIOUS"))["password"] == CANARY
-    assert stages(sm, prefix + "/database")[whole["version"]] == ["AWSPREVIOUS"]
-
-    cleanup = play("""
-        - name: remove
-          agentarea.secrets.secret:
-            ref: aws://%(p)s/{{ name }}
-            state: absent
-            force_delete: true
-          register: removed
-          loop: [database, openai]
-          loop_control: {loop_var: name}
-    """ % {"p": prefix})
-    assert ansible.playbook(cleanup, env=env, check=True).task("remove")["changed"]
-    assert sm.describe_secret(SecretId=prefix + "/openai")
-    assert ansible.playbook(cleanup, env=env).task("remove")["changed"]
-    for name in ("database", "openai"):
-        with pytest.raises(ClientError) as err:
-            sm.describe_secret(SecretId="%s/%s" % (prefix, name))
-        assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
-    assert not ansible.playbook(cleanup, env=env).task("remove")["changed"]
 
 
 def test_lookups_json_keys_arns_batches_and_stages(ansible, aws, sm, prefix):
@@ -400,38 +317,3 @@ def test_a_playbook_that_reads_vault_never_imports_the_cloud_sdks(ansible, harne
     result = ansible.playbook(aws_read, env=env, canaries=ALL)
     assert "the Python package 'boto3' is required" in result.task("aws")["msg"]
     assert set(marker.read_text().split()) == {"boto3"}  # (the run cache may also try to preload it for later tasks)
-
-
-def test_leak_suite_every_aws_plugin(ansible, aws, sm, prefix):
-    sm.create_secret(Name=prefix + "/app", SecretString=json.dumps({"password": CANARY, "url": "postgresql://db"}))
-    tasks = """
-        - name: lookups
-          ansible.builtin.set_fact:
-            a: "{{ lookup('agentarea.secrets.aws', '%(p)s/app', key='password') }}"
-            b: "{{ lookup('agentarea.secrets.secret', 'aws://%(p)s/app') }}"
-            c: "{{ query('agentarea.secrets.aws', '%(p)s/app', '%(p)s/app') }}"
-          no_log: true
-        - name: loop
-          ansible.builtin.assert: {that: item | length > 0, quiet: true}
-          loop: "{{ query('agentarea.secrets.aws', '%(p)s/app', '%(p)s/app', key='password') }}"
-          loop_control: {label: password}
-          no_log: true
-        - name: write
-          agentarea.secrets.secret: {ref: "aws://%(p)s/written#token", value: "{{ lookup('env', 'C2') }}", tags: {owner: x}}
-        - name: pending
-          agentarea.secrets.secret: {ref: "aws://%(p)s/written#token?stage=AWSPENDING", value: "{{ lookup('env', 'C3') }}"}
-        - name: info
-          agentarea.secrets.secret_info: {ref: "aws://%(p)s/written#token"}
-        - name: failing module
-          agentarea.secrets.secret: {ref: "aws://%(p)s/app?version=nope", value: "{{ lookup('env', 'C2') }}"}
-          ignore_errors: true
-        - name: failing lookup
-          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.aws', '%(p)s/app', key='nope') }}"}
-          ignore_errors: true
-    """ % {"p": prefix}
-    # values to write come from the environment, so the playbook text (which error messages quote) holds none
-    results = run_leak_suite(ansible, play(tasks), ALL, env=dict(aws["env"], C2=CANARY2, C3=CANARY3))
-    assert "the secret has no key 'nope' (keys: password, url)" in results[0].output
-    assert json.loads(value(sm, prefix + "/written")) == {"token": CANARY2}
-    for name in ("app", "written"):
-        sm.delete_secret(SecretId="%s/%s" % (prefix, name), ForceDeleteWithoutRecovery=True)

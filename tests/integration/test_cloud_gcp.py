@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
-"""Google Secret Manager through ansible-playbook against drongo (REST only): module writes (check -> apply ->
-apply again -> clean up), labels, JSON keys, versions, lookups by name, reference and resource name, disabled,
-destroyed and missing versions, a denial as the service sends it, and the leak suite. Set-up and checks use
+"""Google Secret Manager through ansible-playbook against drongo (REST only): what only GCP has: JSON keys,
+versions, lookups by name, reference and resource name, disabled, destroyed and missing versions, a denial as the
+service sends it. Module writes (check -> apply -> apply again -> clean up, labels) and the leak suite are
+test_cloud_stores.py's, with GCP's differences in cloud_helpers.GcpStore. Set-up and checks use
 google-cloud-secret-manager directly.
 
 drongo differs from the real service (TESTING.md) where noted: ``latest`` resolves to the newest *enabled* version
@@ -12,12 +13,10 @@ stand-in server below).
 import json
 
 import pytest
-from google.api_core.exceptions import NotFound
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import secretmanager
 
 from tests.integration.cloud_helpers import Denier, play, prefix, sha  # noqa: F401 pylint: disable=unused-import
-from tests.harness.leak import run_leak_suite
 
 CANARY = "canary-6a0b44e1-gcp"
 CANARY2 = "canary-d27c9f35-gcp"
@@ -54,75 +53,6 @@ def access(gsm, project, secret_id, version="latest"):
 def versions(gsm, project, secret_id):
     return {v.name.rsplit("/", 1)[1]: v.state.name
             for v in gsm.list_secret_versions(request={"parent": "projects/%s/secrets/%s" % (project, secret_id)})}
-
-
-def test_module_check_apply_again_labels_update_and_cleanup(ansible, gcp, gsm, prefix):
-    proj = gcp["project"]
-    writes = play("""
-        - name: whole
-          agentarea.secrets.secret:
-            ref: gcp://%(proj)s/%(p)s-database
-            value: {url: "postgresql://db:5432/agentarea", password: "%(c)s"}
-            tags: {owner: platform-team, rotation: 30d}
-          register: whole
-        - name: field
-          agentarea.secrets.secret:
-            ref: gcp://%(proj)s/%(p)s-openai#api_key
-            value: "%(c2)s"
-        - name: info
-          agentarea.secrets.secret_info:
-            ref: gcp://%(proj)s/%(p)s-database#password
-          register: info
-    """ % {"proj": proj, "p": prefix, "c": CANARY, "c2": CANARY2})
-    env = gcp["env"]
-    check = ansible.playbook(writes, env=env, check=True, diff=True, canaries=ALL)
-    assert check.task("whole")["action"] == "created" and check.task("info")["state"] == "missing"
-    with pytest.raises(NotFound):
-        gsm.get_secret(name="projects/%s/secrets/%s-database" % (proj, prefix))
-
-    first = ansible.playbook(writes, env=env, diff=True, canaries=ALL)
-    assert first.task("whole")["changed"] and first.task("whole")["version"] == "1"
-    assert json.loads(access(gsm, proj, prefix + "-database")) == {"url": "postgresql://db:5432/agentarea",
-                                                                   "password": CANARY}
-    secret = gsm.get_secret(name="projects/%s/secrets/%s-database" % (proj, prefix))
-    assert dict(secret.labels) == {"owner": "platform-team", "rotation": "30d"}
-    assert json.loads(access(gsm, proj, prefix + "-openai")) == {"api_key": CANARY2}
-    info = first.task("info")
-    assert info["exists"] and info["version"] == "1" and info["metadata"]["tags"]["owner"] == "platform-team"
-    assert [(v["version"], v["state"]) for v in info["versions"]] == [("1", "ENABLED")]
-    assert info["created"] and info["updated"] and info["metadata"]["state"] == "ENABLED"
-
-    again = ansible.playbook(writes, env=env, diff=True, canaries=ALL)
-    assert not again.task("whole")["changed"] and not again.task("field")["changed"]
-    assert versions(gsm, proj, prefix + "-database") == {"1": "ENABLED"}
-
-    relabel = writes.replace("rotation: 30d", "rotation: 7d")
-    assert ansible.playbook(relabel, env=env, check=True, canaries=ALL).task("whole")["action"] == "tagged"
-    tagged = ansible.playbook(relabel, env=env, canaries=ALL)
-    assert tagged.task("whole")["action"] == "tagged"
-    labels = gsm.get_secret(name="projects/%s/secrets/%s-database" % (proj, prefix)).labels
-    assert labels["rotation"] == "7d" and versions(gsm, proj, prefix + "-database") == {"1": "ENABLED"}
-
-    rotated = relabel.replace('password: "%s"' % CANARY, 'password: "%s"' % CANARY3)
-    updated = ansible.playbook(rotated, env=env, canaries=ALL)
-    assert updated.task("whole")["action"] == "updated" and updated.task("whole")["version"] == "2"
-    assert updated.task("whole")["previous_version"] == "1"
-    assert json.loads(access(gsm, proj, prefix + "-database"))["password"] == CANARY3
-    assert [v["version"] for v in updated.task("info")["versions"]] == ["1", "2"]  # oldest first
-    assert not ansible.playbook(rotated, env=env, canaries=ALL).task("whole")["changed"]
-
-    cleanup = play("""
-        - name: remove
-          agentarea.secrets.secret: {ref: "gcp://%(proj)s/%(p)s-{{ name }}", state: absent}
-          register: removed
-          loop: [database, openai]
-          loop_control: {loop_var: name}
-    """ % {"proj": proj, "p": prefix})
-    assert ansible.playbook(cleanup, env=env, check=True).task("remove")["changed"]
-    assert ansible.playbook(cleanup, env=env).task("remove")["changed"]
-    with pytest.raises(NotFound):
-        gsm.get_secret(name="projects/%s/secrets/%s-database" % (proj, prefix))
-    assert not ansible.playbook(cleanup, env=env).task("remove")["changed"]
 
 
 def test_lookups_versions_json_keys_and_resource_names(ansible, gcp, gsm, prefix):
@@ -239,36 +169,3 @@ def test_denied_as_the_service_denies(ansible, gcp):
     assert "secretmanager.versions.access" in result.task("denied")["msg"]
     assert result.task("skipped")["ansible_facts"]["got"] == []
     assert result.task("info")["state"] == "denied"
-
-
-def test_leak_suite_every_gcp_plugin(ansible, gcp, gsm, prefix):
-    proj = gcp["project"]
-    create(gsm, proj, prefix + "-app", json.dumps({"password": CANARY, "url": "postgresql://db"}))
-    tasks = """
-        - name: lookups
-          ansible.builtin.set_fact:
-            a: "{{ lookup('agentarea.secrets.gcp', '%(p)s-app', key='password') }}"
-            b: "{{ lookup('agentarea.secrets.secret', 'gcp://%(proj)s/%(p)s-app') }}"
-          no_log: true
-        - name: loop
-          ansible.builtin.assert: {that: item | length > 0, quiet: true}
-          loop: "{{ query('agentarea.secrets.gcp', '%(p)s-app', '%(p)s-app', key='password') }}"
-          loop_control: {label: password}
-          no_log: true
-        - name: write
-          agentarea.secrets.secret: {ref: "gcp://%(proj)s/%(p)s-written#token", value: "{{ lookup('env', 'C2') }}",
-                                     tags: {owner: x}}
-        - name: info
-          agentarea.secrets.secret_info: {ref: "gcp://%(proj)s/%(p)s-written#token"}
-        - name: failing module
-          agentarea.secrets.secret: {ref: "gcp://%(proj)s/%(p)s-app?version=1", value: "{{ lookup('env', 'C2') }}"}
-          ignore_errors: true
-        - name: failing lookup
-          ansible.builtin.debug: {msg: "{{ lookup('agentarea.secrets.gcp', '%(p)s-app', key='nope') }}"}
-          ignore_errors: true
-    """ % {"proj": proj, "p": prefix}
-    results = run_leak_suite(ansible, play(tasks), ALL, env=dict(gcp["env"], C2=CANARY2))
-    assert "the secret has no key 'nope' (keys: password, url)" in results[0].output
-    assert json.loads(access(gsm, proj, prefix + "-written")) == {"token": CANARY2}
-    for name in ("app", "written"):
-        gsm.delete_secret(name="projects/%s/secrets/%s-%s" % (proj, prefix, name))
