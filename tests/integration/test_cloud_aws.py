@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
-from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
+from tests.harness.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
 
 CANARY = "canary-3f9d21b7-aws"
 CANARY2 = "canary-8c0e77a4-aws"

@@ -21,7 +21,7 @@ from azure.keyvault.secrets import SecretClient
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._azure import AzureBackend
-from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
+from tests.harness.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
 
 CANARY = "canary-19e4c2d0-azure"
 CANARY2 = "canary-7b3a55e9-azure"

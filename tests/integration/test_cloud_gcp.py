@@ -16,7 +16,7 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import secretmanager
 
-from tests.integration.cloud_helpers import Denier, play, prefix, sha  # noqa: F401 pylint: disable=unused-import
+from tests.harness.cloud_helpers import Denier, play, prefix, sha  # noqa: F401 pylint: disable=unused-import
 
 CANARY = "canary-6a0b44e1-gcp"
 CANARY2 = "canary-d27c9f35-gcp"

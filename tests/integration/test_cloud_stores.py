@@ -6,7 +6,7 @@ cloud_helpers.CloudStore (AwsStore, AzureStore, GcpStore); what only one store h
 (test_cloud_aws.py, test_cloud_azure.py, test_cloud_gcp.py). Set-up and checks use each store's SDK."""
 import json
 
-from tests.integration.cloud_helpers import cloud, play, prefix  # noqa: F401 pylint: disable=unused-import
+from tests.harness.cloud_helpers import cloud, play, prefix  # noqa: F401 pylint: disable=unused-import
 from tests.harness.leak import run_leak_suite
 
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from tests.harness.faultproxy import FaultProxy
-from tests.integration.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
+from tests.harness.cloud_helpers import play, prefix, sha  # noqa: F401 pylint: disable=unused-import
 
 CANARY = "canary-5e1f0b2c-faults-cloud"
 CANARIES = [CANARY + "-%d" % i for i in range(6)]
