@@ -443,7 +443,7 @@ def test_playbook_consumers_are_written_on_the_managed_hosts(ssh_fleet, world):
     would be root's; only the become hosts' consumers name an owner."""
     if "catalog" not in world:
         pytest.skip("needs test_playbooks_with_fleet_inventory")
-    for host in fleet_hosts(ssh_fleet):
+    for host in playbook_hosts(ssh_fleet):
         path = ssh_fleet.hosts[host]["aa_app_dir"] + "/run/fleet_token"
         assert (owner_of(path), mode_of(path)) == (ssh_fleet.hosts[host]["aa_app_user"], 0o600), host
     become = set(ssh_fleet.group("ssh_become"))
