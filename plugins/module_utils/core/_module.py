@@ -278,12 +278,14 @@ class SecretModule:
         """Fail the module. A typed error: its message (it names the backend, the reference and the cause) and
         ``error`` (its class). A string: that message. Anything else: the module's name and the exception's class
         and status only (an SDK's message may quote a value)."""
+        result.pop('msg', None)
         if isinstance(exc, SecretError):
+            result.pop('error', None)
             fail(self.module, exc, **result)
         result.setdefault('changed', False)
         if isinstance(exc, BaseException):
-            self.module.fail_json(msg='%s: unexpected error: %s' % (self.name, describe_exception(exc)),
-                                  error=type(exc).__name__, **result)
+            result['error'] = type(exc).__name__
+            self.module.fail_json(msg='%s: unexpected error: %s' % (self.name, describe_exception(exc)), **result)
         self.module.fail_json(msg=str(exc), **result)
 
     def exit(self, changed=False, **result):
