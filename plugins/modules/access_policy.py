@@ -262,10 +262,8 @@ policies:
       secrets: [database]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 from ansible_collections.agentarea.secrets.plugins.module_utils.access._policy import SYSTEMS, body_text, object_id, render
 from ansible_collections.agentarea.secrets.plugins.module_utils.access._apply import (
     IamPolicies,
@@ -274,7 +272,6 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.access._apply im
     make_writers,
     write_file,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import connection_argspec
 
 IDENTITY = dict(
     name=dict(type='str', required=True),
@@ -286,24 +283,6 @@ IDENTITY = dict(
     k8s=dict(type='dict'),
     aws=dict(type='dict'),
 )
-
-
-def argument_spec():
-    spec = dict(
-        catalog=dict(type='list', elements='dict', required=True),
-        identities=dict(type='list', elements='dict', required=True, options=IDENTITY),
-        systems=dict(type='list', elements='str', choices=list(SYSTEMS), default=list(SYSTEMS)),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        output_dir=dict(type='path'),
-        name_prefix=dict(type='str', default='agentarea-secrets-'),
-        rotation_slots=dict(type='bool', default=True),
-        takeover=dict(type='bool', default=False),
-        aws_account_id=dict(type='str'),
-        aws_partition=dict(type='str', default='aws'),
-        iam_path=dict(type='str', default='/'),
-    )
-    spec.update(connection_argspec(SYSTEMS))
-    return spec
 
 
 def aws_location(params, writers):
@@ -325,13 +304,28 @@ def aws_location(params, writers):
         return region, account, partition  # review files: render() names what is missing, if anything
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    params = module.params
-    state, check = params['state'], module.check_mode
-    result = {'changed': False, 'policies': []}
-    diffs = []
-    try:
+class AccessPolicy(SecretModule):
+    NAME = 'access_policy'
+    OPTIONS = dict(
+        catalog=dict(type='list', elements='dict', required=True),
+        identities=dict(type='list', elements='dict', required=True, options=IDENTITY),
+        systems=dict(type='list', elements='str', choices=list(SYSTEMS), default=list(SYSTEMS)),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        output_dir=dict(type='path'),
+        name_prefix=dict(type='str', default='agentarea-secrets-'),
+        rotation_slots=dict(type='bool', default=True),
+        takeover=dict(type='bool', default=False),
+        aws_account_id=dict(type='str'),
+        aws_partition=dict(type='str', default='aws'),
+        iam_path=dict(type='str', default='/'),
+    )
+    CONNECTIONS = SYSTEMS
+
+    def run(self):
+        params = self.params
+        state, check = params['state'], self.check_mode
+        result = self.result = {'changed': False, 'policies': []}
+        diffs = []
         systems = [s for s in SYSTEMS if s in params['systems']]
         writers = {} if params['output_dir'] else make_writers(systems, params, params['takeover'])
         region, account, partition = aws_location(params, writers)
@@ -346,8 +340,8 @@ def main():
                     try:
                         objects.extend(writers['k8s'].stale(identity['name'], rendered))
                     except SecretAccessDenied as exc:
-                        module.warn('Roles of identity %s left in other namespaces were not looked for: %s'
-                                    % (identity['name'], exc))
+                        self.warn('Roles of identity %s left in other namespaces were not looked for: %s'
+                                  % (identity['name'], exc))
         for obj in objects:
             oid = object_id(obj)
             if params['output_dir']:
@@ -366,11 +360,13 @@ def main():
                 if done['before'] != done['after']:
                     diffs.append({'before_header': oid, 'after_header': oid,
                                   'before': done['before'] or '', 'after': done['after'] or ''})
-    except SecretError as exc:
-        fail(module, exc, **result)
-    if diffs:
-        result['diff'] = diffs
-    module.exit_json(**result)
+        if diffs:
+            result['diff'] = diffs
+        return result
+
+
+def main():
+    AccessPolicy().main()
 
 
 if __name__ == '__main__':

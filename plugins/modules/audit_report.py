@@ -135,47 +135,45 @@ invalid_lines:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.audit._report import load, summarise
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
+
+
+class AuditReport(SecretModule):
+    NAME = 'audit_report'
+    OPTIONS = dict(
+        path=dict(type='path'),
+        days=dict(type='int', default=30),
+        recent_days=dict(type='int', default=1),
+        usual_hours=dict(type='list', elements='int', default=[7, 19]),
+        until=dict(type='str'),
+        actions=dict(type='list', elements='str', default=['read']),
+        catalog=dict(type='list', elements='dict'),
+        fail_on_unusual=dict(type='bool', default=False),
+    )
+
+    def run(self):
+        params = self.params
+        path = params['path'] or os.environ.get('ANSIBLE_AGENTAREA_SECRETS_AUDIT_LOG') or \
+            os.environ.get('AGENTAREA_SECRETS_AUDIT_LOG')
+        if not path:
+            self.fail('audit_report: no audit log given (path, or ANSIBLE_AGENTAREA_SECRETS_AUDIT_LOG)')
+        try:
+            events, bad = load(path)
+        except (IOError, OSError) as exc:
+            self.fail('audit_report: cannot read the audit log %s: %s (lookups write it when their audit_log '
+                      'option is set)' % (path, exc.strerror or type(exc).__name__))
+        report = summarise(events, params['until'], params['days'], params['recent_days'], params['usual_hours'],
+                           tuple(params['actions']), params['catalog'])
+        report.update(changed=False, invalid_lines=bad, path=path)
+        if params['fail_on_unusual'] and report['unusual']:
+            self.fail('audit_report: %d unusual read(s) of secrets in the last %d day(s)'
+                      % (len(report['unusual']), params['recent_days']), **report)
+        return report
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path'),
-            days=dict(type='int', default=30),
-            recent_days=dict(type='int', default=1),
-            usual_hours=dict(type='list', elements='int', default=[7, 19]),
-            until=dict(type='str'),
-            actions=dict(type='list', elements='str', default=['read']),
-            catalog=dict(type='list', elements='dict'),
-            fail_on_unusual=dict(type='bool', default=False),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    path = params['path'] or os.environ.get('ANSIBLE_AGENTAREA_SECRETS_AUDIT_LOG') or \
-        os.environ.get('AGENTAREA_SECRETS_AUDIT_LOG')
-    if not path:
-        module.fail_json(msg='audit_report: no audit log given (path, or ANSIBLE_AGENTAREA_SECRETS_AUDIT_LOG)')
-    try:
-        events, bad = load(path)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='audit_report: cannot read the audit log %s: %s (lookups write it when their audit_log '
-                             'option is set)' % (path, exc.strerror or type(exc).__name__))
-    try:
-        report = summarise(events, params['until'], params['days'], params['recent_days'], params['usual_hours'],
-                           tuple(params['actions']), params['catalog'])
-    except SecretError as exc:
-        fail(module, exc)
-    report.update(changed=False, invalid_lines=bad, path=path)
-    if params['fail_on_unusual'] and report['unusual']:
-        module.fail_json(msg='audit_report: %d unusual read(s) of secrets in the last %d day(s)'
-                             % (len(report['unusual']), params['recent_days']), **report)
-    module.exit_json(**report)
+    AuditReport().main()
 
 
 if __name__ == '__main__':

@@ -134,76 +134,75 @@ names:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import observe
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
-    BackendPool,
-    protect_catalog,
-    ref_argument_spec,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule, protect_catalog
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 
 
-def describe(module, backends, entry):
-    ref = parse_ref(entry['store'])
-    info = {'exists': False}
-    try:
-        seen = observe(backends(ref), ref, lambda value: fingerprint(value, module.params['fingerprint_key']))
-    except SecretAccessDenied as exc:
-        info.update(state='denied', error=str(exc))
+class CatalogInfo(SecretModule):
+    NAME = 'catalog_info'
+    # audit_log: documented (the audit fragment) though this module reads and logs nothing
+    OPTIONS = dict(
+        catalog=dict(type='list', elements='dict', required=True),
+        names=dict(type='list', elements='str', default=[]),
+        tags=dict(type='list', elements='str', default=[]),
+        describe=dict(type='bool', default=True),
+    )
+    STORES = True
+    FINGERPRINT_KEY = True
+    AUDIT_LOG = True
+
+    def describe(self, entry):
+        ref = parse_ref(entry['store'])
+        info = {'exists': False}
+        try:
+            seen = observe(self.backend(ref), ref, self.fingerprint)
+        except SecretAccessDenied as exc:
+            info.update(state='denied', error=str(exc))
+            return info
+        except SecretError as exc:
+            info.update(state='error', error=str(exc))
+            return info
+        info['state'] = seen.state
+        if seen.exists:
+            described = seen.secret.describe()
+            info.update(exists=True, fingerprint=seen.fingerprint, version=seen.secret.version,
+                        updated=described['updated'], age_days=described['age_days'])
         return info
-    except SecretError as exc:
-        info.update(state='error', error=str(exc))
-        return info
-    info['state'] = seen.state
-    if seen.exists:
-        described = seen.secret.describe()
-        info.update(exists=True, fingerprint=seen.fingerprint, version=seen.secret.version,
-                    updated=described['updated'], age_days=described['age_days'])
-    return info
+
+    def run(self):
+        catalog = self.params['catalog']
+        protect_catalog(self.module, catalog)
+        problems = _catalog.validate_catalog(catalog)
+        if problems:
+            self.fail('the catalog has %d problem(s): %s' % (len(problems), '; '.join(problems)), problems=problems)
+        try:
+            scope = _catalog.select(catalog, self.params['names'], self.params['tags'])
+        except ValueError as exc:
+            self.fail(str(exc))
+        # each entry's store is its own (primary None): the plain form of a shared option (validate_certs) applies
+        # to every store
+        entries = []
+        for entry in scope:
+            kind = entry.get('kind', 'static')
+            item = {'name': entry['name'], 'store': entry['store'], 'kind': kind, 'tags': entry.get('tags') or [],
+                    'owner': entry.get('owner'), 'policy': _catalog.policy_for(entry),
+                    'rotate_kind': kind if kind in _catalog.ROTATE_KINDS else 'static',
+                    'strategy': (entry.get('rotation') or {}).get('strategy', 'single'),
+                    'overlap': (entry.get('rotation') or {}).get('overlap')}
+            info = self.describe(entry) if self.params['describe'] else None
+            if info is not None:
+                item.update(info)
+                item['due'] = bool(info.get('exists')) and _catalog.is_due(entry, info.get('age_days'))
+            item['findings'] = _catalog.compliance(entry, info)
+            entries.append(item)
+        return {'changed': False, 'entries': entries, 'names': [e['name'] for e in entries]}
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=ref_argument_spec(
-            catalog=dict(type='list', elements='dict', required=True),
-            names=dict(type='list', elements='str', default=[]),
-            tags=dict(type='list', elements='str', default=[]),
-            describe=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
-    )
-    catalog = module.params['catalog']
-    protect_catalog(module, catalog)
-    problems = _catalog.validate_catalog(catalog)
-    if problems:
-        module.fail_json(msg='the catalog has %d problem(s): %s' % (len(problems), '; '.join(problems)),
-                         problems=problems)
-    try:
-        scope = _catalog.select(catalog, module.params['names'], module.params['tags'])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    # each entry's store is its own: the plain form of a shared option (validate_certs) applies to every store
-    backends = BackendPool(module, None)
-    entries = []
-    for entry in scope:
-        kind = entry.get('kind', 'static')
-        item = {'name': entry['name'], 'store': entry['store'], 'kind': kind, 'tags': entry.get('tags') or [],
-                'owner': entry.get('owner'), 'policy': _catalog.policy_for(entry),
-                'rotate_kind': kind if kind in _catalog.ROTATE_KINDS else 'static',
-                'strategy': (entry.get('rotation') or {}).get('strategy', 'single'),
-                'overlap': (entry.get('rotation') or {}).get('overlap')}
-        info = describe(module, backends, entry) if module.params['describe'] else None
-        if info is not None:
-            item.update(info)
-            item['due'] = bool(info.get('exists')) and _catalog.is_due(entry, info.get('age_days'))
-        item['findings'] = _catalog.compliance(entry, info)
-        entries.append(item)
-    module.exit_json(changed=False, entries=entries, names=[e['name'] for e in entries])
+    CatalogInfo().main()
 
 
 if __name__ == '__main__':

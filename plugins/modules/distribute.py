@@ -158,21 +158,11 @@ store_fingerprint:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _consumers
 from ansible_collections.agentarea.secrets.plugins.module_utils._catalog import consumer_type
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution._distribute import Distributor, describe_target
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError, SecretNotFound
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
-    BackendPool,
-    audit_log,
-    fail,
-    parse_module_ref,
-    protect_catalog,
-    ref_argument_spec,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretNotFound
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule, protect_catalog
 
 
 def restart_all(restarts, backend, timeout, check_mode):
@@ -190,73 +180,73 @@ def restart_all(restarts, backend, timeout, check_mode):
     return reports
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=ref_argument_spec(
-            name=dict(type='str', required=True),
-            store=dict(type='str', required=True),
-            consumers=dict(type='list', elements='dict', required=True),
-            sync_external=dict(type='bool', default=False),
-            restart=dict(type='bool', default=False),
-            restart_timeout=dict(type='int', default=300),
-            docker_wait=dict(type='bool', default=True),
-            docker_timeout=dict(type='int', default=300),
-        ),
-        supports_check_mode=True,
+class Distribute(SecretModule):
+    NAME = 'distribute'
+    OPTIONS = dict(
+        name=dict(type='str', required=True),
+        store=dict(type='str', required=True),
+        consumers=dict(type='list', elements='dict', required=True),
+        sync_external=dict(type='bool', default=False),
+        restart=dict(type='bool', default=False),
+        restart_timeout=dict(type='int', default=300),
+        docker_wait=dict(type='bool', default=True),
+        docker_timeout=dict(type='int', default=300),
     )
-    p = module.params
-    protect_catalog(module, [{'consumers': p['consumers']}])
-    result = {'changed': False, 'ref': p['store'], 'consumers': [], 'restarts': [], 'drifted': 0}
-    ref = parse_module_ref(module, p['store'], **result)
-    result['ref'] = str(ref)
-    backend = BackendPool(module, ref.scheme).scheme
+    STORES = True
+    FINGERPRINT_KEY = True
+    AUDIT_LOG = True
 
-    def fp(value):
-        return fingerprint(value, p['fingerprint_key'])
+    def docker_rotation(self, docker, name, value, services):
+        return _consumers.docker_rotation(docker, name, value, services=services, wait=self.params['docker_wait'],
+                                          timeout=self.params['docker_timeout'], check_mode=self.check_mode)
 
-    def docker_rotation(docker, name, value, services):
-        return _consumers.docker_rotation(docker, name, value, services=services, wait=p['docker_wait'],
-                                          timeout=p['docker_timeout'], check_mode=module.check_mode)
+    def force_sync(self, spec):
+        _consumers.force_sync(self.pool.scheme('k8s'), spec['namespace'], spec['name'],
+                              api_version=spec.get('api_version') or 'v1', check_mode=self.check_mode)
 
-    def force_sync(spec):
-        _consumers.force_sync(backend('k8s'), spec['namespace'], spec['name'],
-                              api_version=spec.get('api_version') or 'v1', check_mode=module.check_mode)
-
-    try:
+    def run(self):
+        p = self.params
+        protect_catalog(self.module, [{'consumers': p['consumers']}])
+        result = self.result = {'changed': False, 'ref': p['store'], 'consumers': [], 'restarts': [], 'drifted': 0}
+        ref = self.parse_ref(p['store'], **result)
+        result['ref'] = str(ref)
+        self.primary = ref.scheme
+        backend = self.pool.scheme
         store = backend(ref.scheme)
         try:
             value = store.select(store.read(ref.without_key()), ref)
         except SecretNotFound:
-            if not module.check_mode:
+            if not self.check_mode:
                 raise
             # check mode after a provision step that would create the secret or its key: every consumer would be
             # written
             result.update(changed=True, store_missing=True, consumers=[
                 {'type': t, 'target': describe_target(t, c[t] or {}), 'state': 'pending', 'changed': True}
                 for t, c in ((consumer_type(c), c) for c in p['consumers']) if t])
-            module.exit_json(**result)
-        result['store_fingerprint'] = fp(value)
-        dist = Distributor(backend, fp, docker_rotation=docker_rotation, force_sync=force_sync,
-                           check_mode=module.check_mode)
+            return result
+        result['store_fingerprint'] = self.fingerprint(value)
+        dist = Distributor(backend, self.fingerprint, docker_rotation=self.docker_rotation,
+                           force_sync=self.force_sync, check_mode=self.check_mode)
         consumers, restarts = dist.run(p['name'], value, p['consumers'], sync_external=p['sync_external'])
         result.update(consumers=consumers, restarts=restarts, changed=any(c['changed'] for c in consumers),
                       drifted=sum(1 for c in consumers if c.get('was', c.get('state')) in ('drifted', 'missing')))
-        if not module.check_mode:
-            log = audit_log(module)
+        if not self.check_mode:
             for item in consumers:
                 if item['changed']:
-                    log.emit('distribute', 'ok', backend=item['type'], ref=ref, fingerprint=item.get('fingerprint'),
-                             entry=p['name'], consumer=item['target'])
+                    self.audit.emit('distribute', 'ok', backend=item['type'], ref=ref,
+                                    fingerprint=item.get('fingerprint'), entry=p['name'], consumer=item['target'])
         if p['restart'] and restarts:
-            result['restarted'] = restart_all(restarts, backend, p['restart_timeout'], module.check_mode)
-    except SecretError as exc:
-        fail(module, exc, **result)
-    result['diff'] = {
-        'before': dict((c['target'], c['state'] if c['state'] != 'updated' else 'drifted') for c in consumers),
-        'after': dict((c['target'], 'in_sync' if c['changed'] or c['state'] == 'in_sync' else c['state'])
-                      for c in consumers),
-    }
-    module.exit_json(**result)
+            result['restarted'] = restart_all(restarts, backend, p['restart_timeout'], self.check_mode)
+        result['diff'] = {
+            'before': dict((c['target'], c['state'] if c['state'] != 'updated' else 'drifted') for c in consumers),
+            'after': dict((c['target'], 'in_sync' if c['changed'] or c['state'] == 'in_sync' else c['state'])
+                          for c in consumers),
+        }
+        return result
+
+
+def main():
+    Distribute().main()
 
 
 if __name__ == '__main__':

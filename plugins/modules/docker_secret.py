@@ -160,18 +160,16 @@ kept_in_use:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _docker_secret
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_of
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule, backend_of
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._docker import DockerBackend
 
 
-def argument_spec():
-    spec = dict((name, dict(opt)) for name, opt in DockerBackend.ARGSPEC.items())
-    spec.update(
+class DockerSecret(SecretModule):
+    NAME = 'docker_secret'
+    OPTIONS = dict(
         name=dict(type='str', required=True),
         value=dict(type='str', no_log=True),
         src=dict(type='path'),
@@ -182,37 +180,45 @@ def argument_spec():
         wait_timeout=dict(type='int', default=300),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
-    return spec
+    STORES = ('docker',)
+    FINGERPRINT_KEY = True
+
+    def __init__(self):
+        super(DockerSecret, self).__init__(
+            mutually_exclusive=[('value', 'src')],
+            required_if=[('state', 'present', ('value', 'src'), True)],
+        )
+
+    def run(self):
+        p = self.params
+        result = self.result = {'changed': False, 'name': p['name'], 'removed': []}
+        rotation = None
+        try:
+            backend = backend_of(DockerBackend, p)
+            backend.logical_name(parse_ref('docker://%s' % p['name']))  # validates the name
+            if p['state'] == 'absent':
+                result.update(_docker_secret.remove(backend, p['name'], check_mode=self.check_mode))
+                return result
+            if p['keep_versions'] < 0:
+                self.fail('keep_versions must be 0 or more', **result)
+            rotation = _docker_secret.Rotation(
+                backend, p['name'], _docker_secret.read_source(p['value'], p['src']), labels=p['labels'],
+                services=p['services'], keep_versions=p['keep_versions'], wait=p['wait'], timeout=p['wait_timeout'],
+                check_mode=self.check_mode)
+            result.update(rotation.run())
+        except SecretError:
+            if rotation is not None:
+                result.update(rotation.result)
+            raise
+        return result
+
+
+#: the whole argument spec (the docs tests compare it with DOCUMENTATION)
+argument_spec = DockerSecret.argument_spec
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[('value', 'src')],
-        required_if=[('state', 'present', ('value', 'src'), True)],
-        supports_check_mode=True,
-    )
-    p = module.params
-    result = {'changed': False, 'name': p['name'], 'removed': []}
-    rotation = None
-    try:
-        backend = backend_of(DockerBackend, p)
-        backend.logical_name(parse_ref('docker://%s' % p['name']))  # validates the name
-        if p['state'] == 'absent':
-            result.update(_docker_secret.remove(backend, p['name'], check_mode=module.check_mode))
-            module.exit_json(**result)
-        if p['keep_versions'] < 0:
-            module.fail_json(msg='keep_versions must be 0 or more', **result)
-        rotation = _docker_secret.Rotation(
-            backend, p['name'], _docker_secret.read_source(p['value'], p['src']), labels=p['labels'],
-            services=p['services'], keep_versions=p['keep_versions'], wait=p['wait'], timeout=p['wait_timeout'],
-            check_mode=module.check_mode)
-        result.update(rotation.run())
-    except SecretError as exc:
-        if rotation is not None:
-            result.update(rotation.result)
-        module.fail_json(msg=str(exc), error=type(exc).__name__, **result)
-    module.exit_json(**result)
+    DockerSecret().main()
 
 
 if __name__ == '__main__':

@@ -259,12 +259,10 @@ waited:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _external_secret as eso
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _rollout
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_of
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule, backend_of
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s._backend import K8sBackend
 
 STORE_OPTIONS = dict(
@@ -281,9 +279,9 @@ STORE_OPTIONS = dict(
 )
 
 
-def argument_spec():
-    spec = dict((name, dict(opt)) for name, opt in K8sBackend.ARGSPEC.items())
-    spec.update(
+class ExternalSecret(SecretModule):
+    NAME = 'external_secret'
+    OPTIONS = dict(
         namespace=dict(type='str'),
         api_version=dict(type='str', default='v1', choices=['v1', 'v1beta1']),
         store=dict(type='dict', options=STORE_OPTIONS),
@@ -304,16 +302,15 @@ def argument_spec():
         wait_timeout=dict(type='int', default=120),
         state=dict(type='str', default='present', choices=['present', 'absent']),
     )
-    return spec
+    STORES = ('k8s',)
 
+    def __init__(self):
+        super(ExternalSecret, self).__init__(required_one_of=[('store', 'name')])
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), required_one_of=[('store', 'name')],
-                           supports_check_mode=True)
-    p = dict(module.params)
-    result = {'changed': False}
-    check = module.check_mode
-    try:
+    def run(self):
+        p = dict(self.params)
+        result = self.result = {'changed': False}
+        check = self.check_mode
         backend = backend_of(K8sBackend, p)
         version = p['api_version']
         store = p['store']
@@ -338,7 +335,7 @@ def main():
                 result['store'] = {'name': store['name'], 'kind': store['kind'],
                                    'action': 'deleted' if gone else 'none'}
                 result['changed'] |= gone
-            module.exit_json(**result)
+            return result
 
         waiters = []
         if store:
@@ -386,9 +383,15 @@ def main():
                 _rollout.wait_all(waiters, p['wait_timeout'])
             finally:
                 result['waited'] = [w.report() for w in waiters]
-    except SecretError as exc:
-        module.fail_json(msg=str(exc), error=type(exc).__name__, **result)
-    module.exit_json(**result)
+        return result
+
+
+#: the whole argument spec (the docs tests compare it with DOCUMENTATION)
+argument_spec = ExternalSecret.argument_spec
+
+
+def main():
+    ExternalSecret().main()
 
 
 if __name__ == '__main__':

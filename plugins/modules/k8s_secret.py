@@ -276,19 +276,15 @@ deleted:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _k8s_secret as ks
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution._k8s_secret_data import build_data
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_of
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule, backend_of
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s._backend import K8sBackend
 
 
-def argument_spec():
-    spec = dict((name, dict(opt)) for name, opt in K8sBackend.ARGSPEC.items())
-    spec.update(
+class K8sSecret(SecretModule):
+    NAME = 'k8s_secret'
+    OPTIONS = dict(
         namespace=dict(type='str', required=True),
         name=dict(type='str', required=True),
         data=dict(type='dict', no_log=True),
@@ -309,44 +305,47 @@ def argument_spec():
         purge_keys=dict(type='bool', default=True, no_log=False),
         force=dict(type='bool', default=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
-        fingerprint_key=dict(type='str', no_log=True),
     )
-    return spec
+    STORES = ('k8s',)
+    FINGERPRINT_KEY = True
 
+    def __init__(self):
+        super(K8sSecret, self).__init__(
+            required_together=[('tls_cert', 'tls_key'), ('registry', 'registry_username', 'registry_password')],
+        )
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_together=[('tls_cert', 'tls_key'), ('registry', 'registry_username', 'registry_password')],
-        supports_check_mode=True,
-    )
-    p = module.params
-    fkey = p['fingerprint_key']
-    result = {'changed': False, 'namespace': p['namespace'], 'name': p['name']}
-    try:
+    def run(self):
+        p = self.params
+        fkey = p['fingerprint_key']
+        result = self.result = {'changed': False, 'namespace': p['namespace'], 'name': p['name']}
         backend = backend_of(K8sBackend, p)
         if p['state'] == 'absent':
             outcome, objects = ks.ensure_absent(backend, p['namespace'], p['name'], hashed=p['append_hash'],
-                                                check_mode=module.check_mode)
+                                                check_mode=self.check_mode)
             result.update(outcome)
             result['diff'] = {'before': {'secrets': [ks.describe(o, fkey) for o in objects]},
                               'after': {'secrets': []}}
-            module.exit_json(**result)
+            return result
 
         data, stype = build_data(p)
         req = ks.SecretRequest(p['namespace'], p['name'], data, stype, labels=p['labels'],
                                annotations=p['annotations'], immutable=p['immutable'], purge=p['purge_keys'],
                                append_hash=p['append_hash'], force=p['force'], fingerprint_key=fkey)
-        outcome, before, after = ks.ensure_present(backend, req, check_mode=module.check_mode)
+        outcome, before, after = ks.ensure_present(backend, req, check_mode=self.check_mode)
         outcome['action'] = {'create': 'created', 'update': 'updated', 'recreate': 'recreated'}.get(
             outcome['action'], outcome['action'])
         result.update(outcome)
-        result['fingerprints'] = dict((k, fingerprint(v, fkey)) for k, v in sorted(data.items()))
+        result['fingerprints'] = dict((k, self.fingerprint(v)) for k, v in sorted(data.items()))
         result['diff'] = {'before': ks.describe(before, fkey, req.name), 'after': ks.describe(after, fkey, req.name)}
-    except SecretError as exc:
-        result['msg'] = str(exc)
-        module.fail_json(error=type(exc).__name__, **result)
-    module.exit_json(**result)
+        return result
+
+
+#: the whole argument spec (the docs tests compare it with DOCUMENTATION)
+argument_spec = K8sSecret.argument_spec
+
+
+def main():
+    K8sSecret().main()
 
 
 if __name__ == '__main__':

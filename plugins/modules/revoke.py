@@ -364,13 +364,8 @@ notes:
   elements: str
 """
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AUDIT_ENV, AuditLog
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_for, ref_argument_spec
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._revoke import (
     Report, VaultRevoker, diff, error_text, revoke_vault,
@@ -420,55 +415,64 @@ def step_error(step, exc):
     return text if isinstance(exc, SecretError) else '%s: %s' % (step, text)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=ref_argument_spec(
-            vault=dict(type='dict', options=VAULT_SPEC),
-            aws_iam=dict(type='dict', options=AWS_IAM_SPEC),
-            sessions=dict(type='list', elements='dict', default=[], options=SESSION_SPEC),
-            audit_log=dict(type='path'),
-        ),
-        supports_check_mode=True,
+class Revoke(SecretModule):
+    NAME = 'revoke'
+    OPTIONS = dict(
+        vault=dict(type='dict', options=VAULT_SPEC),
+        aws_iam=dict(type='dict', options=AWS_IAM_SPEC),
+        sessions=dict(type='list', elements='dict', default=[], options=SESSION_SPEC),
     )
-    params = module.params
-    if not (params['vault'] or params['aws_iam'] or params['sessions']):
-        module.fail_json(msg='nothing to revoke: give vault, aws_iam or sessions')
-    report = Report(module.check_mode, AuditLog(params['audit_log'] or os.environ.get(AUDIT_ENV)))
-    result = {}
-    known = []
+    STORES = True
+    # fingerprints nothing, but takes fingerprint_key: its action plugin fills it from
+    # ansible_agentarea_secrets_fingerprint_key and module_defaults for the action group may set it
+    FINGERPRINT_KEY = True
+    AUDIT_LOG = True
 
-    if params['vault']:
-        try:
-            backend = backend_for(module, parse_ref('vault://sys/leases'))
-            backend.client()  # log in once up front: a failed login is one error, not one per item
-            known.append(backend)
-            result['vault'] = revoke_vault(VaultRevoker(backend, report), params['vault'])
-        except Exception as exc:  # pylint: disable=broad-except
-            report.errors.append(step_error('vault', exc))
+    def run(self):
+        params = self.params
+        if not (params['vault'] or params['aws_iam'] or params['sessions']):
+            self.fail('nothing to revoke: give vault, aws_iam or sessions')
+        # each step's store is its own (primary None), as the reference's own scheme would make it
+        report = Report(self.check_mode, self.audit)
+        result = {}
+        known = []
 
-    if params['aws_iam']:
-        try:
-            aws = backend_for(module, parse_ref('aws://iam'))
-            known.append(aws)
-            iam = iam_client(aws, params['aws_iam']['endpoint_url'])
-            result['aws_iam'] = revoke_access_keys(iam, params['aws_iam'], report, aws.options.get('access_key'))
-        except Exception as exc:  # pylint: disable=broad-except
-            report.errors.append(step_error('aws_iam', exc))
+        if params['vault']:
+            try:
+                backend = self.backend(parse_ref('vault://sys/leases'))
+                backend.client()  # log in once up front: a failed login is one error, not one per item
+                known.append(backend)
+                result['vault'] = revoke_vault(VaultRevoker(backend, report), params['vault'])
+            except Exception as exc:  # pylint: disable=broad-except
+                report.errors.append(step_error('vault', exc))
 
-    if params['sessions']:
-        stores = StoreAccess(lambda ref: backend_for(module, ref), known=known)
-        result['sessions'] = [revoke_sessions(spec, stores, report) for spec in params['sessions']]
+        if params['aws_iam']:
+            try:
+                aws = self.backend(parse_ref('aws://iam'))
+                known.append(aws)
+                iam = iam_client(aws, params['aws_iam']['endpoint_url'])
+                result['aws_iam'] = revoke_access_keys(iam, params['aws_iam'], report, aws.options.get('access_key'))
+            except Exception as exc:  # pylint: disable=broad-except
+                report.errors.append(step_error('aws_iam', exc))
 
-    result.update(changed=report.changed, summary=report.summary, diff=diff(result))
-    if report.notes:
-        result['notes'] = report.notes
-        for note in report.notes:
-            module.warn(note)
-    if report.errors:
-        result['errors'] = report.errors
-        module.fail_json(msg='revoke: %d step(s) failed (everything else was done): %s'
-                             % (len(report.errors), '; '.join(report.errors)), **result)
-    module.exit_json(**result)
+        if params['sessions']:
+            stores = StoreAccess(self.backend, known=known)
+            result['sessions'] = [revoke_sessions(spec, stores, report) for spec in params['sessions']]
+
+        result.update(changed=report.changed, summary=report.summary, diff=diff(result))
+        if report.notes:
+            result['notes'] = report.notes
+            for note in report.notes:
+                self.warn(note)
+        if report.errors:
+            result['errors'] = report.errors
+            self.fail('revoke: %d step(s) failed (everything else was done): %s'
+                      % (len(report.errors), '; '.join(report.errors)), **result)
+        return result
+
+
+def main():
+    Revoke().main()
 
 
 if __name__ == '__main__':

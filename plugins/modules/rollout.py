@@ -106,63 +106,62 @@ durations:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _rollout
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import backend_of
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule, backend_of
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._docker import DockerBackend
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s._backend import K8sBackend
-
-
-def argument_spec():
-    spec = {}
-    for cls in (K8sBackend, DockerBackend):
-        for name, opt in cls.ARGSPEC.items():
-            if name not in ('timeout', 'fingerprint_key'):
-                spec.setdefault(name, dict(opt))
-    spec.update(
-        kind=dict(type='str', required=True, choices=list(_rollout.KINDS)),
-        name=dict(type='list', elements='str', required=True),
-        namespace=dict(type='str'),
-        wait=dict(type='bool', default=True),
-        timeout=dict(type='int', default=300),
-    )
-    return spec
 
 
 def key(w):
     return '/'.join(p for p in (w['kind'], w.get('namespace'), w['name']) if p)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        required_if=[(k, v, ('namespace',)) for k, v in (('kind', 'deployment'), ('kind', 'statefulset'),
-                                                         ('kind', 'daemonset'))],
-        supports_check_mode=True,
+class Rollout(SecretModule):
+    NAME = 'rollout'
+    # timeout is this module's wait, not the stores' request timeout (its own option wins)
+    OPTIONS = dict(
+        kind=dict(type='str', required=True, choices=list(_rollout.KINDS)),
+        name=dict(type='list', elements='str', required=True),
+        namespace=dict(type='str'),
+        wait=dict(type='bool', default=True),
+        timeout=dict(type='int', default=300),
     )
-    p = module.params
-    result = {'changed': False, 'restarted': [], 'workloads': []}
-    try:
+    STORES = ('k8s', 'docker')
+
+    def __init__(self):
+        super(Rollout, self).__init__(
+            required_if=[(k, v, ('namespace',)) for k, v in (('kind', 'deployment'), ('kind', 'statefulset'),
+                                                             ('kind', 'daemonset'))],
+        )
+
+    def run(self):
+        p = self.params
+        result = self.result = {'changed': False, 'restarted': [], 'workloads': []}
         k8s = docker = None
-        if p['kind'] == _rollout.DOCKER_KIND:
-            docker = backend_of(DockerBackend, p, timeout=None)
-        else:
-            k8s = backend_of(K8sBackend, p, timeout=None)
-        workloads = _rollout.restart(p['kind'], p['name'], namespace=p['namespace'], k8s=k8s, docker=docker,
-                                     wait=p['wait'], timeout=p['timeout'], check_mode=module.check_mode)
+        try:
+            if p['kind'] == _rollout.DOCKER_KIND:
+                docker = backend_of(DockerBackend, p, timeout=None)
+            else:
+                k8s = backend_of(K8sBackend, p, timeout=None)
+            workloads = _rollout.restart(p['kind'], p['name'], namespace=p['namespace'], k8s=k8s, docker=docker,
+                                         wait=p['wait'], timeout=p['timeout'], check_mode=self.check_mode)
+        except _rollout.RolloutFailed as exc:
+            reports = getattr(exc, 'workloads', [])
+            result.update(changed=bool(reports), restarted=[key(w) for w in reports], workloads=reports)
+            raise
         reports = [w.report() for w in workloads]
-    except _rollout.RolloutFailed as exc:
-        reports = getattr(exc, 'workloads', [])
         result.update(changed=bool(reports), restarted=[key(w) for w in reports], workloads=reports)
-        module.fail_json(msg=str(exc), error=type(exc).__name__, **result)
-    except SecretError as exc:
-        module.fail_json(msg=str(exc), error=type(exc).__name__, **result)
-    result.update(changed=bool(reports), restarted=[key(w) for w in reports], workloads=reports)
-    if p['wait'] and not module.check_mode:
-        result['durations'] = dict((key(w), w['duration']) for w in reports)
-    module.exit_json(**result)
+        if p['wait'] and not self.check_mode:
+            result['durations'] = dict((key(w), w['duration']) for w in reports)
+        return result
+
+
+#: the whole argument spec (the docs tests compare it with DOCUMENTATION)
+argument_spec = Rollout.argument_spec
+
+
+def main():
+    Rollout().main()
 
 
 if __name__ == '__main__':

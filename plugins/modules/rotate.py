@@ -438,18 +438,8 @@ notes:
   elements: str
 """
 
-import os
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AUDIT_ENV, AuditLog
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError, describe_exception
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
-    backend_for,
-    fail,
-    parse_module_ref,
-    ref_argument_spec,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._engine import KINDS, Rotation, StoreAccess
 
 # env, url, headers and body carry the provider's admin tokens: never shown, the result's invocation included
@@ -505,57 +495,63 @@ def target_options(params):
     return opts
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=ref_argument_spec(
-            store=dict(type='str', required=True, aliases=['ref']),
-            kind=dict(type='str', required=True, choices=list(KINDS)),
-            strategy=dict(type='str', default='single', choices=['single', 'overlap', 'alternating']),
-            target=dict(type='dict', default={}, options=TARGET_SPEC),
-            generate=dict(type='dict'),
-            rehearse=dict(type='bool', default=False),
-            contract=dict(type='bool', default=False),
-            overlap=dict(type='str', default='0'),
-            min_age=dict(type='str'),
-            lock_timeout=dict(type='int', default=300),
-            pending_ref=dict(type='str'),
-            previous_ref=dict(type='str'),
-            audit_log=dict(type='path'),
-        ),
-        mutually_exclusive=[('rehearse', 'contract')],
-        supports_check_mode=True,
+class Rotate(SecretModule):
+    NAME = 'rotate'
+    OPTIONS = dict(
+        store=dict(type='str', required=True, aliases=['ref']),
+        kind=dict(type='str', required=True, choices=list(KINDS)),
+        strategy=dict(type='str', default='single', choices=['single', 'overlap', 'alternating']),
+        target=dict(type='dict', default={}, options=TARGET_SPEC),
+        generate=dict(type='dict'),
+        rehearse=dict(type='bool', default=False),
+        contract=dict(type='bool', default=False),
+        overlap=dict(type='str', default='0'),
+        min_age=dict(type='str'),
+        lock_timeout=dict(type='int', default=300),
+        pending_ref=dict(type='str'),
+        previous_ref=dict(type='str'),
     )
-    params = module.params
-    result = {'changed': False, 'ref': params['store']}
-    ref = parse_module_ref(module, params['store'], **result)
-    result['ref'] = str(ref)
-    try:
-        backend = backend_for(module, ref)
+    STORES = True
+    FINGERPRINT_KEY = True
+    AUDIT_LOG = True
+
+    def __init__(self):
+        super(Rotate, self).__init__(mutually_exclusive=[('rehearse', 'contract')])
+
+    def run(self):
+        params = self.params
+        result = self.result = {'changed': False, 'ref': params['store']}
+        ref = self.parse_ref(params['store'], **result)
+        result['ref'] = str(ref)
+        self.primary = ref.scheme
+        backend = self.backend(ref)
         engine = Rotation(
             backend, ref, params['kind'], strategy=params['strategy'],
             target_options=target_options(params['target']), policy=params['generate'],
-            stores=StoreAccess(lambda other: backend_for(module, other, primary=ref.scheme), known=[backend]),
-            fingerprint_key=params['fingerprint_key'],
-            audit=AuditLog(params['audit_log'] or os.environ.get(AUDIT_ENV)),
+            stores=StoreAccess(self.backend, known=[backend]),
+            fingerprint_key=params['fingerprint_key'], audit=self.audit,
             overlap=params['overlap'], min_age=params['min_age'], lock_timeout=params['lock_timeout'],
             pending_ref=params['pending_ref'], previous_ref=params['previous_ref'])
-    except SecretError as exc:
-        fail(module, exc, **result)
-    try:
-        if module.check_mode:
-            out = engine.plan(contract=params['contract'], rehearse=params['rehearse'])
-        elif params['contract']:
-            out = engine.contract()
-        else:
-            out = engine.rotate(rehearse=params['rehearse'])
-    except SecretError as exc:
-        fail(module, exc, **engine.result)
-    except Exception as exc:  # pylint: disable=broad-except
-        # never str(exc): a driver's message may quote a statement
-        module.fail_json(msg='%s: rotation failed: %s' % (ref, describe_exception(exc)), **engine.result)
-    if out.get('changed'):
-        out['diff'] = {'before': out.get('old') or {}, 'after': out.get('new') or out.get('old') or {}}
-    module.exit_json(**out)
+        self.result = engine.result  # a failure from here on returns what the rotation did
+        try:
+            if self.check_mode:
+                out = engine.plan(contract=params['contract'], rehearse=params['rehearse'])
+            elif params['contract']:
+                out = engine.contract()
+            else:
+                out = engine.rotate(rehearse=params['rehearse'])
+        except SecretError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            # never str(exc): a driver's message may quote a statement
+            self.fail('%s: rotation failed: %s' % (ref, describe_exception(exc)), **engine.result)
+        if out.get('changed'):
+            out['diff'] = {'before': out.get('old') or {}, 'after': out.get('new') or out.get('old') or {}}
+        return out
+
+
+def main():
+    Rotate().main()
 
 
 if __name__ == '__main__':

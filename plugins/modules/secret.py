@@ -137,47 +137,49 @@ action:
   sample: created
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAP_CAS, CAS_CREATE, observe
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import canonical_bytes, fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import canonical_bytes
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._generate import generate
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
-    audit_log,
-    backend_for,
-    fail,
-    parse_module_ref,
-    ref_argument_spec,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=ref_argument_spec(
-            ref=dict(type='str', required=True),
-            value=dict(type='raw', no_log=True),
-            generate=dict(type='dict'),
-            force=dict(type='bool', default=False),
-            tags=dict(type='dict'),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-        ),
-        mutually_exclusive=[('value', 'generate')],
-        required_if=[('state', 'present', ('value', 'generate'), True)],
-        supports_check_mode=True,
+class Secret(SecretModule):
+    NAME = 'secret'
+    OPTIONS = dict(
+        ref=dict(type='str', required=True),
+        value=dict(type='raw', no_log=True),
+        generate=dict(type='dict'),
+        force=dict(type='bool', default=False),
+        tags=dict(type='dict'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
     )
-    params = module.params
-    result = {'changed': False, 'ref': params['ref']}
-    ref = parse_module_ref(module, params['ref'], **result)
-    result['ref'] = str(ref)
-    fkey = params['fingerprint_key']
-    log = audit_log(module)
+    STORES = True
+    FINGERPRINT_KEY = True
+    AUDIT_LOG = True
 
-    def fp(value):
-        return None if value is None else fingerprint(value, fkey)
+    def __init__(self):
+        super(Secret, self).__init__(
+            mutually_exclusive=[('value', 'generate')],
+            required_if=[('state', 'present', ('value', 'generate'), True)],
+        )
 
-    try:
-        backend = backend_for(module, ref)
+    def run(self):
+        params = self.params
+        result = self.result = {'changed': False, 'ref': params['ref']}
+        ref = self.parse_ref(params['ref'], **result)
+        result['ref'] = str(ref)
+        self.primary = ref.scheme
+        try:
+            return self.apply(ref, result)
+        except SecretError as exc:
+            if not self.check_mode:
+                self.audit.emit('write', 'error', backend=ref.scheme, ref=ref, error=type(exc).__name__)
+            raise
+
+    def apply(self, ref, result):
+        params, fp, log = self.params, self.fingerprint, self.audit
+        backend = self.backend(ref)
         backend.creating = True  # a missing secret is created here (AWS: even the first of an empty region)
         seen = observe(backend, ref, fp)
         secret, current, current_fp, exists = seen.secret, seen.value, seen.fingerprint, seen.exists
@@ -190,12 +192,12 @@ def main():
             result['action'] = 'deleted' if exists else 'none'
             if exists:
                 result['changed'] = True
-                if not module.check_mode:
+                if not self.check_mode:
                     backend.delete(ref)
                     log.emit('delete', 'ok', backend=ref.scheme, ref=ref, version=before['version'],
                              fingerprint=current_fp)
             result['diff'] = {'before': before, 'after': {'exists': False}}
-            module.exit_json(**result)
+            return result
 
         generated = False
         if params['generate'] is not None:
@@ -227,7 +229,7 @@ def main():
         result['version'] = before['version']
         if value_changes or tag_changes:
             result['changed'] = True
-            if not module.check_mode:
+            if not self.check_mode:
                 if value_changes:
                     cas = None
                     if CAP_CAS in backend.CAPABILITIES:
@@ -242,7 +244,7 @@ def main():
         result['diff'] = {
             'before': before,
             'after': {'exists': True, 'fingerprint': desired_fp,
-                      'version': result['version'] if not value_changes or not module.check_mode else '(new)'},
+                      'version': result['version'] if not value_changes or not self.check_mode else '(new)'},
         }
         if tags is not None:
             result['diff']['before']['tags'] = current_tags
@@ -250,11 +252,11 @@ def main():
         if prop_changes:
             result['diff']['before']['properties'] = dict((k, v[0]) for k, v in prop_changes.items())
             result['diff']['after']['properties'] = dict((k, v[1]) for k, v in prop_changes.items())
-    except SecretError as exc:
-        if not module.check_mode:
-            log.emit('write', 'error', backend=ref.scheme, ref=ref, error=type(exc).__name__)
-        fail(module, exc, **result)
-    module.exit_json(**result)
+        return result
+
+
+def main():
+    Secret().main()
 
 
 if __name__ == '__main__':

@@ -151,12 +151,11 @@ import os
 import pwd
 import stat
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.core import _dotenv, _fileio
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._filemode import parse_mode
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 
 FOLLOW_HINT = 'set follow: true to write to the file it points to'
 
@@ -239,40 +238,45 @@ def run(module, result):
         }
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            value=dict(type='str', no_log=True),
-            key=dict(type='str', no_log=False),
-            newline=dict(type='bool', default=False),
-            state=dict(type='str', default='present', choices=['present', 'absent']),
-            owner=dict(type='str'),
-            group=dict(type='str'),
-            mode=dict(type='raw'),
-            allow_world_access=dict(type='bool', default=False),
-            follow=dict(type='bool', default=False),
-            backup=dict(type='bool', default=False),
-            fingerprint_key=dict(type='str', no_log=True),
-        ),
-        required_if=[('state', 'present', ('value',))],
-        supports_check_mode=True,
+class SecretFileModule(SecretModule):
+    NAME = 'secret_file'
+    OPTIONS = dict(
+        path=dict(type='path', required=True),
+        value=dict(type='str', no_log=True),
+        key=dict(type='str', no_log=False),
+        newline=dict(type='bool', default=False),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+        mode=dict(type='raw'),
+        allow_world_access=dict(type='bool', default=False),
+        follow=dict(type='bool', default=False),
+        backup=dict(type='bool', default=False),
     )
-    path, key = module.params['path'], module.params['key']
-    result = {'changed': False, 'path': path}
-    if key is not None:
+    FINGERPRINT_KEY = True
+
+    def __init__(self):
+        super(SecretFileModule, self).__init__(required_if=[('state', 'present', ('value',))])
+
+    def run(self):
+        path, key = self.params['path'], self.params['key']
+        result = self.result = {'changed': False, 'path': path}
+        if key is not None:
+            try:
+                _dotenv.check_key(key)
+            except ValueError as exc:
+                self.fail('%s: %s' % (path, exc), **result)
         try:
-            _dotenv.check_key(key)
-        except ValueError as exc:
-            module.fail_json(msg='%s: %s' % (path, exc), **result)
-    try:
-        run(module, result)
-    except SecretError as exc:
-        module.fail_json(msg=str(exc), **result)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='%s: %s' % (path, os.strerror(exc.errno) if exc.errno else type(exc).__name__),
-                         **result)
-    module.exit_json(**result)
+            run(self.module, result)
+        except SecretError as exc:
+            self.fail(str(exc), **result)  # the message names the file; no error class, as always
+        except (IOError, OSError) as exc:
+            self.fail('%s: %s' % (path, os.strerror(exc.errno) if exc.errno else type(exc).__name__), **result)
+        return result
+
+
+def main():
+    SecretFileModule().main()
 
 
 if __name__ == '__main__':

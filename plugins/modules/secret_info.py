@@ -106,50 +106,48 @@ capabilities:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAP_VERSIONS, observe
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied, SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import (
-    backend_for,
-    fail,
-    parse_module_ref,
-    ref_argument_spec,
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretAccessDenied
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=ref_argument_spec(
-            ref=dict(type='str', required=True),
-            versions=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
+class SecretInfo(SecretModule):
+    NAME = 'secret_info'
+    # audit_log: documented (the audit fragment) though this module reads and logs nothing
+    OPTIONS = dict(
+        ref=dict(type='str', required=True),
+        versions=dict(type='bool', default=True),
     )
-    result = {'changed': False, 'ref': module.params['ref'], 'exists': False}
-    ref = parse_module_ref(module, module.params['ref'], **result)
-    result['ref'] = str(ref)
-    try:
-        backend = backend_for(module, ref)
+    STORES = True
+    FINGERPRINT_KEY = True
+    AUDIT_LOG = True
+
+    def run(self):
+        result = self.result = {'changed': False, 'ref': self.params['ref'], 'exists': False}
+        ref = self.parse_ref(self.params['ref'], **result)
+        result['ref'] = str(ref)
+        self.primary = ref.scheme
+        backend = self.backend(ref)
         result['capabilities'] = sorted(backend.CAPABILITIES)
         try:
-            seen = observe(backend, ref, lambda value: fingerprint(value, module.params['fingerprint_key']))
-        except SecretAccessDenied as exc:
+            seen = observe(backend, ref, self.fingerprint)
+        except SecretAccessDenied:
             result['state'] = 'denied'
-            fail(module, exc, **result)
+            raise
         if not seen.exists:
             result['state'] = seen.state
-            module.exit_json(**result)
+            return result
         secret = seen.secret
         if seen.fingerprint:
             result['fingerprint'] = seen.fingerprint
         result.update(exists=True, state='present', **secret.describe())
-        if module.params['versions'] and CAP_VERSIONS in backend.CAPABILITIES:
+        if self.params['versions'] and CAP_VERSIONS in backend.CAPABILITIES:
             result['versions'] = backend.versions(ref)
-    except SecretError as exc:
-        fail(module, exc, **result)
-    module.exit_json(**result)
+        return result
+
+
+def main():
+    SecretInfo().main()
 
 
 if __name__ == '__main__':

@@ -178,12 +178,9 @@ stats:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._fileio import atomic_write
 from ansible_collections.agentarea.secrets.plugins.module_utils.hygiene._gitignore import coverage, fixed_text, plan_fix
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 from ansible_collections.agentarea.secrets.plugins.module_utils.hygiene._scan import (
     GITIGNORE,
     CatalogIndex,
@@ -192,28 +189,28 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.hygiene._scan im
 )
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            history=dict(type='bool', default=True),
-            catalog_fingerprints=dict(type='list', elements='dict', default=[]),
-            fingerprint_key=dict(type='str', no_log=True),
-            detect=dict(type='bool', default=True),
-            check_gitignore=dict(type='bool', default=True),
-            fix_gitignore=dict(type='bool', default=False),
-            exclude=dict(type='list', elements='str', default=[]),
-            max_file_size=dict(type='int', default=1048576),
-            min_token_length=dict(type='int', default=8, no_log=False),
-            git_timeout=dict(type='int', default=300),
-            fail_on_findings=dict(type='bool', default=True),
-        ),
-        supports_check_mode=True,
+class SecretScan(SecretModule):
+    NAME = 'secret_scan'
+    OPTIONS = dict(
+        path=dict(type='path', required=True),
+        history=dict(type='bool', default=True),
+        catalog_fingerprints=dict(type='list', elements='dict', default=[]),
+        detect=dict(type='bool', default=True),
+        check_gitignore=dict(type='bool', default=True),
+        fix_gitignore=dict(type='bool', default=False),
+        exclude=dict(type='list', elements='str', default=[]),
+        max_file_size=dict(type='int', default=1048576),
+        min_token_length=dict(type='int', default=8, no_log=False),
+        git_timeout=dict(type='int', default=300),
+        fail_on_findings=dict(type='bool', default=True),
     )
-    params = module.params
-    root = params['path']
-    result = {'changed': False, 'findings': [], 'open_findings': 0, 'leaked_catalog_entries': [], 'stats': {}}
-    try:
+    FINGERPRINT_KEY = True
+
+    def run(self):
+        params = self.params
+        root = params['path']
+        result = self.result = {'changed': False, 'findings': [], 'open_findings': 0, 'leaked_catalog_entries': [],
+                                'stats': {}}
         index = CatalogIndex(params['catalog_fingerprints'], params['fingerprint_key'], params['min_token_length'])
         detector = Detector() if params['detect'] else None
         missing, added, still = [], [], []
@@ -242,7 +239,7 @@ def main():
                 result['changed'] = True
                 result['diff'] = {'before_header': path, 'after_header': path, 'before': before or '',
                                   'after': after}
-                if not module.check_mode:
+                if not self.check_mode:
                     atomic_write(path, after, mode=mode, backend='secret_scan')
         findings.sort(key=lambda f: (f['source'], f['file'], f['line'] or 0, f['kind']))
         result['findings'] = findings
@@ -250,14 +247,16 @@ def main():
         result['leaked_catalog_entries'] = sorted(set(
             f['catalog_entry'] for f in findings if f.get('catalog_entry') and f['status'] == 'open'))
         result['stats'] = scanner.stats
-    except SecretError as exc:
-        fail(module, exc, **result)
-    if params['fail_on_findings'] and result['open_findings']:
-        where = sorted(set('%s%s' % (f['file'], ':%s' % f['line'] if f['line'] else '')
-                           for f in findings if f['status'] == 'open'))
-        module.fail_json(msg='secret_scan: %d open finding(s) in %s: %s%s' % (
-            result['open_findings'], root, ', '.join(where[:10]), ' ...' if len(where) > 10 else ''), **result)
-    module.exit_json(**result)
+        if params['fail_on_findings'] and result['open_findings']:
+            where = sorted(set('%s%s' % (f['file'], ':%s' % f['line'] if f['line'] else '')
+                               for f in findings if f['status'] == 'open'))
+            self.fail('secret_scan: %d open finding(s) in %s: %s%s' % (
+                result['open_findings'], root, ', '.join(where[:10]), ' ...' if len(where) > 10 else ''), **result)
+        return result
+
+
+def main():
+    SecretScan().main()
 
 
 if __name__ == '__main__':

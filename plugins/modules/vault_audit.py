@@ -114,12 +114,8 @@ probe:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import fail
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 from ansible_collections.agentarea.secrets.plugins.module_utils.access._apply import configured_backend
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import connection_argspec
 from ansible_collections.agentarea.secrets.plugins.module_utils.audit._vault_audit import (
     AuditDeviceRefused,
     declaration,
@@ -129,8 +125,9 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.audit._vault_aud
 )
 
 
-def main():
-    spec = dict(
+class VaultAudit(SecretModule):
+    NAME = 'vault_audit'
+    OPTIONS = dict(
         path=dict(type='str', default='file'),
         file_path=dict(type='path'),
         description=dict(type='str', default='agentarea.secrets audit trail'),
@@ -138,16 +135,16 @@ def main():
         on_refused=dict(type='str', choices=['error', 'warn'], default='error'),
         probe=dict(type='bool', default=False),
     )
-    spec.update(connection_argspec(('vault',)))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    params = module.params
-    result = {'changed': False, 'api_refused': False, 'file_audit_enabled': False, 'probe': None}
-    try:
+    CONNECTIONS = ('vault',)
+
+    def run(self):
+        params = self.params
+        result = self.result = {'changed': False, 'api_refused': False, 'file_audit_enabled': False, 'probe': None}
         client = configured_backend(params, 'vault').client()
         before = dict((d['path'], d) for d in devices(client))
         try:
             result['changed'], device = ensure(client, params['path'], params['file_path'], params['state'],
-                                               module.check_mode, params['description'])
+                                               self.check_mode, params['description'])
         except AuditDeviceRefused as exc:
             result['api_refused'] = True
             result['declaration'] = exc.declaration or declaration(params['path'], params['file_path'])
@@ -155,22 +152,24 @@ def main():
             result['file_audit_enabled'] = any(d['type'] == 'file' for d in before.values())
             message = '%s. Add this to the server configuration:\n%s' % (exc, result['declaration'])
             if params['on_refused'] == 'error':
-                module.fail_json(msg=message, error=type(exc).__name__, **result)
-            module.warn(message)
-            module.exit_json(**result)
+                self.fail(message, error=type(exc).__name__, **result)
+            self.warn(message)
+            return result
         after = dict(before)
         after.pop(params['path'].strip('/'), None)
         if device is not None:
             after[device['path']] = device
         result['devices'] = sorted(after.values(), key=lambda d: d['path'])
         result['file_audit_enabled'] = any(d['type'] == 'file' for d in after.values())
-        if params['probe'] and params['file_path'] and not module.check_mode and device is not None:
+        if params['probe'] and params['file_path'] and not self.check_mode and device is not None:
             result['probe'] = probe(client, params['file_path'])
         result['diff'] = {'before': before.get(params['path'].strip('/')) or {},
                           'after': device or {}}
-    except SecretError as exc:
-        fail(module, exc, **result)
-    module.exit_json(**result)
+        return result
+
+
+def main():
+    VaultAudit().main()
 
 
 if __name__ == '__main__':

@@ -29,8 +29,9 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend im
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable, InvalidOption, InvalidReference, SecretAccessDenied, SecretConflict, SecretDeleted,
-    SecretError, SecretNotFound, describe_exception, missing_dependency,
+    SecretError, SecretNotFound, describe_exception,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SecretRef
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
     hashed, stored_text, string_tags, with_field, without_field,
@@ -48,12 +49,9 @@ KV_RESOURCES = tuple('https://' + s[1:] for s in KV_SUFFIXES)
 
 
 def _sdk(ref=None):
-    try:
-        from azure.keyvault.secrets import SecretClient  # pylint: disable=import-outside-toplevel
-        from azure.core import exceptions  # pylint: disable=import-outside-toplevel
-    except ImportError as exc:
-        raise missing_dependency('azure-keyvault-secrets', ref=ref, backend='azure', import_error=exc)
-    return SecretClient, exceptions
+    secrets, exceptions = requires('azure.keyvault.secrets', 'azure.core.exceptions', package='azure-keyvault-secrets',
+                                   ref=ref, backend='azure')
+    return secrets.SecretClient, exceptions
 
 
 class _VaultCredential:
@@ -160,10 +158,7 @@ class AzureBackend(SecretBackend):
         _sdk()
         if auth == 'access_token':
             return _VaultCredential(token=o['access_token'])
-        try:
-            from azure import identity  # pylint: disable=import-outside-toplevel
-        except ImportError as exc:
-            raise missing_dependency('azure-identity', backend=self.NAME, import_error=exc)
+        identity = requires('azure.identity', package='azure-identity', backend=self.NAME)
         if auth == 'client_secret':
             inner = identity.ClientSecretCredential(o['tenant_id'], o['client_id'], o['client_secret'])
         elif auth == 'managed_identity':

@@ -35,8 +35,8 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
     SecretError,
     SecretNotFound,
     describe_exception,
-    missing_dependency,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
 
 LABEL_PREFIX = 'agentarea.secrets.'
@@ -157,11 +157,7 @@ class DockerBackend(SecretBackend):
         return 'docker:%s' % (self.options.get('docker_host') or 'unix:///var/run/docker.sock')
 
     def connect(self):
-        try:
-            import docker  # pylint: disable=import-outside-toplevel
-            from docker.tls import TLSConfig  # pylint: disable=import-outside-toplevel
-        except ImportError as exc:
-            raise missing_dependency('docker', backend=self.NAME, import_error=exc)
+        docker, docker_tls = requires('docker', 'docker.tls', backend=self.NAME)
         opts = self.options
         kwargs = {'version': opts.get('docker_api_version') or 'auto', 'timeout': opts['timeout']}
         if opts.get('docker_host'):
@@ -171,9 +167,9 @@ class DockerBackend(SecretBackend):
             import os  # pylint: disable=import-outside-toplevel
             cert_path = os.path.expanduser(opts.get('docker_cert_path') or os.path.join('~', '.docker'))
             client_cert = (os.path.join(cert_path, 'cert.pem'), os.path.join(cert_path, 'key.pem'))
-            kwargs['tls'] = TLSConfig(client_cert=client_cert if os.path.exists(client_cert[0]) else None,
-                                      ca_cert=os.path.join(cert_path, 'ca.pem') if verify else None,
-                                      verify=bool(verify))
+            kwargs['tls'] = docker_tls.TLSConfig(client_cert=client_cert if os.path.exists(client_cert[0]) else None,
+                                                 ca_cert=os.path.join(cert_path, 'ca.pem') if verify else None,
+                                                 verify=bool(verify))
         try:
             return docker.APIClient(**kwargs)
         except Exception as exc:

@@ -23,8 +23,9 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend im
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable, InvalidOption, InvalidReference, SecretAccessDenied, SecretConflict, SecretDeleted,
-    SecretError, SecretNotFound, describe_exception, missing_dependency,
+    SecretError, SecretNotFound, describe_exception,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
     hashed, stored_text, string_tags, with_field, without_field,
 )
@@ -83,20 +84,17 @@ class GcpBackend(SecretBackend):
 
     def connect(self):
         o = self.options
-        try:
-            import google.auth  # pylint: disable=import-outside-toplevel
-            from google.cloud import secretmanager  # pylint: disable=import-outside-toplevel
-        except ImportError as exc:
-            raise missing_dependency('google-cloud-secret-manager', backend=self.NAME, import_error=exc)
+        google_auth, secretmanager, oauth2 = requires('google.auth', 'google.cloud.secretmanager',
+                                                      'google.oauth2.credentials',
+                                                      package='google-cloud-secret-manager', backend=self.NAME)
         try:
             if o.get('access_token'):
-                from google.oauth2.credentials import Credentials  # pylint: disable=import-outside-toplevel
-                creds = Credentials(token=o['access_token'])
+                creds = oauth2.Credentials(token=o['access_token'])
             elif o.get('credentials_file'):
-                creds, self._default_project = google.auth.load_credentials_from_file(o['credentials_file'],
+                creds, self._default_project = google_auth.load_credentials_from_file(o['credentials_file'],
                                                                                       scopes=list(SCOPES))
             else:
-                creds, self._default_project = google.auth.default(scopes=list(SCOPES))
+                creds, self._default_project = google_auth.default(scopes=list(SCOPES))
             client_options = {'api_endpoint': o['api_endpoint']} if o.get('api_endpoint') else None
             return secretmanager.SecretManagerServiceClient(credentials=creds, transport=o.get('transport') or 'rest',
                                                             client_options=client_options)

@@ -28,7 +28,8 @@ import math
 import secrets
 import string
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, missing_dependency
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 
 LOWER = string.ascii_lowercase
 UPPER = string.ascii_uppercase
@@ -137,12 +138,9 @@ def _random_bytes(policy):
 
 
 def _crypto():
-    try:
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-    except ImportError as exc:
-        raise missing_dependency('cryptography', import_error=exc)
-    return hashes, serialization, ec, ed25519, rsa
+    return requires('cryptography.hazmat.primitives.hashes', 'cryptography.hazmat.primitives.serialization',
+                    'cryptography.hazmat.primitives.asymmetric.ec', 'cryptography.hazmat.primitives.asymmetric.ed25519',
+                    'cryptography.hazmat.primitives.asymmetric.rsa', package='cryptography')
 
 
 _CURVES = {'P-256': 'SECP256R1', 'P-384': 'SECP384R1', 'P-521': 'SECP521R1'}

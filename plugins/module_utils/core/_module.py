@@ -2,18 +2,25 @@
 # Copyright (c) 2026 agentarea.secrets contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the modules share: argument specs built from the backends' ARGSPEC, backend construction from module
-parameters, and the translation of typed errors into ``fail_json``."""
+parameters, the translation of typed errors into ``fail_json``, and :class:`SecretModule`, the base of the modules
+(options, backends, fingerprints, the audit log, failure and exit in one place)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import copy
+import os
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AUDIT_ENV, AuditLog
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError, describe_exception
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint as _fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import (
     backend_class,
+    connection_argspec,
     shared_options,
     store_option,
     union_argspec,
@@ -69,8 +76,6 @@ def protect_catalog(module, entries):
 
 def audit_log(module):
     """The module's audit log (``audit_log``, else AGENTAREA_SECRETS_AUDIT_LOG); a no-op log when neither."""
-    import os  # pylint: disable=import-outside-toplevel
-    from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AUDIT_ENV, AuditLog
     return AuditLog(module.params.get('audit_log') or os.environ.get(AUDIT_ENV))
 
 
@@ -146,3 +151,153 @@ def fail(module, exc, **result):
     if getattr(exc, 'ref', None) is None and result.get('ref'):
         exc.ref = result['ref']  # the message names the reference even when the error came from deep inside
     module.fail_json(msg=str(exc), error=type(exc).__name__, **result)
+
+
+def module_argument_spec(own=None, stores=False, connections=(), fingerprint_key=False, audit_log=False):
+    """The argument spec :class:`SecretModule` builds: the store options asked for (``stores=True``: every store's,
+    as :func:`ref_argument_spec`; a tuple of schemes: those stores' ``ARGSPEC``; ``connections``: those stores'
+    connection options only), ``fingerprint_key`` and ``audit_log`` only when the module uses them, then the
+    module's ``own`` options (which win: rollout's ``timeout`` is a wait, not the stores' request timeout)."""
+    spec = {}
+    if stores is True:
+        spec.update(copy.deepcopy(union_argspec()))
+    elif stores:
+        for scheme in stores:
+            for name, opt in backend_class(scheme).ARGSPEC.items():
+                spec.setdefault(name, dict(opt))
+    if connections:
+        spec.update(connection_argspec(connections))
+    spec.pop('fingerprint_key', None)  # the Docker store declares it; offered only to modules that fingerprint
+    if fingerprint_key:
+        spec['fingerprint_key'] = dict(FINGERPRINT_KEY_SPEC)
+    if audit_log:
+        spec['audit_log'] = {'type': 'path'}
+    spec.update(copy.deepcopy(own or {}))
+    return spec
+
+
+class SecretModule:
+    """The base of the collection's modules. It builds the ``AnsibleModule`` with exactly the options the module
+    uses and offers what every module needs: ``params``, ``check_mode``, ``diff``, ``pool`` (one backend per
+    scheme), ``backend(ref)``, ``fingerprint(value)``, ``audit`` (the audit log, or a no-op), ``fail(exc,
+    **result)`` and ``exit(**result)``.
+
+    A module subclasses it, sets ``NAME``, ``OPTIONS`` and the flags (``STORES``, ``CONNECTIONS``,
+    ``FINGERPRINT_KEY``, ``AUDIT_LOG``) and implements ``run(self)`` returning the result dict; ``main()``
+    runs it and turns a typed error into ``fail_json`` with its message (backend, reference, cause) and anything
+    else into a message naming the module and the exception's class - never a traceback, never a value. What
+    ``run`` put in ``self.result`` before failing is returned with the failure.
+    """
+
+    #: the module's name, used in messages about unexpected failures
+    NAME = None
+    #: the module's own options (its argument spec without the stores' options)
+    OPTIONS = None
+    #: the stores' options it takes: True (every store's, for a module that takes any reference), a tuple of
+    #: schemes (those stores' options), or False
+    STORES = False
+    #: schemes whose connection options only it takes (a module that configures a store, reading no secrets)
+    CONNECTIONS = ()
+    #: whether it offers fingerprint_key (it fingerprints values) and audit_log (it writes audit events)
+    FINGERPRINT_KEY = False
+    AUDIT_LOG = False
+
+    @classmethod
+    def argument_spec(cls):
+        """The module's whole argument spec (what it is constructed with; docs tests compare it with the docs)."""
+        return module_argument_spec(cls.OPTIONS, stores=cls.STORES, connections=cls.CONNECTIONS,
+                                    fingerprint_key=cls.FINGERPRINT_KEY, audit_log=cls.AUDIT_LOG)
+
+    def __init__(self, argument_spec=None, stores=None, connections=None, fingerprint_key=None, audit_log=None,
+                 supports_check_mode=True, primary=None, name=None, **kwargs):
+        """The flags default to the class attributes (``OPTIONS``, ``STORES``, ...); ``kwargs`` go to
+        ``AnsibleModule`` (``mutually_exclusive``, ``required_if``, ...)."""
+        cls = type(self)
+        self.uses_audit_log = cls.AUDIT_LOG if audit_log is None else audit_log
+        spec = module_argument_spec(
+            cls.OPTIONS if argument_spec is None else argument_spec,
+            stores=cls.STORES if stores is None else stores,
+            connections=cls.CONNECTIONS if connections is None else connections,
+            fingerprint_key=cls.FINGERPRINT_KEY if fingerprint_key is None else fingerprint_key,
+            audit_log=self.uses_audit_log)
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self.name = name or cls.NAME or getattr(self.module, '_name', None) or 'module'
+        #: the scheme of the module's own store (see backend_options); set it before the first backend is built
+        self.primary = primary
+        self.result = {'changed': False}
+        self._pool = None
+        self._audit = None
+
+    @property
+    def params(self):
+        return self.module.params
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    @property
+    def diff(self):
+        return self.module._diff  # pylint: disable=protected-access
+
+    @property
+    def pool(self):
+        """One configured backend per scheme for this run (built on first use, for the store ``primary``)."""
+        if self._pool is None:
+            self._pool = BackendPool(self.module, self.primary)
+        return self._pool
+
+    def backend(self, ref):
+        """The configured backend of ``ref``'s store (one per scheme for the run)."""
+        return self.pool(ref)
+
+    def parse_ref(self, text, **result):
+        """``text`` as a reference; an invalid one fails the module (with ``result``)."""
+        try:
+            return parse_ref(text)
+        except SecretError as exc:
+            self.fail(exc, **result)
+
+    def fingerprint(self, value):
+        """The fingerprint of ``value`` under the module's ``fingerprint_key`` (None for None)."""
+        return None if value is None else _fingerprint(value, self.params.get('fingerprint_key'))
+
+    @property
+    def audit(self):
+        """The audit log (``audit_log``, else AGENTAREA_SECRETS_AUDIT_LOG), or a no-op log for a module without
+        one."""
+        if self._audit is None:
+            path = (self.params.get('audit_log') or os.environ.get(AUDIT_ENV)) if self.uses_audit_log else None
+            self._audit = AuditLog(path)
+        return self._audit
+
+    def warn(self, message):
+        self.module.warn(message)
+
+    def fail(self, exc, **result):
+        """Fail the module. A typed error: its message (it names the backend, the reference and the cause) and
+        ``error`` (its class). A string: that message. Anything else: the module's name and the exception's class
+        and status only (an SDK's message may quote a value)."""
+        result.pop('msg', None)
+        if isinstance(exc, SecretError):
+            result.pop('error', None)
+            fail(self.module, exc, **result)
+        result.setdefault('changed', False)
+        if isinstance(exc, BaseException):
+            result['error'] = type(exc).__name__
+            self.module.fail_json(msg='%s: unexpected error: %s' % (self.name, describe_exception(exc)), **result)
+        self.module.fail_json(msg=str(exc), **result)
+
+    def exit(self, changed=False, **result):
+        self.module.exit_json(changed=changed, **result)
+
+    def run(self):
+        """The module's work: returns the result dict (or calls :meth:`exit`/:meth:`fail` itself)."""
+        raise NotImplementedError
+
+    def main(self):
+        try:
+            result = self.run()
+        except Exception as exc:  # pylint: disable=broad-except
+            self.fail(exc, **self.result)
+        self.exit(**(self.result if result is None else result))

@@ -31,6 +31,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
     InvalidOption,
     missing_dependency,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import PREFIX, fingerprint, resolve_key
 from ansible_collections.agentarea.secrets.plugins.module_utils.hygiene._gitignore import GitIgnore, is_env_file
 
@@ -100,12 +101,13 @@ class Detector:
     """detect-secrets with its default plugins and filters, for as long as the ``with`` block lasts."""
 
     def __init__(self):
+        scan, settings, util = requires('detect_secrets.core.scan', 'detect_secrets.settings',
+                                        'detect_secrets.core.plugins.util', package='detect-secrets',
+                                        backend='secret_scan')
         try:
-            # pylint: disable=import-outside-toplevel
-            from detect_secrets.core.scan import scan_file
-            from detect_secrets.settings import default_settings
-            from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-        except ImportError as exc:
+            scan_file, default_settings = scan.scan_file, settings.default_settings
+            get_mapping_from_secret_type_to_class = util.get_mapping_from_secret_type_to_class
+        except AttributeError as exc:
             raise missing_dependency('detect-secrets', backend='secret_scan', import_error=exc)
         self._scan_file, self._settings = scan_file, default_settings()
         self._plugins = dict((k, v.__name__) for k, v in get_mapping_from_secret_type_to_class().items())
@@ -127,13 +129,14 @@ class Detector:
         written to disk, where a killed run would leave it. Follows detect-secrets' ``scan_file`` step by step:
         the filters on the file name (but the one asking the disk whether the file exists), the transformers
         chosen by the name (YAML, INI), then the eager ones when the plain lines found nothing."""
+        core, transformers, inject = requires('detect_secrets.core.scan', 'detect_secrets.transformers',
+                                              'detect_secrets.util.inject', package='detect-secrets>=1.4',
+                                              backend='secret_scan')
         try:
-            # pylint: disable=import-outside-toplevel
-            from detect_secrets.core import scan as core
-            from detect_secrets.transformers import get_transformed_file
-            from detect_secrets.util.inject import call_function_with_arguments
+            get_transformed_file = transformers.get_transformed_file
+            call_function_with_arguments = inject.call_function_with_arguments
             process_lines, name_filters = core._process_line_based_plugins, core.get_filters_with_parameter
-        except (ImportError, AttributeError) as exc:
+        except AttributeError as exc:
             raise missing_dependency('detect-secrets>=1.4', backend='secret_scan', import_error=exc)
         for check in name_filters('filename'):
             if str(getattr(check, 'path', '')).endswith('.is_invalid_file'):

@@ -19,8 +19,9 @@ import os
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import iso, to_datetime, utc_now
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable, InvalidOption, InvalidReference, SecretAccessDenied, SecretError, SecretNotFound,
-    describe_exception, missing_dependency,
+    describe_exception,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import hashed
 
 _DENIED = ('AccessDeniedException', 'AccessDenied', '403', 'UnrecognizedClientException', 'InvalidSignatureException',
@@ -37,11 +38,7 @@ DEFAULT_RETRIES = 3
 
 
 def import_boto3(ref=None):
-    try:
-        import boto3  # pylint: disable=import-outside-toplevel
-        import botocore.config  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
-    except ImportError as exc:
-        raise missing_dependency('boto3', ref=ref, backend='aws', import_error=exc)
+    boto3, _config = requires('boto3', 'botocore.config', package='boto3', ref=ref, backend='aws')
     return boto3
 
 

@@ -26,8 +26,8 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
     SecretError,
     SecretNotFound,
     describe_exception,
-    missing_dependency,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 
 SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
 DEFAULT_KUBECONFIG = os.path.join('~', '.kube', 'config')
@@ -64,13 +64,11 @@ def source(opts, environ):
 
 def configuration(opts, environ):
     """A ``kubernetes.client.Configuration`` for the options (reads the kubeconfig or the service account)."""
-    try:
-        from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
-        from kubernetes import config as k8s_config  # pylint: disable=import-outside-toplevel
-        from kubernetes.config.config_exception import ConfigException  # pylint: disable=import-outside-toplevel
-        from kubernetes.config.incluster_config import InClusterConfigLoader  # pylint: disable=import-outside-toplevel
-    except ImportError as exc:
-        raise missing_dependency('kubernetes', backend='k8s', import_error=exc)
+    k8s_client, k8s_config, config_exception, incluster_config = requires(
+        'kubernetes.client', 'kubernetes.config', 'kubernetes.config.config_exception',
+        'kubernetes.config.incluster_config', package='kubernetes', backend='k8s')
+    ConfigException = config_exception.ConfigException  # pylint: disable=invalid-name
+    InClusterConfigLoader = incluster_config.InClusterConfigLoader  # pylint: disable=invalid-name
     cfg = k8s_client.Configuration()
     where = source(opts, environ)
     try:

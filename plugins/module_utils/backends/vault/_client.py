@@ -26,8 +26,8 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
     SecretNotFound,
     describe_exception,
     exception_chain,
-    missing_dependency,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._auth import auth_method
 
 #: options that describe the connection (also kept in clean-up records: paths and flags only, no credentials)
@@ -87,13 +87,8 @@ class LoginFailed(SecretAccessDenied):
 
 def import_hvac():
     """hvac, requests and urllib3's Retry, imported when a Vault backend is used (never at import time)."""
-    try:
-        import hvac  # pylint: disable=import-outside-toplevel
-        import requests  # pylint: disable=import-outside-toplevel
-        from urllib3.util.retry import Retry  # pylint: disable=import-outside-toplevel
-    except ImportError as exc:
-        raise missing_dependency('hvac', backend='vault', import_error=exc)
-    return hvac, requests, Retry
+    hvac, requests, retry = requires('hvac', 'requests', 'urllib3.util.retry', package='hvac', backend='vault')
+    return hvac, requests, retry.Retry
 
 
 _RETRY_CLASS = []
