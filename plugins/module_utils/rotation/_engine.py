@@ -43,6 +43,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._state 
     Envelope, RotationInProgress, Slot, SlotLock, new_id, now_iso, parse_duration, slot_ref,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._steps import Phase, RotationSteps
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import merge_option_specs
 
 KINDS = ('postgres', 'mysql', 'redis', 'jwt', 'api_key', 'static')
 MAP_KINDS = ('postgres', 'mysql', 'redis')
@@ -72,6 +73,12 @@ def target_class(kind):
         from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._static import StaticTarget
         return StaticTarget
     raise InvalidOption("unknown kind '%s' (known: %s)" % (kind, ', '.join(KINDS)))
+
+
+def target_option_spec():
+    """The suboptions of the rotate module's ``target``: the union of what each kind's target declares
+    (``OPTIONS`` and ``CONNECTION`` in ``targets/``)."""
+    return merge_option_specs([target_class(kind) for kind in KINDS])
 
 
 class StoreAccess:
@@ -367,5 +374,5 @@ class Rotation(RotationSteps, ResumeSteps, ContractSteps):
         raise cls(message, ref=self.ref, backend=self.backend.NAME)
 
 
-__all__ = ['Rotation', 'StoreAccess', 'target_class', 'KINDS', 'RotationInProgress', 'SecretError', 'Envelope',
+__all__ = ['Rotation', 'StoreAccess', 'target_class', 'target_option_spec', 'KINDS', 'RotationInProgress', 'SecretError', 'Envelope',
            'FAULT_ENV']
