@@ -236,6 +236,23 @@ class DatabaseTarget(Target):
                 pass
         self._admin = None
 
+    def check(self, value, login_only=False):
+        """Log in with ``value`` (refused: False), then, on that connection, the target's own test (``probe``)."""
+        cred = self.cred(value)
+        try:
+            conn = self.connect(cred['username'], cred['password'])
+        except TargetRejected:
+            return False
+        try:
+            return self.probe(conn, cred, login_only)
+        finally:
+            conn.close()
+
+    def probe(self, conn, cred, login_only):
+        """True when the logged-in credential passes the target's test (``target.test_query``, unless
+        ``login_only``); a failed test is a note and False."""
+        return True
+
     def prepare(self, current):
         if current is None:
             # a first credential: the admin sets it (there is no old one to change itself or to go back to)

@@ -136,22 +136,14 @@ class MysqlTarget(DatabaseTarget):
                           "create '%s'@'%s'" % (user, host))
         self.set_password(conn, new_c, retain=self.strategy_used == 'overlap' and old is not None)
 
-    def check(self, value, login_only=False):
-        cred = self.cred(value)
+    def probe(self, conn, cred, login_only):
+        query = 'SELECT 1' if login_only else (self.opt('test_query') or 'SELECT 1')
         try:
-            conn = self.connect(cred['username'], cred['password'])
-        except TargetRejected:
+            self._run(conn, query, None, 'run the test query')
+        except TargetRejected as exc:
+            self.note(str(exc))
             return False
-        try:
-            query = 'SELECT 1' if login_only else (self.opt('test_query') or 'SELECT 1')
-            try:
-                self._run(conn, query, None, 'run the test query')
-            except TargetRejected as exc:
-                self.note(str(exc))
-                return False
-            return True
-        finally:
-            conn.close()
+        return True
 
     def _conn_for_revert(self, new_c, old_c):
         try:

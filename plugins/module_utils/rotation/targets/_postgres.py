@@ -125,27 +125,18 @@ class PostgresTarget(DatabaseTarget):
             self.ensure_role(conn, new_c['username'])
         self.set_password(conn, new_c['username'], new_c['password'])
 
-    def check(self, value, login_only=False):
-        cred = self.cred(value)
-        try:
-            conn = self.connect(cred['username'], cred['password'])
-        except TargetRejected:
-            return False
-        try:
-            query = None if login_only else self.opt('test_query')
-            if query:
-                psycopg, _sql = self.driver()
-                try:
-                    conn.execute(query)
-                except psycopg.Error as exc:
-                    self.note('test_query failed as %s: %s' % (cred['username'], _server_said(exc) or
-                                                               type(exc).__name__))
-                    return False
-            else:
-                conn.execute('SELECT 1')
+    def probe(self, conn, cred, login_only):
+        query = None if login_only else self.opt('test_query')
+        if not query:
+            conn.execute('SELECT 1')
             return True
-        finally:
-            conn.close()
+        psycopg, _sql = self.driver()
+        try:
+            conn.execute(query)
+        except psycopg.Error as exc:
+            self.note('test_query failed as %s: %s' % (cred['username'], _server_said(exc) or type(exc).__name__))
+            return False
+        return True
 
     def revert(self, new, old, previous=None):
         new_c, old_c = self.cred(new), self.cred(old)

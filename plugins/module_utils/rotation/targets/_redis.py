@@ -142,14 +142,6 @@ class RedisTarget(DatabaseTarget):
         self._setuser(conn, user, create + reset + ['#' + acl_hash(new_c['password'])],
                       "add the new password of '%s'" % user)
 
-    def check(self, value, login_only=False):
-        cred = self.cred(value)
-        try:
-            self.connect(cred['username'], cred['password']).close()
-        except TargetRejected:
-            return False
-        return True
-
     def _conn_any(self, first, second):
         try:
             return self.admin_conn(first)
