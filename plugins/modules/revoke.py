@@ -391,22 +391,10 @@ AWS_IAM_SPEC = dict(
     endpoint_url=dict(type='str'),
 )
 
-SESSION_SPEC = dict(
-    kind=dict(type='str', required=True, choices=['postgres', 'mysql', 'redis']),
-    username=dict(type='str', required=True),
-    host=dict(type='str'),
-    port=dict(type='int'),
-    socket=dict(type='path'),
-    database=dict(type='str'),
-    admin=dict(type='str'),
-    admin_username=dict(type='str'),
-    admin_password=dict(type='str', no_log=True),
-    connect_timeout=dict(type='int', default=10),
-    sslmode=dict(type='str', default='prefer'),
-    tls=dict(type='bool', default=False),
-    user_host=dict(type='str', default='%'),
-    disable_login=dict(type='bool', default=False),
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._sessions import session_option_spec
+
+# the connection options are the rotation targets' own (rotation/targets/: CONNECTION)
+SESSION_SPEC = session_option_spec()
 
 
 def step_error(step, exc):

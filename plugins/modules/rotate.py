@@ -442,49 +442,10 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._engine import KINDS, Rotation, StoreAccess
 
-# env, url, headers and body carry the provider's admin tokens: never shown, the result's invocation included
-HOOK_SPEC = dict(
-    command=dict(type='list', elements='str'),
-    env=dict(type='dict', no_log=True),
-    url=dict(type='str', no_log=True),
-    method=dict(type='str'),
-    headers=dict(type='dict', no_log=True),
-    body=dict(type='raw', no_log=True),
-    status_codes=dict(type='list', elements='int', default=[200, 201, 202, 204]),
-    timeout=dict(type='int', default=30),
-    validate_certs=dict(type='bool', default=True),
-    ca_path=dict(type='path'),
-)
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._engine import target_option_spec
 
-TARGET_SPEC = dict(
-    host=dict(type='str'),
-    port=dict(type='int'),
-    socket=dict(type='path'),
-    database=dict(type='str'),
-    username=dict(type='str'),
-    admin=dict(type='str'),
-    admin_username=dict(type='str'),
-    admin_password=dict(type='str', no_log=True),
-    connect_timeout=dict(type='int', default=10),
-    sslmode=dict(type='str', default='prefer'),
-    tls=dict(type='bool', default=False),
-    url_template=dict(type='str'),
-    url_key=dict(type='str', default='url', no_log=False),
-    test_query=dict(type='str'),
-    create_roles=dict(type='bool', default=True),
-    user_host=dict(type='str', default='%'),
-    mode=dict(type='str', default='auto', choices=['auto', 'acl', 'requirepass']),
-    persist=dict(type='str', default='none', choices=['none', 'acl_save', 'config_rewrite']),
-    acl_rules=dict(type='list', elements='str'),
-    algorithm=dict(type='str', default='HS256', choices=['HS256', 'HS512', 'RS256', 'ES256', 'EdDSA']),
-    format=dict(type='str', default='auto', choices=['auto', 'keyset', 'secret']),
-    jwks_path=dict(type='path'),
-    jwks_ref=dict(type='str'),
-    publish_previous=dict(type='str'),
-    register=dict(type='dict', options=HOOK_SPEC),
-    test=dict(type='dict', options=HOOK_SPEC),
-    revoke=dict(type='dict', options=HOOK_SPEC),
-)
+# each target declares its own options (rotation/targets/: OPTIONS, CONNECTION; the api_key hooks' settings)
+TARGET_SPEC = target_option_spec()
 
 
 def target_options(params):

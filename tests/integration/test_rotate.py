@@ -436,6 +436,8 @@ def test_static_and_bare_jwt_secret_in_a_dotenv(ansible, tmp_path):
     values = dotenv.dotenv_values(str(env_file))
     assert values["SESSION_SECRET_PREVIOUS"] == session and values["SESSION_SECRET"] != session
     assert values["JWT_SECRET"] != jwt_secret and values["OTHER"] == "keep" and r["strategy_used"] == "single"
+    young = rotate(ansible, dict(static, min_age="1d"), check=True)   # issue 16: min_age in check mode
+    assert not young["changed"] and young["plan"]["steps"] == [] and young["next_due"]
     assert not rotate(ansible, dict(static, min_age="1d"))["changed"]
     assert rotate(ansible, dict(static, contract=True))["changed"]
     assert "SESSION_SECRET_PREVIOUS" not in dotenv.dotenv_values(str(env_file))

@@ -5,8 +5,9 @@
 
 A changed password does not end sessions that are already open (PostgreSQL, MariaDB and Redis all keep them),
 so an attacker who logged in with a leaked credential stays connected after the rotation unless the sessions are
-killed. Connections and the admin credential (a reference read through the stores, or a name and password) are
-the rotation targets' own (``targets/_postgres.py``, ``_mysql.py``, ``_redis.py``).
+killed. Connections, drivers and the admin credential (a reference read through the stores, or a name and
+password) are the rotation targets' own (``targets/_postgres.py``, ``_mysql.py``, ``_redis.py``), and so are the
+options that say how to reach the server (``session_option_spec()``: the targets' ``CONNECTION``).
 
 ``disable_login`` runs before the kill, so the user cannot reconnect in between:
 
@@ -26,6 +27,8 @@ __metaclass__ = type
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import iso
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 from ansible_collections.agentarea.secrets.plugins.module_utils.revoke._revoke import capped
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._engine import target_class
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import merge_option_specs
 
 #: PostgreSQL 14+ waits this long (ms) for each terminated backend to be gone
 PG_TERMINATE_WAIT_MS = 5000
@@ -47,8 +50,7 @@ class PostgresSessions:
         return (False, False) if row is None else (True, bool(row[0]))
 
     def disable(self, conn):
-        from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._postgres import _psycopg
-        _psycopg_mod, sql = _psycopg()
+        _psycopg, sql = self.target.driver()
         self.target._execute(conn, sql.SQL('ALTER ROLE {} NOLOGIN').format(sql.Identifier(self.username)),
                              "disable the login of role '%s'" % self.username)
 
@@ -62,8 +64,7 @@ class PostgresSessions:
     def kill(self, conn, found):
         wait = int(conn.execute("SELECT current_setting('server_version_num')::int").fetchone()[0]) >= 140000
         call = 'pg_terminate_backend(pid, %d)' % PG_TERMINATE_WAIT_MS if wait else 'pg_terminate_backend(pid)'
-        from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._postgres import _psycopg
-        psycopg, _sql = _psycopg()
+        psycopg, _sql = self.target.driver()
         try:
             rows = conn.execute('SELECT pid, %s FROM pg_stat_activity WHERE usename = %%s AND pid <> pg_backend_pid()'
                                 % call, (self.username,)).fetchall()
@@ -86,12 +87,8 @@ class MysqlSessions:
     def open(self, admin):
         return self.target.connect(admin[0], admin[1])
 
-    def _pymysql(self):
-        from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._mysql import _pymysql
-        return _pymysql()
-
     def login(self, conn):
-        pymysql = self._pymysql()
+        pymysql = self.target.driver()
         try:
             with conn.cursor() as cur:
                 cur.execute('SHOW CREATE USER %s@%s', (self.username, self.host))
@@ -114,7 +111,7 @@ class MysqlSessions:
         return [{'id': int(r[0]), 'addr': r[1], 'database': r[2], 'command': r[3], 'seconds': r[4]} for r in rows]
 
     def kill(self, conn, found):
-        pymysql = self._pymysql()
+        pymysql = self.target.driver()
         killed = []
         for session in found:
             try:
@@ -164,8 +161,18 @@ class RedisSessions:
 KINDS = {'postgres': PostgresSessions, 'mysql': MysqlSessions, 'redis': RedisSessions}
 
 
+def session_option_spec():
+    """The suboptions of one item of the revoke module's ``sessions``: the kind, the user, how to reach the server
+    and log in as its admin (the targets' ``CONNECTION`` options), and ``disable_login``."""
+    connection = merge_option_specs([target_class(kind) for kind in KINDS], 'connection_spec')
+    spec = dict(kind=dict(type='str', required=True, choices=list(KINDS)),
+                username=dict(connection.pop('username'), required=True))
+    spec.update(connection)
+    spec['disable_login'] = dict(type='bool', default=False)
+    return spec
+
+
 def target_for(spec, stores):
-    from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._engine import target_class
     options = dict((k, v) for k, v in spec.items() if v is not None and k not in ('kind', 'disable_login'))
     if 'socket' in options and spec['kind'] == 'postgres':
         options['socket_dir'] = options.pop('socket')

@@ -14,7 +14,8 @@ Any failure before finish reverts the target to the old credential, proves the o
 pending slot. A run that finds a stale pending slot (crash, kill -9) resumes: it tests pending and current
 against the target and completes (pending works) or rolls back (only current works), and says which.
 ``rehearse`` runs create, set and test, then rolls back on purpose and proves the old credential again.
-Every phase emits a value-free audit event and is timed. See ``_rotation_state.py`` for slots and locks.
+Every phase emits a value-free audit event and is timed. See ``_state.py`` for slots and locks; the phases are
+methods of ``Rotation`` written in ``_steps.py``, ``_resume.py`` and ``_contract.py``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -36,10 +37,13 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry i
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._stages import (
     StagePendingSlot, StagePreviousSlot,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._contract import ContractSteps
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._resume import ResumeSteps
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._state import (
     Envelope, RotationInProgress, Slot, SlotLock, new_id, now_iso, parse_duration, slot_ref,
 )
-from ansible_collections.agentarea.secrets.plugins.module_utils.rotation import _steps as steps
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._steps import Phase, RotationSteps
+from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import merge_option_specs
 
 KINDS = ('postgres', 'mysql', 'redis', 'jwt', 'api_key', 'static')
 MAP_KINDS = ('postgres', 'mysql', 'redis')
@@ -69,6 +73,12 @@ def target_class(kind):
         from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._static import StaticTarget
         return StaticTarget
     raise InvalidOption("unknown kind '%s' (known: %s)" % (kind, ', '.join(KINDS)))
+
+
+def target_option_spec():
+    """The suboptions of the rotate module's ``target``: the union of what each kind's target declares
+    (``OPTIONS`` and ``CONNECTION`` in ``targets/``)."""
+    return merge_option_specs([target_class(kind) for kind in KINDS])
 
 
 class StoreAccess:
@@ -121,8 +131,11 @@ class Current:
         return self.secret.version if self.secret is not None else None
 
 
-class Rotation:
-    """One rotation (or rehearsal, or contract) of the secret at ``ref`` in ``backend``."""
+class Rotation(RotationSteps, ResumeSteps, ContractSteps):
+    """One rotation (or rehearsal, or contract) of the secret at ``ref`` in ``backend``: the entry points, the
+    store and the state the phases share are here; the phases are the methods of ``RotationSteps`` (``_steps.py``:
+    create, set, test, finish, rollback), ``ResumeSteps`` (``_resume.py``) and ``ContractSteps``
+    (``_contract.py``: the contract and the ``min_age`` gate)."""
 
     def __init__(self, backend, ref, kind, strategy='single', target_options=None, policy=None, stores=None,
                  fingerprint_key=None, audit=None, overlap=None, min_age=None, lock_timeout=300,
@@ -198,7 +211,7 @@ class Rotation:
                 time.sleep(float(action[6:]))
 
     def phase(self, name, **fields):
-        return steps.Phase(self, name, fields)
+        return Phase(self, name, fields)
 
     # -- the store ----------------------------------------------------------------------------------------------
     def read_current(self):
@@ -225,9 +238,10 @@ class Rotation:
             return value
         return encode_value(value)
 
-    def promote(self, value, current, from_pending=False):
+    def write_current(self, value, current, from_pending=False):
         """Write ``value`` as the current value with check-and-set against ``current`` (what this run read); with
-        ``from_pending`` on a store with stages, move AWSCURRENT to the AWSPENDING version instead."""
+        ``from_pending`` on a store with stages, move AWSCURRENT to the AWSPENDING version instead. The phases
+        call ``promote_checked``, which reads the store back when this write fails."""
         again = self.read_current()
         if self.fp(again.value) != self.fp(current.value) or again.version != current.version:
             raise SecretConflict('the secret changed since this rotation read it (now version %s, fingerprint %s); '
@@ -250,18 +264,18 @@ class Rotation:
             current = self.read_current()
             found = self.pending.read()
             if found is not None:
-                if steps.resume(self, found, current) == 'completed':
+                if self.resume(found, current) == 'completed':
                     return self.result
                 current = self.read_current()
             self.result['old'] = self.facts(current.value, current.version)
-            if not rehearse and steps.too_young(self, current):
+            if not rehearse and self.too_young(current):
                 return self.result
             if not rehearse:
-                steps.settle_previous(self, current)
+                self.settle_previous(current)
             self.previous_before = self.previous.read()
             self.target.prepare(current.value)
             self.result['strategy_used'] = self.target.strategy_used
-            steps.run_phases(self, current, rehearse)
+            self.run_phases(current, rehearse)
             return self.result
         finally:
             self.lock.release()
@@ -272,14 +286,55 @@ class Rotation:
         try:
             with self.phase('lock'):
                 self.lock.hold_run()
-            return steps.contract_only(self)
+            return self.contract_only()
         finally:
             self.lock.release()
             self.target.close()
 
     def plan(self, contract=False, rehearse=False):
         """Check mode: what would happen, from reads of the store only (the target is not contacted)."""
-        return plan(self, contract, rehearse)
+        current = self.read_current()
+        found = self.pending.read()
+        prev = self.previous.read()
+        result = self.result
+        result['old'] = self.facts(current.value, current.version)
+        info = {'exists': current.value is not None, 'lock': self.lock.kind, 'pending_slot': None,
+                'previous_slot': None, 'steps': []}
+        if found is not None:
+            info['pending_slot'] = {'rotation_id': found.record.get('id'), 'purpose': found.record.get('purpose'),
+                                    'started': found.record.get('started'), 'stale': found.stale()}
+        if prev is not None:
+            info['previous_slot'] = {'rotation_id': prev.record.get('id'), 'finished': prev.record.get('finished'),
+                                     'contracted': bool(prev.record.get('contracted')),
+                                     'overlap_ends': self.overlap_end(prev)}
+        todo = info['steps']
+        if contract:
+            result['action'] = 'contract'
+            if found is None and prev is not None and not prev.record.get('contracted') and \
+                    prev.record.get('new_fingerprint') == self.fp(current.value) and self.overlap_left(prev) <= 0:
+                todo.append('contract: remove the previous credential from the target')
+        else:
+            result['action'] = 'rehearse' if rehearse else 'rotate'
+            if found is not None:
+                todo.append('resume rotation %s: test pending and current against the target, then complete or roll '
+                            'back' % found.record.get('id'))
+            if not rehearse and self.min_age is not None and found is None and self.too_young(current, False):
+                todo[:] = []
+            else:
+                if not rehearse and prev is not None and not prev.record.get('contracted') and \
+                        prev.record.get('new_fingerprint') == self.fp(current.value):
+                    todo.append('contract the previous rotation first' if self.overlap_left(prev) <= 0 else
+                                'stop: the previous rotation is in its overlap until %s' % self.overlap_end(prev))
+                todo += ['create: generate and write the pending slot %s' % self.pending.ref,
+                         'set: apply to the %s target (strategy %s)' % (self.kind, self.target.strategy),
+                         'test: verify the new credential']
+                todo.append('rollback on purpose and prove the old credential' if rehearse else
+                            'finish: keep the previous value, promote with check-and-set, clear the pending slot')
+        if self.kind == 'mysql' and self.target.strategy == 'overlap':
+            self.target.note('on MariaDB, overlap falls back to single (checked when it runs)')
+        result['plan'] = info
+        result['changed'] = bool(todo) and not (rehearse and found is None)
+        return result
 
     # -- shared by the steps ------------------------------------------------------------------------------------
     def new_record(self, purpose, current, new_value=None):
@@ -319,52 +374,5 @@ class Rotation:
         raise cls(message, ref=self.ref, backend=self.backend.NAME)
 
 
-# -- check mode -------------------------------------------------------------------------------------------------
-def plan(engine, contract=False, rehearse=False):
-    """Check mode: what would happen, from reads of the store only (the target is not contacted)."""
-    current = engine.read_current()
-    found = engine.pending.read()
-    prev = engine.previous.read()
-    result = engine.result
-    result['old'] = engine.facts(current.value, current.version)
-    info = {'exists': current.value is not None, 'lock': engine.lock.kind, 'pending_slot': None,
-            'previous_slot': None, 'steps': []}
-    if found is not None:
-        info['pending_slot'] = {'rotation_id': found.record.get('id'), 'purpose': found.record.get('purpose'),
-                                'started': found.record.get('started'), 'stale': found.stale()}
-    if prev is not None:
-        info['previous_slot'] = {'rotation_id': prev.record.get('id'), 'finished': prev.record.get('finished'),
-                                 'contracted': bool(prev.record.get('contracted')),
-                                 'overlap_ends': engine.overlap_end(prev)}
-    todo = info['steps']  # not 'steps': that name is the steps module
-    if contract:
-        result['action'] = 'contract'
-        if found is None and prev is not None and not prev.record.get('contracted') and \
-                prev.record.get('new_fingerprint') == engine.fp(current.value) and engine.overlap_left(prev) <= 0:
-            todo.append('contract: remove the previous credential from the target')
-    else:
-        result['action'] = 'rehearse' if rehearse else 'rotate'
-        if found is not None:
-            todo.append('resume rotation %s: test pending and current against the target, then complete or roll '
-                        'back' % found.record.get('id'))
-        if not rehearse and engine.min_age is not None and found is None and steps.too_young(engine, current, False):
-            todo[:] = []
-        else:
-            if not rehearse and prev is not None and not prev.record.get('contracted') and \
-                    prev.record.get('new_fingerprint') == engine.fp(current.value):
-                todo.append('contract the previous rotation first' if engine.overlap_left(prev) <= 0 else
-                            'stop: the previous rotation is in its overlap until %s' % engine.overlap_end(prev))
-            todo += ['create: generate and write the pending slot %s' % engine.pending.ref,
-                     'set: apply to the %s target (strategy %s)' % (engine.kind, engine.target.strategy),
-                     'test: verify the new credential']
-            todo.append('rollback on purpose and prove the old credential' if rehearse else
-                        'finish: keep the previous value, promote with check-and-set, clear the pending slot')
-    if engine.kind == 'mysql' and engine.target.strategy == 'overlap':
-        engine.target.note('on MariaDB, overlap falls back to single (checked when it runs)')
-    result['plan'] = info
-    result['changed'] = bool(todo) and not (rehearse and found is None)
-    return result
-
-
-__all__ = ['Rotation', 'StoreAccess', 'target_class', 'KINDS', 'RotationInProgress', 'SecretError', 'Envelope',
+__all__ = ['Rotation', 'StoreAccess', 'target_class', 'target_option_spec', 'KINDS', 'RotationInProgress', 'SecretError', 'Envelope',
            'FAULT_ENV']

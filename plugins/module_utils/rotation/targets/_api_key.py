@@ -49,10 +49,30 @@ def _fill(template, fields):
     return template
 
 
+# env, url, headers and body carry the provider's admin tokens: never shown, the result's invocation included
+HOOK_OPTIONS = dict(
+    command=dict(type='list', elements='str'),
+    env=dict(type='dict', no_log=True),
+    url=dict(type='str', no_log=True),
+    method=dict(type='str'),
+    headers=dict(type='dict', no_log=True),
+    body=dict(type='raw', no_log=True),
+    status_codes=dict(type='list', elements='int', default=[200, 201, 202, 204]),
+    timeout=dict(type='int', default=30),
+    validate_certs=dict(type='bool', default=True),
+    ca_path=dict(type='path'),
+)
+
+
 class ApiKeyTarget(Target):
     KIND = 'api_key'
     STRATEGIES = ('single', 'overlap')
     DEFAULT_POLICY = {'kind': 'base64url', 'bits': 256}
+    OPTIONS = dict(
+        register=dict(type='dict', options=HOOK_OPTIONS),
+        test=dict(type='dict', options=HOOK_OPTIONS),
+        revoke=dict(type='dict', options=HOOK_OPTIONS),
+    )
 
     def hook(self, name):
         spec = self.opt(name)

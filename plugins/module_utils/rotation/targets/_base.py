@@ -3,10 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What every rotation target implements, and the credential-map helpers the database targets share.
 
-A target is where a credential is applied and tested. The engine (``_rotation.py``) calls, in order:
+A target is where a credential is applied and tested. The engine (``_engine.py``) calls, in order:
 ``prepare(current)`` -> ``new_value(current, policy)`` -> ``apply(new, old)`` -> ``check(new)`` ->
 (``revert(new, old)`` on any failure before finish) ... and later ``contract(previous, current)``.
 Targets never see the store and never put a value into a message.
+
+A target declares the options it reads: ``OPTIONS`` (and, for a database, ``CONNECTION``: how to reach the server
+and log in as its admin, which revoke's ``sessions`` use too) hold Ansible argspec entries; a class adds to those
+of the classes it extends. The rotate module's ``target`` option is the union over all targets
+(``target_option_spec()`` in ``_engine.py``); two targets that declare the same option declare it identically.
+A driver's SDK is named in ``DRIVER`` and imported by ``driver()`` (``core/_deps.requires()``), never at import time.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +24,10 @@ try:
 except ImportError:  # pragma: no cover
     from urllib import quote  # type: ignore
 
+import copy
+
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import decode_structured
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     InvalidOption,
     RotationFailed,
@@ -42,6 +51,12 @@ class Target:
     STRATEGIES = ('single',)
     STORE_ONLY = False
     DEFAULT_POLICY = {'length': 32, 'symbols': False}
+    #: this class's own suboptions of ``target`` (argspec entries), added to those of the classes it extends
+    OPTIONS = {}
+    #: the same for how to reach the target and log in (database targets; revoke's ``sessions`` use these)
+    CONNECTION = {}
+    #: ``(module names, pip package)`` of the SDK the target talks through, for ``driver()``
+    DRIVER = None
 
     def __init__(self, options, strategy, stores=None, fingerprint=None):
         self.options = dict((k, v) for k, v in (options or {}).items() if v is not None)
@@ -86,6 +101,26 @@ class Target:
         """Value-free facts about a value for the result (a username, the active kid)."""
         return {}
 
+    # -- declarations -------------------------------------------------------------------------------------------
+    @classmethod
+    def connection_spec(cls):
+        """The ``CONNECTION`` options of this class and the classes it extends (theirs first)."""
+        return _collect(cls, 'CONNECTION')
+
+    @classmethod
+    def option_spec(cls):
+        """Every suboption of ``target`` this target reads: its connection options, then the others."""
+        spec = cls.connection_spec()
+        spec.update(_collect(cls, 'OPTIONS'))
+        return spec
+
+    @classmethod
+    def driver(cls):
+        """The imported SDK module (a tuple when ``DRIVER`` names several), or MissingDependency naming the pip
+        package and the target."""
+        names, package = cls.DRIVER
+        return requires(*names, package=package, backend=cls.KIND)
+
     # -- helpers ------------------------------------------------------------------------------------------------
     def opt(self, name, default=None):
         return self.options.get(name, default)
@@ -99,6 +134,27 @@ class Target:
     def note(self, text):
         if text not in self.notes:
             self.notes.append(text)
+
+
+def _collect(cls, attr):
+    spec = {}
+    for klass in reversed(cls.__mro__):
+        spec.update(copy.deepcopy(vars(klass).get(attr) or {}))
+    return spec
+
+
+def merge_option_specs(classes, attr='option_spec'):
+    """The union of the option specs of ``classes`` (``option_spec`` or ``connection_spec``), in their order; an
+    option declared by two of them must be declared identically (one ``target`` option serves every kind)."""
+    merged, owner = {}, {}
+    for cls in classes:
+        for name, spec in getattr(cls, attr)().items():
+            if name in merged and merged[name] != spec:
+                raise ValueError('target option %s is declared differently by %s and %s'
+                                 % (name, owner[name].__name__, cls.__name__))
+            merged.setdefault(name, spec)
+            owner.setdefault(name, cls)
+    return merged
 
 
 def credential_map(value, default_username=None, what='the credential'):
@@ -125,12 +181,77 @@ class DatabaseTarget(Target):
 
     DEFAULT_PORT = None
     ADMIN_USER = None
+    #: log in again when the admin connection is asked for as another user (postgres: the role itself, then admin)
+    ADMIN_PER_USER = False
     #: the shape of a first credential, when the store holds none yet (the engine sets 'password' for #key refs)
     empty_shape = 'map'
+    CONNECTION = dict(
+        host=dict(type='str'),
+        port=dict(type='int'),
+        socket=dict(type='path'),
+        database=dict(type='str'),
+        username=dict(type='str'),
+        admin=dict(type='str'),
+        admin_username=dict(type='str'),
+        admin_password=dict(type='str', no_log=True),
+        connect_timeout=dict(type='int', default=10),
+    )
+    OPTIONS = dict(
+        url_template=dict(type='str'),
+        url_key=dict(type='str', default='url', no_log=False),
+    )
 
     def __init__(self, options, strategy, stores=None, fingerprint=None):
         super(DatabaseTarget, self).__init__(options, strategy, stores, fingerprint)
         self.shape = 'map'
+        self._admin = None          # the admin connection (see admin_conn)
+        self._admin_as = None
+        self.self_service = False   # the admin connection is the credential itself (no admin credential given)
+
+    # -- connections --------------------------------------------------------------------------------------------
+    def connect(self, user, password):
+        """A connection logged in as ``user``: TargetUnavailable when the server is not reached, TargetRejected
+        when it refuses the login."""
+        raise NotImplementedError
+
+    def admin_conn(self, fallback):
+        """The admin connection, opened once (``ADMIN_PER_USER``: again when another user is asked for); without
+        an admin credential, the credential changes itself, logged in with ``fallback`` (the one that works now)."""
+        if self._admin is not None and not self.ADMIN_PER_USER:
+            return self._admin
+        admin = self.admin()
+        creds = admin if admin is not None else (fallback['username'], fallback['password'])
+        if self._admin is None or self._admin_as != creds[0]:
+            self.close()
+            self._admin = self.connect(creds[0], creds[1])
+            self._admin_as = creds[0]
+            self.self_service = admin is None
+        return self._admin
+
+    def close(self):
+        if self._admin is not None:
+            try:
+                self._admin.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+        self._admin = None
+
+    def check(self, value, login_only=False):
+        """Log in with ``value`` (refused: False), then, on that connection, the target's own test (``probe``)."""
+        cred = self.cred(value)
+        try:
+            conn = self.connect(cred['username'], cred['password'])
+        except TargetRejected:
+            return False
+        try:
+            return self.probe(conn, cred, login_only)
+        finally:
+            conn.close()
+
+    def probe(self, conn, cred, login_only):
+        """True when the logged-in credential passes the target's test (``target.test_query``, unless
+        ``login_only``); a failed test is a note and False."""
+        return True
 
     def prepare(self, current):
         if current is None:

@@ -28,7 +28,8 @@ import secrets
 import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import decode_structured, iso
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, missing_dependency
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._fileio import atomic_write
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._generate import pem_pair, private_key
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._static import StaticTarget
@@ -38,11 +39,7 @@ ALGORITHMS = {'HS256': ('hmac', 256), 'HS512': ('hmac', 512), 'RS256': ('rsa', 3
 
 
 def _jwt():
-    try:
-        import jwt
-    except ImportError as exc:
-        raise missing_dependency('PyJWT', backend='jwt', import_error=exc)
-    return jwt
+    return requires('jwt', package='PyJWT', backend='jwt')
 
 
 def b64url(data):
@@ -83,6 +80,13 @@ class JwtTarget(StaticTarget):
     KIND = 'jwt'
     STRATEGIES = ('single', 'overlap')
     STORE_ONLY = True
+    DRIVER = (('jwt',), 'PyJWT')
+    OPTIONS = dict(
+        algorithm=dict(type='str', default='HS256', choices=list(ALGORITHMS)),
+        format=dict(type='str', default='auto', choices=['auto', 'keyset', 'secret']),
+        jwks_path=dict(type='path'),
+        jwks_ref=dict(type='str'),
+    )
 
     def __init__(self, *args, **kwargs):
         super(JwtTarget, self).__init__(*args, **kwargs)

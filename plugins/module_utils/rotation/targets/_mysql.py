@@ -21,7 +21,6 @@ import hashlib
 import re
 import secrets
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import missing_dependency
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import (
     DatabaseTarget,
     TargetRejected,
@@ -29,14 +28,6 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets
 )
 
 UNREACHABLE = (2002, 2003, 2005, 2006, 2013)
-
-
-def _pymysql():
-    try:
-        import pymysql
-    except ImportError as exc:
-        raise missing_dependency('PyMySQL', backend='mysql', import_error=exc)
-    return pymysql
 
 
 def native_hash(password):
@@ -56,15 +47,20 @@ class MysqlTarget(DatabaseTarget):
     STRATEGIES = ('single', 'overlap')
     DEFAULT_PORT = 3306
     ADMIN_USER = 'root'
+    DRIVER = (('pymysql',), 'PyMySQL')
+    CONNECTION = dict(
+        user_host=dict(type='str', default='%'),
+    )
+    OPTIONS = dict(
+        test_query=dict(type='str'),
+    )
 
     def __init__(self, *args, **kwargs):
         super(MysqlTarget, self).__init__(*args, **kwargs)
-        self._admin = None
         self.version = None
-        self.self_service = False
 
     def connect(self, user, password):
-        pymysql = _pymysql()
+        pymysql = self.driver()
         kwargs = dict(user=user, password=password, connect_timeout=int(self.opt('connect_timeout', 10)),
                       database=self.opt('database') or None, autocommit=True)
         if self.opt('socket'):
@@ -81,24 +77,8 @@ class MysqlTarget(DatabaseTarget):
                     type(exc).__name__, code))
             raise TargetRejected("MySQL/MariaDB refused the login of '%s' (error %s)" % (user, code))
 
-    def admin_conn(self, fallback):
-        if self._admin is None:
-            admin = self.admin()
-            creds = admin if admin is not None else (fallback['username'], fallback['password'])
-            self._admin = self.connect(*creds)
-            self.self_service = admin is None
-        return self._admin
-
-    def close(self):
-        if self._admin is not None:
-            try:
-                self._admin.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
-        self._admin = None
-
     def _run(self, conn, statement, args, what):
-        pymysql = _pymysql()
+        pymysql = self.driver()
         try:
             with conn.cursor() as cur:
                 cur.execute(statement, args)
@@ -156,22 +136,14 @@ class MysqlTarget(DatabaseTarget):
                           "create '%s'@'%s'" % (user, host))
         self.set_password(conn, new_c, retain=self.strategy_used == 'overlap' and old is not None)
 
-    def check(self, value, login_only=False):
-        cred = self.cred(value)
+    def probe(self, conn, cred, login_only):
+        query = 'SELECT 1' if login_only else (self.opt('test_query') or 'SELECT 1')
         try:
-            conn = self.connect(cred['username'], cred['password'])
-        except TargetRejected:
+            self._run(conn, query, None, 'run the test query')
+        except TargetRejected as exc:
+            self.note(str(exc))
             return False
-        try:
-            query = 'SELECT 1' if login_only else (self.opt('test_query') or 'SELECT 1')
-            try:
-                self._run(conn, query, None, 'run the test query')
-            except TargetRejected as exc:
-                self.note(str(exc))
-                return False
-            return True
-        finally:
-            conn.close()
+        return True
 
     def _conn_for_revert(self, new_c, old_c):
         try:

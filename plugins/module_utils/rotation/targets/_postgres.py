@@ -15,21 +15,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, missing_dependency
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import (
     DatabaseTarget,
     TargetRejected,
     TargetUnavailable,
 )
-
-
-def _psycopg():
-    try:
-        import psycopg
-        from psycopg import sql
-    except ImportError as exc:
-        raise missing_dependency('psycopg', backend='postgres', import_error=exc)
-    return psycopg, sql
 
 
 def _server_said(exc):
@@ -46,15 +37,19 @@ class PostgresTarget(DatabaseTarget):
     STRATEGIES = ('single', 'alternating')
     DEFAULT_PORT = 5432
     ADMIN_USER = 'postgres'
-
-    def __init__(self, *args, **kwargs):
-        super(PostgresTarget, self).__init__(*args, **kwargs)
-        self._admin = None
-        self._admin_as = None
+    ADMIN_PER_USER = True  # a role without an admin changes itself: the connection follows the role asked for
+    DRIVER = (('psycopg', 'psycopg.sql'), 'psycopg')
+    CONNECTION = dict(
+        sslmode=dict(type='str', default='prefer'),
+    )
+    OPTIONS = dict(
+        test_query=dict(type='str'),
+        create_roles=dict(type='bool', default=True),
+    )
 
     # -- connections --------------------------------------------------------------------------------------------
     def connect(self, user, password, dbname=None):
-        psycopg, _sql = _psycopg()
+        psycopg, _sql = self.driver()
         host = self.opt('socket_dir') or self.opt('host') or 'localhost'
         try:
             return psycopg.connect(host=host, port=int(self.opt('port', self.DEFAULT_PORT)), user=user,
@@ -68,27 +63,8 @@ class PostgresTarget(DatabaseTarget):
                                         % (host, self.opt('port', self.DEFAULT_PORT), type(exc).__name__))
             raise TargetRejected("PostgreSQL refused the login of role '%s': %s" % (user, said))
 
-    def admin_conn(self, fallback):
-        """The admin connection; without an admin credential, the role changes its own password with
-        ``fallback`` (the credential that works now)."""
-        admin = self.admin()
-        creds = admin if admin is not None else (fallback['username'], fallback['password'])
-        if self._admin is None or self._admin_as != creds[0]:
-            self.close()
-            self._admin = self.connect(creds[0], creds[1])
-            self._admin_as = creds[0]
-        return self._admin
-
-    def close(self):
-        if self._admin is not None:
-            try:
-                self._admin.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
-        self._admin = None
-
     def _execute(self, conn, statement, what):
-        psycopg, _sql = _psycopg()
+        psycopg, _sql = self.driver()
         try:
             conn.execute(statement)
         except psycopg.Error as exc:
@@ -97,7 +73,7 @@ class PostgresTarget(DatabaseTarget):
 
     def set_password(self, conn, role, password):
         """ALTER ROLE with a verifier, or PASSWORD NULL (no password login) when ``password`` is None."""
-        _psycopg_mod, sql = _psycopg()
+        _psycopg_mod, sql = self.driver()
         if password is None:
             stmt = sql.SQL('ALTER ROLE {} PASSWORD NULL').format(sql.Identifier(role))
         else:
@@ -110,7 +86,7 @@ class PostgresTarget(DatabaseTarget):
         self._execute(conn, stmt, "change the password of role '%s'" % role)
 
     def ensure_role(self, conn, role, member_of=None):
-        _psycopg_mod, sql = _psycopg()
+        _psycopg_mod, sql = self.driver()
         cur = conn.execute('SELECT 1 FROM pg_roles WHERE rolname = %s', (role,))
         if cur.fetchone():
             return
@@ -149,27 +125,18 @@ class PostgresTarget(DatabaseTarget):
             self.ensure_role(conn, new_c['username'])
         self.set_password(conn, new_c['username'], new_c['password'])
 
-    def check(self, value, login_only=False):
-        cred = self.cred(value)
-        try:
-            conn = self.connect(cred['username'], cred['password'])
-        except TargetRejected:
-            return False
-        try:
-            query = None if login_only else self.opt('test_query')
-            if query:
-                psycopg, _sql = _psycopg()
-                try:
-                    conn.execute(query)
-                except psycopg.Error as exc:
-                    self.note('test_query failed as %s: %s' % (cred['username'], _server_said(exc) or
-                                                               type(exc).__name__))
-                    return False
-            else:
-                conn.execute('SELECT 1')
+    def probe(self, conn, cred, login_only):
+        query = None if login_only else self.opt('test_query')
+        if not query:
+            conn.execute('SELECT 1')
             return True
-        finally:
-            conn.close()
+        psycopg, _sql = self.driver()
+        try:
+            conn.execute(query)
+        except psycopg.Error as exc:
+            self.note('test_query failed as %s: %s' % (cred['username'], _server_said(exc) or type(exc).__name__))
+            return False
+        return True
 
     def revert(self, new, old, previous=None):
         new_c, old_c = self.cred(new), self.cred(old)

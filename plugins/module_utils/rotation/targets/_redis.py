@@ -20,20 +20,12 @@ __metaclass__ = type
 
 import hashlib
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, missing_dependency
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import (
     DatabaseTarget,
     TargetRejected,
     TargetUnavailable,
 )
-
-
-def _redis():
-    try:
-        import redis
-    except ImportError as exc:
-        raise missing_dependency('redis', backend='redis', import_error=exc)
-    return redis
 
 
 def acl_hash(password):
@@ -45,10 +37,15 @@ class RedisTarget(DatabaseTarget):
     STRATEGIES = ('single', 'overlap')
     DEFAULT_PORT = 6379
     ADMIN_USER = 'default'
-
-    def __init__(self, *args, **kwargs):
-        super(RedisTarget, self).__init__(*args, **kwargs)
-        self._admin = None
+    DRIVER = (('redis',), 'redis')
+    CONNECTION = dict(
+        tls=dict(type='bool', default=False),
+    )
+    OPTIONS = dict(
+        mode=dict(type='str', default='auto', choices=['auto', 'acl', 'requirepass']),
+        persist=dict(type='str', default='none', choices=['none', 'acl_save', 'config_rewrite']),
+        acl_rules=dict(type='list', elements='str'),
+    )
 
     def requirepass_mode(self, username):
         mode = self.opt('mode')
@@ -59,7 +56,7 @@ class RedisTarget(DatabaseTarget):
         return mode != 'acl' and username == 'default' and self.strategy == 'single'
 
     def connect(self, user, password):
-        redis = _redis()
+        redis = self.driver()
         client = redis.Redis(host=self.opt('host') or 'localhost', port=int(self.opt('port', self.DEFAULT_PORT)),
                              username=user, password=password, ssl=bool(self.opt('tls', False)),
                              socket_connect_timeout=int(self.opt('connect_timeout', 10)),
@@ -75,23 +72,8 @@ class RedisTarget(DatabaseTarget):
                 self.opt('host'), self.opt('port', self.DEFAULT_PORT), type(exc).__name__))
         return client
 
-    def admin_conn(self, fallback):
-        if self._admin is None:
-            admin = self.admin()
-            creds = admin if admin is not None else (fallback['username'], fallback['password'])
-            self._admin = self.connect(*creds)
-        return self._admin
-
-    def close(self):
-        if self._admin is not None:
-            try:
-                self._admin.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
-        self._admin = None
-
     def _command(self, conn, args, what):
-        redis = _redis()
+        redis = self.driver()
         self.touched = True
         try:
             return conn.execute_command(*args)
@@ -113,7 +95,7 @@ class RedisTarget(DatabaseTarget):
         self._persist(conn)
 
     def _getuser(self, conn, user):
-        redis = _redis()
+        redis = self.driver()
         try:
             return conn.acl_getuser(user)
         except redis.exceptions.ConnectionError as exc:
@@ -159,14 +141,6 @@ class RedisTarget(DatabaseTarget):
         reset = ['resetpass'] if self.strategy == 'single' or old is None else []
         self._setuser(conn, user, create + reset + ['#' + acl_hash(new_c['password'])],
                       "add the new password of '%s'" % user)
-
-    def check(self, value, login_only=False):
-        cred = self.cred(value)
-        try:
-            self.connect(cred['username'], cred['password']).close()
-        except TargetRejected:
-            return False
-        return True
 
     def _conn_any(self, first, second):
         try:

@@ -24,6 +24,9 @@ class StaticTarget(Target):
     STRATEGIES = ('single', 'overlap')
     STORE_ONLY = True
     DEFAULT_POLICY = {'kind': 'base64url', 'bits': 256}
+    OPTIONS = dict(
+        publish_previous=dict(type='str'),
+    )
 
     def __init__(self, *args, **kwargs):
         super(StaticTarget, self).__init__(*args, **kwargs)
