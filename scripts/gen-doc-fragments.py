@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright (c) 2026 agentarea.secrets contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -12,10 +11,10 @@ plugin that lists the combined fragment get the same documentation. For an optio
 other lists (requirements) become the sorted union. The keys a later part loses are listed in a comment of the
 generated file, so that an edit there which cannot show is seen.
 
-Usage: scripts/gen-doc-fragments.py          rewrite plugins/doc_fragments/stores.py
-       scripts/gen-doc-fragments.py --check  exit 1 when it is out of date (the unit test runs the same check)
+Usage: python scripts/gen-doc-fragments.py          rewrite plugins/doc_fragments/stores.py
+       python scripts/gen-doc-fragments.py --check  exit 1 when it is out of date (the unit test runs the same check)
 
-Needs PyYAML (the project venv: /work/main/.venv/bin/python scripts/gen-doc-fragments.py).
+Needs PyYAML (the project venv: .venv/bin/python scripts/gen-doc-fragments.py).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -66,7 +65,7 @@ class GeneratorError(Exception):
 
 def load_part(slug):
     """The parsed YAML of ``slug`` (``vault`` is vault.py's DOCUMENTATION, ``vault.read`` its READ)."""
-    name, _, attr = slug.partition('.')
+    name, _dot, attr = slug.partition('.')
     path = FRAGMENTS / (name + '.py')
     spec = importlib.util.spec_from_file_location('_agentarea_doc_fragment_' + name, str(path))
     module = importlib.util.module_from_spec(spec)
@@ -157,7 +156,7 @@ def render():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
     parser.add_argument('--check', action='store_true', help='exit 1 when stores.py is out of date; write nothing')
     args = parser.parse_args(argv)
     try:

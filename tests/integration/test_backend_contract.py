@@ -259,7 +259,7 @@ def assert_error_names(exc, ref, backend):
     """A typed error that names the reference and the store, and holds no value."""
     text = str(exc)
     assert isinstance(exc, SecretError), repr(exc)
-    assert exc.backend == backend and str(ref.without_key()).split("?")[0].split("#")[0] in text, text
+    assert exc.backend == backend and str(ref.without_key()).split("?", maxsplit=1)[0].split("#")[0] in text, text
     assert backend in text and "Traceback" not in text, text
     assert_no_canary(text, repr(exc))
 

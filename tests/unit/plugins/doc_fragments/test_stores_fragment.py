@@ -13,7 +13,7 @@ import yaml
 from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
-REGENERATE = "/work/main/.venv/bin/python scripts/gen-doc-fragments.py"
+REGENERATE = ".venv/bin/python scripts/gen-doc-fragments.py"
 
 
 def generator():
@@ -41,7 +41,7 @@ def test_the_generated_fragment_is_up_to_date():
         "or stores.py was edited by hand): regenerate it with `%s` from the collection root" % REGENERATE)
 
 
-@pytest.mark.parametrize("attr,parts", [(attr, parts) for attr, _, parts in generator().RECIPES])
+@pytest.mark.parametrize("attr,parts", [(attr, parts) for attr, _target, parts in generator().RECIPES])
 def test_it_is_what_ansible_doc_makes_of_the_parts(attr, parts):
     """ansible's own add_fragments over the parts, one after another, gives exactly the combined fragment."""
     from ansible.utils.plugin_docs import add_fragments

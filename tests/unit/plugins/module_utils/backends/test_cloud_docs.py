@@ -90,7 +90,7 @@ def test_lookups_and_modules_extend_the_fragments():
     for rel, combined in (("plugins/modules/secret.py", "stores"), ("plugins/modules/secret_info.py", "stores"),
                           ("plugins/lookup/secret.py", "stores.secret_lookup")):
         assert "  - agentarea.secrets.%s\n" % combined in (root / rel).read_text(), rel
-    recipes = dict((attr, parts) for attr, _, parts in _generator().RECIPES)
+    recipes = dict((attr, parts) for attr, _target, parts in _generator().RECIPES)
     for name in CLOUDS:
         assert name in recipes["DOCUMENTATION"] and name in recipes["SECRET_LOOKUP"]
 
