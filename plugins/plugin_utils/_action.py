@@ -74,7 +74,7 @@ class SecretActionBase(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
-    #: the backends whose connection options the module takes; None: all of them (``ref_argument_spec``)
+    #: the backends whose connection options the module takes; None: all of them (``SecretModule.STORES = True``)
     BACKENDS = None
     #: options never filled from variables for this module
     SKIP = ()

@@ -29,16 +29,6 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry i
 FINGERPRINT_KEY_SPEC = {'type': 'str', 'no_log': True}
 
 
-def ref_argument_spec(**extra):
-    """The argument spec of a module that takes any reference: the union of every backend's options plus
-    ``extra`` (the module's own), and ``fingerprint_key``."""
-    spec = copy.deepcopy(union_argspec())
-    spec['fingerprint_key'] = dict(FINGERPRINT_KEY_SPEC)
-    spec['audit_log'] = {'type': 'path'}
-    spec.update(extra)
-    return spec
-
-
 #: keys of a catalog entry (at any depth) whose values are credentials and never shown
 SENSITIVE_KEYS = ('password', 'admin_password', 'token', 'secret_id', 'client_secret', 'api_key', 'headers',
                   'private_key', 'value', 'jwt', 'session_token', 'secret_key', 'env')
@@ -74,11 +64,6 @@ def protect_catalog(module, entries):
                         walk(spec.get(key), True, urls=True)
 
 
-def audit_log(module):
-    """The module's audit log (``audit_log``, else AGENTAREA_SECRETS_AUDIT_LOG); a no-op log when neither."""
-    return AuditLog(module.params.get('audit_log') or os.environ.get(AUDIT_ENV))
-
-
 def backend_options(params, cls, primary):
     """The options of backend ``cls`` from a module's parameters. An option several stores share a name for
     (``ca_cert``, ``validate_certs``, ``access_token``, ``force_delete``) is taken from the store's own form
@@ -98,25 +83,17 @@ def backend_options(params, cls, primary):
     return opts
 
 
-def backend_for(module, ref, primary=None):
-    """The backend for ``ref``, configured from the module's parameters (each backend reads only its own; shared
-    names as :func:`backend_options` says, ``primary`` defaulting to ``ref``'s own scheme)."""
-    return _configured(module.params, backend_class(ref.scheme), primary or ref.scheme)
-
-
 def backend_of(cls, params, **overrides):
     """A validated backend of ``cls`` for a module that names its store by its options rather than by a reference
     (docker_secret, k8s_secret, external_secret, rollout): its own options from ``params`` (per-store forms as
     :func:`backend_options` says), then ``overrides`` (rollout's ``timeout`` is a wait, not a request timeout)."""
-    options = backend_options(params, cls, cls.NAME)
+    return _configured(params, cls, cls.NAME, **overrides)
+
+
+def _configured(params, cls, primary, **overrides):
+    options = backend_options(params, cls, primary)
     options.update(overrides)
     backend = cls(options)
-    backend.validate()
-    return backend
-
-
-def _configured(params, cls, primary):
-    backend = cls(backend_options(params, cls, primary))
     backend.validate()
     return backend
 
@@ -138,13 +115,6 @@ class BackendPool:
         return self.scheme(ref.scheme)
 
 
-def parse_module_ref(module, text, **result):
-    try:
-        return parse_ref(text)
-    except SecretError as exc:
-        fail(module, exc, **result)
-
-
 def fail(module, exc, **result):
     """``fail_json`` with the typed error's message: it names the backend, the reference and the cause."""
     result.setdefault('changed', False)
@@ -155,7 +125,7 @@ def fail(module, exc, **result):
 
 def module_argument_spec(own=None, stores=False, connections=(), fingerprint_key=False, audit_log=False):
     """The argument spec :class:`SecretModule` builds: the store options asked for (``stores=True``: every store's,
-    as :func:`ref_argument_spec`; a tuple of schemes: those stores' ``ARGSPEC``; ``connections``: those stores'
+    the union of every backend's ``ARGSPEC``; a tuple of schemes: those stores' ``ARGSPEC``; ``connections``: those stores'
     connection options only), ``fingerprint_key`` and ``audit_log`` only when the module uses them, then the
     module's ``own`` options (which win: rollout's ``timeout`` is a wait, not the stores' request timeout)."""
     spec = {}

@@ -72,7 +72,7 @@ _SHARED = []
 def shared_options():
     """``{option: [backend names]}`` for options that several stores declare under one name with a meaning of their
     own (a CA file, TLS verification, a token). Modules that take any reference also offer them per store
-    (``k8s_validate_certs``) so one store's setting never reaches another; see ``_module.backend_for``."""
+    (``k8s_validate_certs``) so one store's setting never reaches another; see ``_module.backend_options``."""
     if not _SHARED:
         owners = {}
         for cls in all_backend_classes():
