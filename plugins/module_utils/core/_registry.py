@@ -11,7 +11,7 @@ __metaclass__ = type
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidReference
 
 # every scheme a reference may use; those without a backend here yet are reported as such
-SCHEMES = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'docker', 'pass', 'dotenv', 'file', 'env')
+SCHEMES = ('vault', 'aws', 'ssm', 'azure', 'gcp', 'k8s', 'docker', 'pass', 'dotenv', 'file', 'env')
 
 
 def backend_class(scheme):
@@ -40,6 +40,9 @@ def backend_class(scheme):
     if scheme == 'aws':
         from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
         return AwsBackend
+    if scheme == 'ssm':
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._ssm import SsmBackend
+        return SsmBackend
     if scheme == 'azure':
         from ansible_collections.agentarea.secrets.plugins.module_utils.backends._azure import AzureBackend
         return AzureBackend
@@ -72,14 +75,16 @@ _SHARED = []
 def shared_options():
     """``{option: [backend names]}`` for options that several stores declare under one name with a meaning of their
     own (a CA file, TLS verification, a token). Modules that take any reference also offer them per store
-    (``k8s_validate_certs``) so one store's setting never reaches another; see ``_module.backend_options``."""
+    (``k8s_validate_certs``) so one store's setting never reaches another; see ``_module.backend_options``. Stores of
+    one ``FAMILY`` (aws and ssm: one AWS identity) share their options as one store does."""
     if not _SHARED:
         owners = {}
         for cls in all_backend_classes():
             for name in cls.ARGSPEC:
                 owners.setdefault(name, []).append(cls.NAME)
+        families = dict((cls.NAME, getattr(cls, 'FAMILY', None) or cls.NAME) for cls in all_backend_classes())
         _SHARED.append(dict((name, names) for name, names in owners.items()
-                            if len(names) > 1 and name not in COMMON_OPTIONS))
+                            if len(set(families[n] for n in names)) > 1 and name not in COMMON_OPTIONS))
     return _SHARED[0]
 
 
