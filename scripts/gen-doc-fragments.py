@@ -36,11 +36,11 @@ COMMAND = 'python scripts/gen-doc-fragments.py'
 RECIPES = (
     ('DOCUMENTATION', 'The options of every store, for the modules that take any reference (M(agentarea.secrets.secret) ...).',
      ('pass_store', 'vault', 'vault.read', 'vault.modules', 'k8s', 'docker', 'aws', 'aws.read', 'aws.modules',
-      'azure', 'azure.modules', 'gcp', 'store_options')),
+      'ssm', 'ssm.modules', 'azure', 'azure.modules', 'gcp', 'store_options')),
     ('SECRET_LOOKUP', 'The options of every store and their lookup sources, for the P(agentarea.secrets.secret#lookup) lookup.',
      ('pass_store', 'pass_store.plugins', 'vault', 'vault.read', 'vault.plugins', 'vault.modules', 'k8s', 'k8s.plugins',
-      'docker', 'docker.plugins', 'aws', 'aws.read', 'aws.plugins', 'aws.modules', 'azure', 'azure.plugins',
-      'azure.modules', 'gcp', 'gcp.plugins')),
+      'docker', 'docker.plugins', 'aws', 'aws.read', 'aws.plugins', 'aws.modules', 'ssm', 'ssm.plugins', 'ssm.modules',
+      'azure', 'azure.plugins', 'azure.modules', 'gcp', 'gcp.plugins')),
 )
 
 HEADER = '''# -*- coding: utf-8 -*-

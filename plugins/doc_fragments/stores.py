@@ -13,7 +13,7 @@ __metaclass__ = type
 class ModuleDocFragment:
     # The options of every store, for the modules that take any reference (M(agentarea.secrets.secret) ...).
     # Parts, in this order: pass_store, vault, vault.read, vault.modules, k8s, docker, aws, aws.read, aws.modules,
-    # azure, azure.modules, gcp, store_options.
+    # ssm, ssm.modules, azure, azure.modules, gcp, store_options.
     # Declared by several parts, the first part's text wins (as in ansible-doc):
     #   ca_cert.description of k8s (vault wins)
     #   validate_certs.description of k8s (vault wins)
@@ -248,6 +248,33 @@ options:
         secret, a different key here applies from the next value written.', Unset means the account's C(aws/secretsmanager)
         key.]
     type: str
+  ssm_endpoint_url:
+    description: ['Systems Manager endpoint for C(ssm://) references, such as a VPC endpoint.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_SSM_ENDPOINT_URL),
+        then E(AWS_ENDPOINT_URL_SSM), then O(endpoint_url) (one emulator such as moto or LocalStack serves both
+        services), then E(AWS_ENDPOINT_URL), then the region''s.', Set it when Secrets Manager and Systems Manager
+        are reached at different endpoints.]
+    type: str
+  ssm_type:
+    description: ['Type of an C(ssm://) parameter the module writes. Unset, a new parameter is a C(SecureString)
+        and an existing one keeps its type.', 'A different type for an existing parameter is applied with the next
+        write, or on its own by writing the current value again (a new version).']
+    type: str
+    choices: [String, StringList, SecureString]
+  ssm_tier:
+    description: ['Tier of an C(ssm://) parameter the module writes. Unset, a new parameter is C(Standard) (up to
+        4 KB) and an existing one keeps its tier. C(Advanced) allows 8 KB and policies; AWS does not move a parameter
+        back to C(Standard). C(Intelligent-Tiering) lets AWS choose.']
+    type: str
+    choices: [Standard, Advanced, Intelligent-Tiering]
+  ssm_key_id:
+    description: ['KMS key (ID, ARN or alias) that encrypts a C(SecureString) parameter the module writes. Unset
+        means the account''s C(alias/aws/ssm) key (or, for an existing parameter, its key).']
+    type: str
+  ssm_overwrite:
+    description: ['Whether a write may replace the value of an existing C(ssm://) parameter (SSM''s C(Overwrite)).
+        V(false) creates missing parameters only and fails with a conflict where one exists with another value.']
+    type: bool
+    default: true
   vault_url:
     description: ['URL of the key vault, such as C(https://agentarea-vault.vault.azure.net/), for bare secret names
         in the P(agentarea.secrets.azure#lookup) lookup.', 'In an C(azure://<vault>/<name>) reference a vault name
@@ -357,8 +384,8 @@ notes: ['For a vault host outside the Key Vault domains (C(*.vault.azure.net) an
 
     # The options of every store and their lookup sources, for the P(agentarea.secrets.secret#lookup) lookup.
     # Parts, in this order: pass_store, pass_store.plugins, vault, vault.read, vault.plugins, vault.modules, k8s,
-    # k8s.plugins, docker, docker.plugins, aws, aws.read, aws.plugins, aws.modules, azure, azure.plugins,
-    # azure.modules, gcp, gcp.plugins.
+    # k8s.plugins, docker, docker.plugins, aws, aws.read, aws.plugins, aws.modules, ssm, ssm.plugins, ssm.modules,
+    # azure, azure.plugins, azure.modules, gcp, gcp.plugins.
     # Declared by several parts, the first part's text wins (as in ansible-doc):
     #   ca_cert.description of k8s (vault wins)
     #   validate_certs.description of k8s (vault wins)
@@ -810,6 +837,39 @@ options:
         secret, a different key here applies from the next value written.', Unset means the account's C(aws/secretsmanager)
         key.]
     type: str
+  ssm_endpoint_url:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_SSM_ENDPOINT_URL}
+    vars:
+      - {name: ansible_agentarea_secrets_ssm_endpoint_url}
+    ini:
+      - {section: agentarea_secrets_ssm, key: endpoint_url}
+    description: ['Systems Manager endpoint for C(ssm://) references, such as a VPC endpoint.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_SSM_ENDPOINT_URL),
+        then E(AWS_ENDPOINT_URL_SSM), then O(endpoint_url) (one emulator such as moto or LocalStack serves both
+        services), then E(AWS_ENDPOINT_URL), then the region''s.', Set it when Secrets Manager and Systems Manager
+        are reached at different endpoints.]
+    type: str
+  ssm_type:
+    description: ['Type of an C(ssm://) parameter the module writes. Unset, a new parameter is a C(SecureString)
+        and an existing one keeps its type.', 'A different type for an existing parameter is applied with the next
+        write, or on its own by writing the current value again (a new version).']
+    type: str
+    choices: [String, StringList, SecureString]
+  ssm_tier:
+    description: ['Tier of an C(ssm://) parameter the module writes. Unset, a new parameter is C(Standard) (up to
+        4 KB) and an existing one keeps its tier. C(Advanced) allows 8 KB and policies; AWS does not move a parameter
+        back to C(Standard). C(Intelligent-Tiering) lets AWS choose.']
+    type: str
+    choices: [Standard, Advanced, Intelligent-Tiering]
+  ssm_key_id:
+    description: ['KMS key (ID, ARN or alias) that encrypts a C(SecureString) parameter the module writes. Unset
+        means the account''s C(alias/aws/ssm) key (or, for an existing parameter, its key).']
+    type: str
+  ssm_overwrite:
+    description: ['Whether a write may replace the value of an existing C(ssm://) parameter (SSM''s C(Overwrite)).
+        V(false) creates missing parameters only and fails with a conflict where one exists with another value.']
+    type: bool
+    default: true
   vault_url:
     env:
       - {name: ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL}

@@ -15,7 +15,7 @@ author:
 description:
   - Reads each term, a secret reference such as C(vault://secret/agentarea/database#url), from the store its scheme
     names, with the same options, errors and result shape for every backend.
-  - "References: C(scheme://location[#key][?param=value]). Schemes: C(vault), C(aws), C(azure), C(gcp), C(k8s),
+  - "References: C(scheme://location[#key][?param=value]). Schemes: C(vault), C(aws), C(ssm), C(azure), C(gcp), C(k8s),
     C(pass), C(dotenv), C(file), C(env) (C(docker) secrets cannot be read back). See the collection README."
   - Without C(#key) a map or JSON secret comes back as a dict; with it, that one field.
   - Each backend is built once per call, so several terms of one store share one client and one login;

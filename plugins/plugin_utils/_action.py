@@ -27,6 +27,7 @@ OPTION_VARS = {
               'mount', 'kv_version', 'keep_token', 'keep_lease'),
     'aws': ('access_key', 'secret_key', 'session_token', 'profile', 'region', 'endpoint_url', 'assume_role_arn',
             'retry_mode'),
+    'ssm': ('ssm_endpoint_url',),  # the rest of its connection is aws's (one AWS identity)
     'azure': ('vault_url', 'auth', 'tenant_id', 'client_id', 'client_secret'),
     'gcp': ('project', 'credentials_file', 'api_endpoint', 'transport'),
     'k8s': ('kubeconfig', 'context', 'host', 'api_key', 'in_cluster'),

@@ -75,6 +75,17 @@ STORES = {
         versioned=True, cas="version", tags=True, prepare="region_holds_secrets",
         listing=lambda i, t, n: ("contract/", "contract/%s" % n),
         credentials=lambda i: [CREDENTIAL]),
+    # SSM Parameter Store on the same moto server: JSON values read through #password, no staging labels (labels
+    # are ?label= selectors, not the rotation engine's stages); hierarchical names are listed fully qualified
+    "ssm": dict(
+        service="aws", scheme="ssm",
+        options=lambda i, t: {"region": i["region"], "ssm_endpoint_url": i["url"], "access_key": i["access_key"],
+                              "secret_key": CREDENTIAL, "timeout": 10, "retries": 0},
+        location=lambda i, t, n: "ssm://contract/%s" % n,
+        shape="map", caps=_caps(CAP_READ, CAP_WRITE, CAP_DELETE, CAP_VERSIONS, CAP_CAS, CAP_LIST, CAP_METADATA),
+        versioned=True, cas="version", tags=True,
+        listing=lambda i, t, n: ("contract/", "/contract/%s" % n),
+        credentials=lambda i: [CREDENTIAL]),
     "azure": dict(
         service="azure", scheme="azure",
         options=lambda i, t: {"vault_url": i["url"], "access_token": CREDENTIAL, "ca_cert": i["ca_cert"],

@@ -12,7 +12,9 @@ import yaml
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
 
-CLOUDS = ("aws", "azure", "gcp")
+CLOUDS = ("aws", "ssm", "azure", "gcp")
+#: a store whose connection options are another fragment's (ssm shares aws's: one AWS identity)
+CONNECTION_FROM = {"ssm": "aws"}
 SHARED_ENV = {"timeout": ("ANSIBLE_AGENTAREA_SECRETS_TIMEOUT",), "retries": ("ANSIBLE_AGENTAREA_SECRETS_RETRIES",)}
 
 
@@ -26,10 +28,18 @@ def options(name, part):
     return yaml.safe_load(text)["options"] if text else {}
 
 
+def documented_options(name):
+    documented = dict(options(CONNECTION_FROM[name], "DOCUMENTATION")) if name in CONNECTION_FROM else {}
+    documented.update(options(name, "DOCUMENTATION"))
+    documented.update(options(name, "READ"))
+    documented.update(options(name, "MODULES"))
+    return documented
+
+
 @pytest.mark.parametrize("name", CLOUDS)
 def test_every_option_is_documented_as_declared(name):
     cls = _registry.backend_class(name)
-    documented = dict(options(name, "DOCUMENTATION"), **dict(options(name, "READ"), **options(name, "MODULES")))
+    documented = documented_options(name)
     assert set(documented) == set(cls.ARGSPEC)
     for opt, spec in cls.ARGSPEC.items():
         doc = documented[opt]
@@ -45,13 +55,14 @@ def test_every_option_is_documented_as_declared(name):
 def test_plugin_sources_match_the_backend_environment(name):
     cls = _registry.backend_class(name)
     others = set()
+    family = getattr(cls, "FAMILY", None) or cls.NAME
     for other in _registry.all_backend_classes():
-        if other is not cls:
+        if (getattr(other, "FAMILY", None) or other.NAME) != family:  # one family's sources feed all of it
             others.update(other.ARGSPEC)
     plugins, shared = options(name, "PLUGINS"), options(name, "LOOKUP_SHARED")
     assert not set(plugins) & others, "sources of shared options belong in LOOKUP_SHARED"
     assert set(shared) <= others
-    documented = dict(options(name, "DOCUMENTATION"), **dict(options(name, "READ"), **options(name, "MODULES")))
+    documented = documented_options(name)
     for opt, sources in dict(plugins, **shared).items():
         envs = [e["name"] for e in sources.get("env", [])]
         # lookups list only the collection's variables; the native ones rank last and the backend reads them itself
@@ -84,7 +95,11 @@ def test_lookups_and_modules_extend_the_fragments():
     for name in CLOUDS:
         lookup = (root / ("plugins/lookup/%s.py" % name)).read_text()
         for part in ("", ".plugins", ".lookup_shared"):
-            assert "agentarea.secrets.%s%s\n" % (name, part) in lookup
+            owner = CONNECTION_FROM.get(name, name) if part == ".lookup_shared" else name
+            assert "agentarea.secrets.%s%s\n" % (owner, part) in lookup
+        if name in CONNECTION_FROM:  # and the connection options of the store it shares them with
+            for part in ("", ".plugins"):
+                assert "agentarea.secrets.%s%s\n" % (CONNECTION_FROM[name], part) in lookup
     # the plugins that take any reference extend the combined fragment generated from these
     # (tests/unit/plugins/doc_fragments/test_stores_fragment.py holds it to its parts)
     for rel, combined in (("plugins/modules/secret.py", "stores"), ("plugins/modules/secret_info.py", "stores"),

@@ -61,7 +61,7 @@ def test_parse_invalid_names_reference_and_cause(text, message):
 
 
 def test_every_documented_scheme_is_known():
-    assert set(SCHEMES) == {"vault", "aws", "azure", "gcp", "k8s", "pass", "dotenv", "file", "env", "docker"}
+    assert set(SCHEMES) == {"vault", "aws", "ssm", "azure", "gcp", "k8s", "pass", "dotenv", "file", "env", "docker"}
 
 
 def test_default_scheme_for_backend_lookups():
