@@ -35,7 +35,7 @@ options:
       - V(auto) imports the lookup plugins that the playbook file names in C(lookup) or C(query) calls (and the
         SDKs of their backends) before the first task, and after each task what the run's lookups have used so
         far (lookups in roles, included files or inventory variables).
-      - A backend name (V(vault), V(aws), V(azure), V(gcp), V(k8s), V(docker), V(pass), V(dotenv), V(file),
+      - A backend name (V(vault), V(aws), V(ssm), V(azure), V(gcp), V(k8s), V(docker), V(pass), V(dotenv), V(file),
         V(env)) imports that backend's SDK and lookup plugin when the run starts, before the first task. Names
         replace the default; list V(auto) with them to keep it.
       - V(none) (or an empty list) imports nothing ahead; every task then imports what it needs itself.
@@ -62,13 +62,14 @@ from ansible_collections.agentarea.secrets.plugins.plugin_utils import _runcache
 _PRELOAD = {
     'vault': ('hvac', 'requests', 'requests.adapters', 'urllib3.util.retry'),
     'aws': ('boto3', 'botocore.config', 'botocore.session'),
+    'ssm': ('boto3', 'botocore.config', 'botocore.session'),
     'azure': ('azure.keyvault.secrets', 'azure.core.exceptions', 'azure.core.credentials', 'azure.identity'),
     'gcp': ('google.auth', 'google.cloud.secretmanager', 'google.oauth2.credentials', 'google_crc32c'),
     'k8s': ('kubernetes.client', 'kubernetes.config'),
     'docker': ('docker', 'docker.tls'),
 }
-_LOOKUPS = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'pass', 'dotenv', 'file', 'env', 'secret')
-_SCHEMES = ('vault', 'aws', 'azure', 'gcp', 'k8s', 'docker', 'pass', 'dotenv', 'file', 'env')
+_LOOKUPS = ('vault', 'aws', 'ssm', 'azure', 'gcp', 'k8s', 'pass', 'dotenv', 'file', 'env', 'secret')
+_SCHEMES = ('vault', 'aws', 'ssm', 'azure', 'gcp', 'k8s', 'docker', 'pass', 'dotenv', 'file', 'env')
 #: modules that never write to a store: their failures leave the cached values valid
 _READ_ONLY = ('secret_info', 'catalog_info', 'audit_report', 'secret_scan')
 #: modules that change no store a lookup reads through the cache: files on a host (lookups of file:// and dotenv://
