@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: ssm
 short_description: Read parameters from AWS Systems Manager Parameter Store
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - agentarea.secrets contributors (@agentarea)
 description:
