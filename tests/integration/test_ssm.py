@@ -2,7 +2,7 @@
 """AWS Systems Manager Parameter Store (``ssm://``) through ansible-playbook against moto's server (the harness's
 ``aws`` service, which serves SSM and KMS too): SecureString under a KMS key created in moto, version and label
 selection, GetParametersByPath (recursive, over more than one page of 10), the secret module's writes (type, tier,
-KMS key, tags, overwrite; check -> apply -> apply again -> clean up), and the error of a missing name. The backend
+KMS key, tags, overwrite; check -> apply -> apply again -> clean up), secret_info, and the error of a missing name. The backend
 contract (write/read/CAS/versions/list/tags/delete) is test_backend_contract.py's "ssm" row. Set-up and checks use
 boto3 directly; every playbook runs with the canaries, so no value shows in any output.
 
@@ -183,6 +183,15 @@ def test_secret_module_type_tier_kms_tags_and_overwrite(ansible, aws, ssm, kms_k
     assert updated["changed"] and updated["action"] == "updated" and updated["version"] == "2"
     assert updated["previous_version"] == "1" and updated["fingerprint"] != created["fingerprint"]
     assert describe(ssm, name)["Tier"] == "Advanced"
+    info = play("""
+        - name: info
+          agentarea.secrets.secret_info:
+            ref: ssm://%(p)s/api/token
+    """ % {"p": prefix})
+    facts = ansible.playbook(info, env=env, canaries=ALL).task("info")
+    assert facts["exists"] and facts["version"] == "2" and facts["fingerprint"] == updated["fingerprint"]
+    assert [v["version"] for v in facts["versions"]] == ["1", "2"]
+    assert facts["metadata"]["tags"] == {"owner": "security"} and facts["metadata"]["tier"] == "Advanced"
     # ssm_overwrite: false never replaces an existing value (a conflict naming the reference and the store)
     no_overwrite = play("""
         - name: keep
