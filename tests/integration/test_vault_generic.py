@@ -199,3 +199,25 @@ def test_check_mode_writes_nothing_then_the_write_lands(ansible, vault, root, pr
         assert mounts[mount + "/"]["type"] == "transit" and mounts[mount + "/"]["description"] == CANARY
     finally:
         root.sys.disable_secrets_engine(mount)
+
+
+def test_reads_are_cached_per_run_and_a_write_drops_them(ansible, vault, root, transit_key):
+    key = transit_key
+    read = """
+        - name: read %(n)s
+          ansible.builtin.debug:
+            msg: "{{ lookup('agentarea.secrets.vault_read', 'transit/keys/%(k)s', key='latest_version') }}
+                  {{ lookup('agentarea.secrets.vault_list', 'transit/keys') | length }}"
+    """
+    playbook = play("\n".join([read % {"n": 1, "k": key}, read % {"n": 2, "k": key}, """
+        - name: rotate
+          agentarea.secrets.vault_write: {path: "transit/keys/%(k)s/rotate"}
+    """ % {"k": key}, read % {"n": 3, "k": key}]))
+    audit = Audit(vault["audit_log"])
+    result = ansible.playbook(playbook, env=env_for(vault), canaries=[CANARY])
+    assert result.task("read 1")["msg"].split()[0] == result.task("read 2")["msg"].split()[0] == "1"
+    assert result.task("read 3")["msg"].split()[0] == "2"           # the write dropped the cached read
+    assert audit.count("transit/keys/%s" % key, "read") == 2        # tasks 1 and 2 share one read
+    assert audit.count("transit/keys/", "list") == 2                # Vault logs a list with its slash
+    # writes are never cached nor retried: one request
+    assert audit.count("transit/keys/%s/rotate" % key) == 1
