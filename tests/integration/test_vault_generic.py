@@ -5,6 +5,7 @@ back, listing, sys/mounts, an AppRole secret-id issued and used, errors that nam
 denied, a 400 whose text would echo the request), check mode that writes nothing, and canaries in the request
 ``data`` that never appear in any output (-vvv included) or registered result. Set-up and checks use hvac."""
 import base64
+import json
 
 import hvac
 import pytest
@@ -69,8 +70,8 @@ def test_transit_round_trip_returns_only_the_named_fields(ansible, vault, root, 
           ansible.builtin.debug:
             msg: "{{ lookup('agentarea.secrets.vault_read', 'sys/mounts') | dict2items | map(attribute='key') | list }}"
     """ % {"k": key})
-    # the playbook and the extra-vars file are the only places the canary is written; -vvv shows module arguments
-    result = ansible.playbook(playbook, env=env_for(vault), extra_vars={"plain_b64": CANARY_B64}, verbosity=3,
+    # the playbook and the extra-vars file are the only places the canary is written; -vvvv shows module arguments
+    result = ansible.playbook(playbook, env=env_for(vault), extra_vars={"plain_b64": CANARY_B64}, verbosity=4,
                               canaries=[CANARY, CANARY_B64])
     enc = result.task("encrypt")
     assert set(enc["data"]) == {"ciphertext"} and enc["data"]["ciphertext"].startswith("vault:v1:")
@@ -116,7 +117,9 @@ def test_approle_secret_id_is_issued_and_works(ansible, vault, root, prefix):
     result = ansible.playbook(playbook, env=env_for(vault), verbosity=3, allowed_files=["secret_id.txt"])
     assert (result.workdir / "role_id.txt").read_text() == role_id
     secret_id, accessor = (result.workdir / "secret_id.txt").read_text().split()
-    assert secret_id not in result.output
+    # the issued secret ID is nowhere but in the file the play wrote (output, registered results, temp files)
+    ansible.assert_no_leak(result, [secret_id], allowed_files=["secret_id.txt"])
+    assert secret_id not in json.dumps(result.results)
     assert result.task("issue")["changed"] is True
     client = hvac.Client(url=vault["url"])
     assert client.auth.approle.login(role_id, secret_id)["auth"]["client_token"]

@@ -217,7 +217,8 @@ class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
         mount = (data.get('path') or location.split('/', 1)[0]).strip('/')
         if data.get('type') not in ('kv', 'generic'):
             raise InvalidReference("mount '%s' is a %s secrets engine, not KV (for dynamic credentials set "
-                                   "engine=dynamic)" % (mount, data.get('type')), backend=self.NAME)
+                                   "engine=dynamic; any other path: the agentarea.secrets.vault_read lookup or "
+                                   "the vault_write module)" % (mount, data.get('type')), backend=self.NAME)
         kv = int((data.get('options') or {}).get('version') or 1)
         self._mounts[mount] = kv
         if cache is not None:
