@@ -39,6 +39,11 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
     SecretDeleted,
     SecretNotFound,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._api import (
+    API_ENGINES,
+    API_LIST,
+    VaultApi,
+)
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._auth import (
     DEFAULT_K8S_TOKEN_PATH,
     METHODS,
@@ -56,7 +61,7 @@ _ENV = 'ANSIBLE_AGENTAREA_SECRETS_VAULT_'
 MOUNTS_KIND = 'vault-mounts'
 
 
-class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
+class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
     NAME = 'vault'
     CAPABILITIES = frozenset((CAP_READ, CAP_WRITE, CAP_DELETE, CAP_VERSIONS, CAP_CAS, CAP_LIST, CAP_METADATA))
     ARGSPEC = {
@@ -140,7 +145,8 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
             raise self.invalid('client_key needs client_cert')
         if opts.get('proxies') is not None and not isinstance(opts['proxies'], (str, dict)):
             raise self.invalid('proxies must be a URL or a dict of scheme: URL')
-        if opts.get('engine', 'kv') not in ('kv', 'dynamic'):
+        # the api engines are the vault_read/vault_list lookups' own (any API path), never a documented choice
+        if opts.get('engine', 'kv') not in ('kv', 'dynamic') + API_ENGINES:
             raise self.invalid("engine must be 'kv' or 'dynamic'")
         if opts.get('engine') == 'dynamic' and not opts.get('keep_lease') and self.run_cache() is None:
             raise self.invalid('engine=dynamic needs the agentarea.secrets.run_cache callback, which revokes the '
@@ -174,7 +180,7 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
     # -- references -------------------------------------------------------------------------------------------
     def ref_from_term(self, term, key=None, version=None, **params):
         """A bare term of the vault lookup is a path under ``mount`` (or, with engine=dynamic, an API path)."""
-        if isinstance(term, str) and '://' not in term and not self.dynamic():
+        if isinstance(term, str) and '://' not in term and (self.options.get('engine') or 'kv') == 'kv':
             term = '%s/%s' % ((self.options.get('mount') or 'secret').strip('/'), term.strip().lstrip('/'))
         return super(VaultBackend, self).ref_from_term(term, key=key, version=version, **params)
 
@@ -211,7 +217,8 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
         mount = (data.get('path') or location.split('/', 1)[0]).strip('/')
         if data.get('type') not in ('kv', 'generic'):
             raise InvalidReference("mount '%s' is a %s secrets engine, not KV (for dynamic credentials set "
-                                   "engine=dynamic)" % (mount, data.get('type')), backend=self.NAME)
+                                   "engine=dynamic; any other path: the agentarea.secrets.vault_read lookup or "
+                                   "the vault_write module)" % (mount, data.get('type')), backend=self.NAME)
         kv = int((data.get('options') or {}).get('version') or 1)
         self._mounts[mount] = kv
         if cache is not None:
@@ -272,6 +279,8 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
     def _read(self, ref):
         if self.dynamic():
             return self._read_dynamic(ref)
+        if self.options.get('engine') in API_ENGINES:
+            return self._read_api(ref)
         mount, path, kv = self.locate(ref)
         version = ref.version
         if version is not None and not str(version).isdigit():
@@ -327,6 +336,24 @@ class VaultBackend(VaultKvChanges, VaultConnection, SecretBackend):
         value.update(lease)
         self._register_lease(client, resp['lease_id'], path)
         return Secret(value, None, metadata=dict(lease, engine='dynamic', path=path, tags={}))
+
+    def _read_api(self, ref):
+        """Any API path (the vault_read and vault_list lookups): the response's ``data`` (a list of keys for a
+        list), with a lease the response carries revoked at the end of the run like a dynamic credential's."""
+        if ref.version is not None:
+            raise InvalidReference('an API path has no versions', ref=ref, backend=self.NAME)
+        path = ref.location.strip('/')
+        if self.options.get('engine') == API_LIST:
+            return Secret(self.api_list(path, ref=ref), None, metadata={'path': path, 'engine': 'list', 'tags': {}})
+        resp = self.api_read(path, ref=ref)
+        meta = {'path': path, 'engine': 'read', 'tags': {}}
+        if resp.get('lease_id'):
+            meta.update(lease_id=resp['lease_id'], lease_duration=resp.get('lease_duration'),
+                        renewable=bool(resp.get('renewable')))
+            if self.run_cache() is not None:
+                self._register_lease(self.client(), resp['lease_id'], path)
+        data = resp.get('data')
+        return Secret(data if data is not None else {}, None, metadata=meta)
 
     def _register_lease(self, client, lease_id, path):
         if self.options.get('keep_lease'):
