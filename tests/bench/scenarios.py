@@ -186,15 +186,16 @@ def catalog_run(workdir: Path, run_playbook, env, count: int):
     return out
 
 
-def summarise_roles(emergency, catalog_raw, emergency_count, catalog_count):
-    """``emergency``: [(wall, cpu)]; ``catalog_raw``: {"provision"|"rotate": {"1": [(wall, cpu)], "N": [...]}}.
-    Per entry = (median wall at N - median wall at 1 entry) / (N - 1): the playbook's fixed cost taken out."""
+def summarise_roles(emergency, catalog_raw, catalog_count):
+    """``emergency``: {entries: [(wall, cpu)]}; ``catalog_raw``: {"provision"|"rotate": {"1": [(wall, cpu)],
+    "N": [...]}}. Per entry = (median wall at N - median wall at 1 entry) / (N - 1): the playbook's fixed cost
+    taken out."""
     rows = []
-    if emergency:
-        walls = [w for w, _c in emergency]
-        rows.append({"what": "emergency runbook", "entries": emergency_count, "median_s": round(statistics.median(walls), 2),
+    for count, samples in sorted(emergency.items()):
+        walls = [w for w, _c in samples]
+        rows.append({"what": "emergency runbook", "entries": count, "median_s": round(statistics.median(walls), 2),
                      "min_s": round(min(walls), 2), "max_s": round(max(walls), 2),
-                     "cpu_s": round(statistics.median([c for _w, c in emergency]), 2)})
+                     "cpu_s": round(statistics.median([c for _w, c in samples]), 2)})
     for step, by_size in catalog_raw.items():
         walls = [w for w, _c in by_size["N"]]
         one = statistics.median([w for w, _c in by_size["1"]])
