@@ -30,6 +30,7 @@ import os
 import platform
 import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -257,6 +258,7 @@ def main(argv=None):
         (out / "bench.svg").write_text(chart.svg(report))
     print(markdown(report))
     print("written: %s/bench.{md,json%s}" % (out, ",svg" if report["rows"] else ""))
+    shutil.rmtree(run_dir, ignore_errors=True)   # the servers' data and logs; kept when a run fails
 
 
 def measure_shapes(args, shapes, workdir, env, vault, aws, approle, results, empty, raw, started):
