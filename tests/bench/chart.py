@@ -19,7 +19,7 @@ def svg(report, width=960, bar_h=14):
         if row["impl"] not in impls:
             impls.append(row["impl"])
     peak = max([r["ms_per_secret"] for r in rows] + [1.0])
-    left, y, parts = 260, 30, []
+    left, y, parts = 330, 30, []
     scale = (width - left - 80) / peak
     parts.append('<text x="10" y="18" font-size="14" font-weight="bold">ms per secret (lower is better), %d secrets, '
                  '%s</text>' % (report["secrets"], escape(report["date"])))
