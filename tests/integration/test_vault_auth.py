@@ -392,7 +392,8 @@ def test_auth_none_behind_a_vault_agent(ansible, vault, root, prefix):
     agent = AgentProxy(vault["url"], token)
     try:
         env = {"VAULT_ADDR": agent.url, "VAULT_TOKEN": "ambient-token-canary"}  # AWX-style leftovers are not sent
-        ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, canaries=[CANARY, token],
+        ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env,
+                         canaries=[CANARY, token, "ambient-token-canary"],
                          extra_vars={OPTION + "auth_method": "none", OPTION + "token_validate": True}, verbosity=3)
         assert agent.client_tokens and set(agent.client_tokens) == {None}  # the client never sent a token
     finally:

@@ -174,6 +174,16 @@ def test_retries_dict_reaches_the_client():
 class _Vault(BaseHTTPRequestHandler):
     seen = []
 
+    def do_GET(self):  # noqa: N802  # a KV read that only the token "hvs.new" may do
+        self.seen.append((self.path, dict(self.headers), None))
+        allowed = self.headers.get("X-Vault-Token") == "hvs.new"
+        answer = json.dumps({"data": {"ok": True}} if allowed else {"errors": ["permission denied"]})
+        self.send_response(200 if allowed else 403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer.encode())
+
     def do_POST(self):  # noqa: N802
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         self.seen.append((self.path, dict(self.headers), body))
@@ -263,3 +273,14 @@ def test_aws_iam_region_and_credential_chain(monkeypatch):
 def test_aws_iam_half_given_keys_are_refused():
     with pytest.raises(InvalidOption, match="aws_access_key and aws_secret_key together"):
         auth_method({"auth_method": "aws_iam", "aws_access_key": "AKID"}).validate()
+
+
+def test_a_denied_request_is_sent_again_when_the_sink_got_a_new_token(fake_vault, tmp_path):
+    url, seen = fake_vault
+    path = sink(tmp_path / "sink", token="hvs.old")
+    backend = VaultBackend({"url": url, "token_file": path, "retries": 0}, environ={})
+    client = backend.client()
+    sink(tmp_path / "sink.tmp", token="hvs.new")  # the agent rewrites the sink between client() and the request
+    os.replace(str(tmp_path / "sink.tmp"), path)
+    assert backend.with_login(client.adapter.get, "/v1/secret/data/x")["data"] == {"ok": True}
+    assert [h.get("X-Vault-Token") for _p, h, _b in seen] == ["hvs.old", "hvs.new"]
