@@ -73,7 +73,7 @@ options:
         E(ANSIBLE_AGENTAREA_SECRETS_AWS_RETRIES).
       - A lookup of many C(aws://) secrets reads them in batches of 20 (BatchGetSecretValue); a batch still throttled
         after its retries is split in halves, and what a batch does not return is read one by one.
-    type: int
+    type: raw
     default: 3
   retry_mode:
     description:

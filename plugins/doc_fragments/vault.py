@@ -27,25 +27,47 @@ options:
     description:
       - How to log in to Vault (vault:// references). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD), then
         V(token).
-      - V(token) uses O(token) as it is (no login, never revoked). The others log in once per playbook run with
+      - V(token) uses O(token), or the token in O(token_file), as it is (no login, never revoked). V(none) sends no
+        token at all, for a Vault Agent (or another proxy) in front of Vault that adds its own
+        (C(use_auto_auth_token)); point O(url) at the agent's listener. The others log in once per playbook run with
         the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is revoked at the
         end of the run unless O(keep_token).
-      - V(approle) uses O(role_id) and O(secret_id); V(userpass) O(username) and O(password); V(jwt) O(role) and
-        O(jwt); V(kubernetes) O(role) and the pod's service-account token (O(kubernetes_token_path), or O(jwt));
-        V(cert) the TLS client certificate O(client_cert)/O(client_key) and optionally O(role).
+      - V(approle) uses O(role_id) and O(secret_id); V(userpass) and V(ldap) O(username) and O(password); V(jwt)
+        O(role) and O(jwt); V(kubernetes) O(role) and the pod's service-account token (O(kubernetes_token_path), or
+        O(jwt)); V(cert) the TLS client certificate O(client_cert)/O(client_key) and optionally O(role);
+        V(aws_iam) a C(sts:GetCallerIdentity) request signed with AWS credentials (O(aws_access_key) and
+        O(aws_secret_key), else botocore's chain of O(aws_profile), the C(AWS_*) environment variables, the instance
+        or task role) and optionally O(role). V(aws_iam) needs the C(botocore) Python package.
     type: str
-    choices: [approle, cert, jwt, kubernetes, token, userpass]
+    choices: [approle, aws_iam, cert, jwt, kubernetes, ldap, none, token, userpass]
   mount_point:
     description:
-      - Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(jwt),
-        C(kubernetes), C(cert)).
+      - Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(ldap), C(jwt),
+        C(kubernetes), C(cert), C(aws) for V(aws_iam)).
     type: str
   token:
     description:
       - Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then E(VAULT_TOKEN),
         as AWX's Vault credential injects it.
-      - Never read from C(~/.vault-token) implicitly.
+      - Never read from C(~/.vault-token) implicitly; set O(token_file) to read it.
+      - O(token) and O(token_file) exclude each other; a token that only comes from E(VAULT_TOKEN) is ignored when
+        O(token_file) is set.
     type: str
+  token_file:
+    description:
+      - File that holds the token for O(auth_method=token), such as a Vault Agent sink file, or C(~/.vault-token)
+        as C(vault login) writes it (C(~) is expanded; that file is only read when named here).
+      - The file is read again whenever it changes (its inode, modification time or size), so that a long run
+        picks up the token the agent renewed or got anew.
+      - The file must be a regular file that other users cannot read or write (mode C(0600) or C(0640)); a
+        missing, unreadable or empty file is an error that names the file, never the token.
+    type: path
+  token_validate:
+    description:
+      - Look the token up (C(auth/token/lookup-self)) before it is used, for O(auth_method=token) and
+        O(auth_method=none), so that an invalid, expired or revoked token fails as that rather than as a denied read.
+    type: bool
+    default: false
   role_id:
     description: AppRole role ID (O(auth_method=approle)).
     type: str
@@ -70,6 +92,31 @@ options:
     description: The service-account token file read by O(auth_method=kubernetes).
     type: path
     default: /var/run/secrets/kubernetes.io/serviceaccount/token
+  aws_access_key:
+    description:
+      - AWS access key ID for O(auth_method=aws_iam); with O(aws_secret_key). Unset, botocore finds credentials
+        (O(aws_profile), the C(AWS_*) environment variables, the instance or task role).
+    type: str
+  aws_secret_key:
+    description: AWS secret access key for O(auth_method=aws_iam).
+    type: str
+  aws_session_token:
+    description: AWS session token for O(auth_method=aws_iam), with temporary O(aws_access_key)/O(aws_secret_key).
+    type: str
+  aws_profile:
+    description: Profile of the AWS shared configuration whose credentials O(auth_method=aws_iam) signs with.
+    type: str
+  aws_region:
+    description:
+      - AWS region that O(auth_method=aws_iam) signs its STS request for; it must be the region of the STS
+        endpoint the Vault aws auth method is configured with (C(sts_region)). Unset means C(us-east-1) (the
+        global endpoint, Vault's default).
+    type: str
+  aws_iam_server_id:
+    description:
+      - Value of the C(X-Vault-AWS-IAM-Server-ID) header that O(auth_method=aws_iam) signs, when the Vault aws
+        auth method requires one (C(iam_server_id_header_value)).
+    type: str
   ca_cert:
     description:
       - CA certificate file that signed the server certificate of the store.
@@ -96,8 +143,13 @@ options:
   retries:
     description:
       - How often to retry a Vault request after a connection error, a timeout, or an answer of 412, 429 or 5xx,
-        with exponential back-off (0 s, 1 s, 2 s, 4 s ...). V(0) disables retries.
-    type: int
+        with exponential back-off (0 s, 1 s, 2 s, 4 s ...). V(0) disables retries. Only reads are retried after an
+        answer or a lost connection (a write may have landed).
+      - For Vault also community.hashi_vault's dict form, handed to urllib3's C(Retry) on top of these defaults,
+        with the keys C(total) (sets C(connect), C(read) and C(status) too), C(connect), C(read), C(status), C(backoff_factor),
+        C(status_forcelist), C(allowed_methods) (a list of HTTP methods; C(null) retries every method, writes
+        included) and C(respect_retry_after_header). In the environment or C(ansible.cfg) the dict is JSON text.
+    type: raw
     default: 3
   proxies:
     description:
@@ -203,6 +255,22 @@ options:
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN
     vars:
       - name: ansible_agentarea_secrets_vault_token
+  token_file:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN_FILE
+    vars:
+      - name: ansible_agentarea_secrets_vault_token_file
+    ini:
+      - section: agentarea_secrets_vault
+        key: token_file
+  token_validate:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN_VALIDATE
+    vars:
+      - name: ansible_agentarea_secrets_vault_token_validate
+    ini:
+      - section: agentarea_secrets_vault
+        key: token_validate
   role_id:
     env:
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_ROLE_ID
@@ -250,6 +318,48 @@ options:
     ini:
       - section: agentarea_secrets_vault
         key: kubernetes_token_path
+  aws_access_key:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AWS_ACCESS_KEY
+    vars:
+      - name: ansible_agentarea_secrets_vault_aws_access_key
+    ini:
+      - section: agentarea_secrets_vault
+        key: aws_access_key
+  aws_secret_key:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AWS_SECRET_KEY
+    vars:
+      - name: ansible_agentarea_secrets_vault_aws_secret_key
+  aws_session_token:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AWS_SESSION_TOKEN
+    vars:
+      - name: ansible_agentarea_secrets_vault_aws_session_token
+  aws_profile:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AWS_PROFILE
+    vars:
+      - name: ansible_agentarea_secrets_vault_aws_profile
+    ini:
+      - section: agentarea_secrets_vault
+        key: aws_profile
+  aws_region:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AWS_REGION
+    vars:
+      - name: ansible_agentarea_secrets_vault_aws_region
+    ini:
+      - section: agentarea_secrets_vault
+        key: aws_region
+  aws_iam_server_id:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AWS_IAM_SERVER_ID
+    vars:
+      - name: ansible_agentarea_secrets_vault_aws_iam_server_id
+    ini:
+      - section: agentarea_secrets_vault
+        key: aws_iam_server_id
   client_cert:
     env:
       - name: ANSIBLE_AGENTAREA_SECRETS_VAULT_CLIENT_CERT

@@ -162,7 +162,8 @@ options:
     description:
       - How many times to retry a request to Vault or AWS that failed for a transient reason (a connection error, a
         timeout, throttling, a server error), with back-off.
-    type: int
+      - For Vault also community.hashi_vault's dict form (see the Vault store's O(retries)); AWS takes a count only.
+    type: raw
     default: 3
   endpoint_url:
     description:

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 """Vault/OpenBao auth through ansible-playbook: every auth method logs in for real (counted in OpenBao's audit
 log), one login and one read for 50 tasks, token renewal near its TTL, revocation at the end of the run,
-namespaces, TLS with ca_cert."""
+namespaces, TLS with ca_cert; community.hashi_vault's token_file, none, token_validate, retries' dict form."""
+import json
+import os
+import threading
 import time
 import uuid
 
@@ -10,6 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.harness.faultproxy import FaultProxy
 from tests.harness.vault_helpers import (
     Audit,
     ca_and_client_cert,
@@ -262,3 +266,179 @@ def test_namespaces(ansible, vault, root, prefix):
         root.secrets.kv.v2.read_secret_version(prefix + "/written", raise_on_deleted_version=True)
     assert not ansible.playbook(write, env=env).task("write")["changed"]
     scoped.secrets.kv.v2.delete_metadata_and_all_versions(prefix + "/written")
+
+
+# -- community.hashi_vault parity: token_file, none, token_validate, retries' dict form, aws_iam -----------------
+def write_token(path, token, mode=0o600):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(token + "\n")
+    os.chmod(str(path), mode)
+    return str(path)
+
+
+def test_token_file_is_a_vault_agent_sink_rewritten_mid_run(ansible, vault, root, prefix, tmp_path):
+    """Vault Agent renews or replaces its token and rewrites the sink (a new file renamed over the old one): the
+    tasks after the rewrite use the new token, lookups and modules alike, and neither token is ever shown."""
+    seed(root, prefix)
+    root.sys.create_or_update_policy(prefix + "-after", 'path "secret/data/%s/other" { capabilities = ["read"] }\n'
+                                     'path "secret/data/%s/module" { capabilities = ["create", "read", "update"] }\n'
+                                     'path "secret/metadata/%s/module" { capabilities = ["read", "update"] }\n'
+                                     'path "sys/internal/ui/mounts/*" { capabilities = ["read"] }'
+                                     % (prefix, prefix, prefix))
+    before = root.auth.token.create(policies=[prefix], ttl="10m")["auth"]["client_token"]  # reads db only
+    after = root.auth.token.create(policies=[prefix + "-after"], ttl="10m")["auth"]["client_token"]
+    agent = tmp_path / "agent"
+    sink = write_token(agent / "sink", before, mode=0o640)  # Vault Agent's default sink mode
+    write_token(agent / "sink.new", after, mode=0o640)
+    tasks = """
+        - name: read with the first token
+          ansible.builtin.assert:
+            that: lookup('agentarea.secrets.vault', '%(p)s/db', key='v') | hash('sha256') == '%(h)s'
+            quiet: true
+        - name: the agent renews and rewrites its sink
+          ansible.builtin.command: {argv: [mv, "%(dir)s/sink.new", "%(dir)s/sink"]}
+          changed_when: false
+        - name: read with the new token
+          ansible.builtin.assert:
+            that: lookup('agentarea.secrets.vault', '%(p)s/other', key='v') == 'other'
+            quiet: true
+        - name: write
+          agentarea.secrets.secret: {ref: "vault://secret/%(p)s/module#k", value: from-sink}
+          register: write
+    """ % {"p": prefix, "h": sha(CANARY), "dir": agent}
+    env = dict(env_for(vault, token=False), ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN_FILE=sink)
+    result = ansible.playbook(play(tasks), env=env, canaries=[CANARY, before, after], verbosity=3)
+    assert result.task("write")["changed"]
+    assert root.secrets.kv.v2.read_secret_version(prefix + "/module", raise_on_deleted_version=True)[
+        "data"]["data"] == {"k": "from-sink"}
+    assert root.auth.token.lookup(after)["data"]["policies"]  # a given token is never revoked
+
+    os.chmod(sink, 0o644)
+    loose = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, expect_rc=2,
+                             canaries=[CANARY, before, after])
+    assert "token_file '%s' is accessible to other users (mode 0644)" % sink in loose.output
+    assert "Traceback" not in loose.output
+    os.unlink(sink)
+    gone = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, expect_rc=2,
+                            canaries=[CANARY, before, after])
+    assert "token_file '%s' does not exist" % sink in gone.output
+
+
+def test_vault_token_is_read_only_when_asked_for(ansible, vault, root, prefix, tmp_path):
+    """After `vault login`, ~/.vault-token holds the token: read when token_file names it (~ expanded), never
+    behind the user's back."""
+    seed(root, prefix)
+    token = root.auth.token.create(policies=[prefix], ttl="10m")["auth"]["client_token"]
+    home = tmp_path / "user-home"
+    write_token(home / ".vault-token", token)
+    env = dict(env_for(vault, token=False), HOME=str(home))
+    implicit = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, expect_rc=2,
+                                canaries=[CANARY, token])
+    assert "auth_method=token needs a token" in implicit.output
+    audit = Audit(vault["audit_log"])
+    ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, canaries=[CANARY, token],
+                     extra_vars={OPTION + "token_file": "~/.vault-token"}, verbosity=3)
+    assert audit.count("secret/data/%s/db" % prefix) == 1
+
+
+class AgentProxy:
+    """A Vault-Agent-like listener (``use_auto_auth_token``): forwards every request to OpenBao with its own token,
+    and records whether the client sent one."""
+
+    def __init__(self, upstream, token):
+        import http.client
+        import urllib.parse
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        target = urllib.parse.urlsplit(upstream)
+        seen = self.client_tokens = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _forward(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                seen.append(self.headers.get("X-Vault-Token"))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("x-vault-token", "host")}
+                headers["X-Vault-Token"] = token
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                answer = conn.getresponse()
+                data = answer.read()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_LIST = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_auth_none_behind_a_vault_agent(ansible, vault, root, prefix):
+    seed(root, prefix)
+    token = root.auth.token.create(policies=[prefix], ttl="10m")["auth"]["client_token"]
+    agent = AgentProxy(vault["url"], token)
+    try:
+        env = {"VAULT_ADDR": agent.url, "VAULT_TOKEN": "ambient-token-canary"}  # AWX-style leftovers are not sent
+        ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env,
+                         canaries=[CANARY, token, "ambient-token-canary"],
+                         extra_vars={OPTION + "auth_method": "none", OPTION + "token_validate": True}, verbosity=3)
+        assert agent.client_tokens and set(agent.client_tokens) == {None}  # the client never sent a token
+    finally:
+        agent.close()
+
+
+def test_token_validate_names_a_revoked_token(ansible, vault, root, prefix, tmp_path):
+    seed(root, prefix)
+    token = root.auth.token.create(policies=[prefix], ttl="10m")["auth"]["client_token"]
+    root.auth.token.revoke(token)
+    for source in ("env", "file"):
+        env = env_for(vault, token=False)
+        extra = {OPTION + "token_validate": True}
+        if source == "env":
+            env["VAULT_TOKEN"] = token
+        else:
+            extra[OPTION + "token_file"] = write_token(tmp_path / "sink", token)
+        audit = Audit(vault["audit_log"])
+        result = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, extra_vars=extra,
+                                  expect_rc=2, canaries=[CANARY, token])
+        said = "the token from token_file" if source == "file" else "the token"
+        assert "token_validate failed (token_validate (lookup-self), root namespace, auth token" in result.output
+        assert "%s is invalid, expired or revoked" % said in result.output and vault["url"] in result.output
+        assert audit.count("auth/token/lookup-self") >= 1 and audit.count("secret/data/%s/db" % prefix) == 0
+        assert "Traceback" not in result.output
+
+
+def test_retries_in_community_hashi_vault_dict_form(ansible, vault, root, prefix):
+    seed(root, prefix)
+    with FaultProxy(vault["url"]) as proxy:
+        env = dict(env_for(vault), VAULT_ADDR=proxy.url)
+        retries = {"total": 2, "backoff_factor": 0, "status_forcelist": [503]}
+        rule = proxy.add("status", status=503, method="GET", path=r"^/v1/secret/data/%s/db" % prefix, times=2)
+        ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, canaries=[CANARY],
+                         extra_vars={OPTION + "retries": retries})
+        assert rule.fired == 2
+
+        # the same as JSON text from the environment, one retry short
+        proxy.clear()
+        proxy.add("status", status=503, method="GET", path=r"^/v1/secret/data/%s/db" % prefix, times=2)
+        env["ANSIBLE_AGENTAREA_SECRETS_VAULT_RETRIES"] = json.dumps(dict(retries, total=1))
+        short = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, expect_rc=2,
+                                 canaries=[CANARY])
+        assert "after 1 retry with back-off" in short.output and "Traceback" not in short.output
+
+        bad = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, expect_rc=2,
+                               extra_vars={OPTION + "retries": {"totl": 3}})
+        assert "retries has unknown keys totl" in bad.output

@@ -57,7 +57,7 @@ class AwsBackend(SecretBackend):
         'force_delete': {'type': 'bool', 'default': False},
         'kms_key_id': {'type': 'str', 'no_log': False},
         'timeout': {'type': 'int', 'default': 30},
-        'retries': {'type': 'int', 'default': DEFAULT_RETRIES},  # declared as the Vault backend declares it
+        'retries': {'type': 'raw', 'default': DEFAULT_RETRIES},  # declared as the Vault backend declares it (a count here)
         'retry_mode': {'type': 'str', 'choices': RETRY_MODE_CHOICES},
     }
     CONNECTION = ('region', 'profile', 'access_key', 'secret_key', 'session_token', 'assume_role_arn',

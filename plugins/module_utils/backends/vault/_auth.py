@@ -14,8 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import json
 import os
+import stat
 
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
 
 DEFAULT_K8S_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token'
@@ -64,19 +68,102 @@ class AuthMethod:
         raise NotImplementedError
 
 
+def token_file_path(options):
+    """The expanded ``token_file`` (``~`` is the user's home), or None."""
+    path = options.get('token_file')
+    return os.path.abspath(os.path.expanduser(str(path))) if path else None
+
+
+def file_stamp(path):
+    """What changes when a token file is rewritten (in place, or replaced by a rename as Vault Agent does)."""
+    info = os.stat(path)
+    return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+def read_token_file(path):
+    """``(token, stamp)`` of a token file (a Vault Agent sink, ``~/.vault-token``). Raises InvalidOption naming the
+    file and the cause (missing, not a file, unreadable, readable or writable by other users, empty); never the
+    token."""
+    def fail(why):
+        raise InvalidOption("token_file '%s' %s" % (path, why), backend='vault')
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        if not os.path.exists(path):
+            fail('does not exist (for ~/.vault-token: run `vault login` first; for a Vault Agent sink: is the '
+                 'agent running and its sink path the same?)')
+        fail('cannot be examined: %s' % (exc.strerror or type(exc).__name__))
+    if not stat.S_ISREG(info.st_mode):
+        fail('is not a regular file')
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o007:
+        fail('is accessible to other users (mode %04o): a token file must not be; chmod o-rwx it (Vault Agent '
+             'sinks default to 0640, `vault login` writes 0600)' % mode)
+    try:
+        with open(path, 'rb') as handle:
+            raw = handle.read(65536)
+    except (IOError, OSError) as exc:
+        fail('is not readable: %s' % (exc.strerror or type(exc).__name__))
+    try:
+        token = raw.decode('utf-8').strip()
+    except UnicodeDecodeError:
+        fail('does not hold a token (not UTF-8 text)')
+    if not token:
+        fail('is empty (a Vault Agent sink is empty until the agent has authenticated)')
+    if any(c.isspace() for c in token):
+        fail('does not hold a single token (it has several words or lines)')
+    return token, (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
 class TokenAuth(AuthMethod):
-    """A token given as ``token`` or ``VAULT_TOKEN`` (AWX's Vault credential): no login, and never revoked."""
+    """A token given as ``token`` or ``VAULT_TOKEN`` (AWX's Vault credential), or read from ``token_file`` (a Vault
+    Agent sink, re-read when the agent rewrites it; ``~/.vault-token`` only when named): no login, never revoked."""
 
     NAME = 'token'
-    REQUIRED = ('token',)
     SECRET_OPTIONS = ('token',)
 
     def validate(self):
-        if not self.options.get('token'):
-            self._fail('needs a token: set token, or VAULT_TOKEN in the environment')
+        if self.options.get('token') and self.options.get('token_file'):
+            self._fail('takes token or token_file, not both')
+        if self.options.get('token_file'):
+            read_token_file(token_file_path(self.options))
+        elif not self.options.get('token'):
+            self._fail('needs a token: set token (or VAULT_TOKEN in the environment), or token_file (a Vault Agent '
+                       'sink, or ~/.vault-token after `vault login`)')
+
+    def who(self):
+        path = token_file_path(self.options)
+        return 'token_file=%s' % path if path else ''
+
+    def secret_material(self):
+        # the file's token changes during a run (the agent renews it); the path (in who()) names the identity
+        return '' if self.options.get('token_file') else str(self.options.get('token') or '')
+
+    def describe(self):
+        return 'token from token_file' if self.options.get('token_file') else 'token'
+
+    def token(self):
+        """``(token, stamp)``: the stamp of the token file, or None for a given token."""
+        if self.options.get('token_file'):
+            return read_token_file(token_file_path(self.options))
+        return self.options['token'], None
 
     def authenticate(self, client):
-        client.token = self.options['token']
+        client.token = self.token()[0]
+        return None
+
+
+class NoneAuth(AuthMethod):
+    """No token at all: a Vault Agent (or another proxy) in front of Vault adds its own (``use_auto_auth_token``)."""
+
+    NAME = 'none'
+
+    def validate(self):
+        if self.options.get('token') or self.options.get('token_file'):
+            self._fail('sends no token; unset token and token_file (or choose auth_method=token)')
+
+    def authenticate(self, client):
+        client.token = ''
         return None
 
 
@@ -103,6 +190,18 @@ class UserpassAuth(AuthMethod):
     def authenticate(self, client):
         return client.auth.userpass.login(self.options['username'], self.options['password'], use_token=False,
                                           mount_point=self.mount)['auth']
+
+
+class LdapAuth(AuthMethod):
+    NAME = 'ldap'
+    DEFAULT_MOUNT = 'ldap'
+    REQUIRED = ('username', 'password')
+    SECRET_OPTIONS = ('password',)
+    WHO_OPTIONS = ('username',)
+
+    def authenticate(self, client):
+        return client.auth.ldap.login(self.options['username'], self.options['password'], use_token=False,
+                                      mount_point=self.mount)['auth']
 
 
 class JwtAuth(AuthMethod):
@@ -163,7 +262,70 @@ class CertAuth(AuthMethod):
         return client.adapter.post('/v1/auth/%s/login' % self.mount, json=payload)['auth']
 
 
-METHODS = dict((cls.NAME, cls) for cls in (TokenAuth, AppRoleAuth, UserpassAuth, JwtAuth, KubernetesAuth, CertAuth))
+STS_BODY = 'Action=GetCallerIdentity&Version=2011-06-15'
+
+
+class AwsIamAuth(AuthMethod):
+    """A signed ``sts:GetCallerIdentity`` request (botocore's SigV4; Vault replays it to STS to learn who we are).
+    Credentials: ``aws_access_key``/``aws_secret_key``/``aws_session_token``, else botocore's chain
+    (``aws_profile``, the environment, the instance or task role)."""
+
+    NAME = 'aws_iam'
+    DEFAULT_MOUNT = 'aws'
+    SECRET_OPTIONS = ('aws_secret_key', 'aws_session_token')
+    WHO_OPTIONS = ('role', 'aws_access_key', 'aws_profile')
+
+    def validate(self):
+        if bool(self.options.get('aws_access_key')) != bool(self.options.get('aws_secret_key')):
+            self._fail('needs aws_access_key and aws_secret_key together (or neither: botocore finds credentials)')
+        if self.options.get('aws_session_token') and not self.options.get('aws_access_key'):
+            self._fail('aws_session_token needs aws_access_key and aws_secret_key')
+
+    def region(self):
+        return self.options.get('aws_region') or 'us-east-1'
+
+    def credentials(self):
+        session_mod, credentials_mod = requires('botocore.session', 'botocore.credentials', package='botocore',
+                                                backend='vault')
+        if self.options.get('aws_access_key'):
+            return credentials_mod.Credentials(self.options['aws_access_key'], self.options['aws_secret_key'],
+                                               self.options.get('aws_session_token') or None)
+        try:
+            creds = session_mod.Session(profile=self.options.get('aws_profile') or None).get_credentials()
+        except Exception as exc:  # pylint: disable=broad-except  # botocore's ProfileNotFound, config errors
+            self._fail('cannot find AWS credentials: %s' % type(exc).__name__)
+        if creds is None:
+            self._fail('found no AWS credentials (set aws_access_key and aws_secret_key, aws_profile, or the '
+                       'AWS_* environment variables)')
+        return creds
+
+    def login_payload(self):
+        """The body of ``auth/<mount>/login``: the signed request, base64-encoded as Vault wants it."""
+        auth_mod, awsrequest_mod = requires('botocore.auth', 'botocore.awsrequest', package='botocore',
+                                            backend='vault')
+        region = self.region()
+        url = 'https://sts.amazonaws.com/' if region == 'us-east-1' else 'https://sts.%s.amazonaws.com/' % region
+        headers = {'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8'}
+        if self.options.get('aws_iam_server_id'):
+            headers['X-Vault-AWS-IAM-Server-ID'] = self.options['aws_iam_server_id']
+        request = awsrequest_mod.AWSRequest(method='POST', url=url, data=STS_BODY, headers=headers)
+        auth_mod.SigV4Auth(self.credentials(), 'sts', region).add_auth(request)
+        signed = dict((name, [value]) for name, value in request.headers.items())
+
+        def b64(text):
+            return base64.b64encode(text.encode('utf-8')).decode('ascii')
+        payload = {'iam_http_request_method': 'POST', 'iam_request_url': b64(url), 'iam_request_body': b64(STS_BODY),
+                   'iam_request_headers': b64(json.dumps(signed, sort_keys=True))}
+        if self.options.get('role'):
+            payload['role'] = self.options['role']
+        return payload
+
+    def authenticate(self, client):
+        return client.adapter.post('/v1/auth/%s/login' % self.mount, json=self.login_payload())['auth']
+
+
+METHODS = dict((cls.NAME, cls) for cls in (
+    TokenAuth, NoneAuth, AppRoleAuth, UserpassAuth, LdapAuth, JwtAuth, KubernetesAuth, CertAuth, AwsIamAuth))
 
 
 def auth_method(options):

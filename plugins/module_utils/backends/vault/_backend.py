@@ -52,6 +52,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._
     VaultConnection,
     import_hvac,
     misconfigured,
+    parse_retries,
     warm,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._kv import VaultKvChanges
@@ -71,6 +72,8 @@ class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
         'auth_method': {'type': 'str', 'choices': sorted(METHODS)},
         'mount_point': {'type': 'str'},
         'token': {'type': 'str', 'no_log': True},
+        'token_file': {'type': 'path', 'no_log': False},
+        'token_validate': {'type': 'bool', 'default': False, 'no_log': False},
         'role_id': {'type': 'str'},
         'secret_id': {'type': 'str', 'no_log': True},
         'username': {'type': 'str'},
@@ -78,12 +81,18 @@ class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
         'role': {'type': 'str'},
         'jwt': {'type': 'str', 'no_log': True},
         'kubernetes_token_path': {'type': 'path', 'default': DEFAULT_K8S_TOKEN_PATH, 'no_log': False},
+        'aws_access_key': {'type': 'str', 'no_log': False},
+        'aws_secret_key': {'type': 'str', 'no_log': True},
+        'aws_session_token': {'type': 'str', 'no_log': True},
+        'aws_profile': {'type': 'str'},
+        'aws_region': {'type': 'str'},
+        'aws_iam_server_id': {'type': 'str'},
         'ca_cert': {'type': 'path'},
         'validate_certs': {'type': 'bool'},  # None: verify (declared as the k8s backend does)
         'client_cert': {'type': 'path'},
         'client_key': {'type': 'path', 'no_log': True},
         'timeout': {'type': 'int', 'default': 30},
-        'retries': {'type': 'int', 'default': 3},
+        'retries': {'type': 'raw', 'default': 3},  # a count, or community.hashi_vault's dict (as the AWS backend declares it)
         'proxies': {'type': 'raw', 'no_log': True},  # a proxy URL may hold user:password
         'mount': {'type': 'str', 'default': 'secret'},
         'kv_version': {'type': 'int', 'choices': [1, 2]},
@@ -93,18 +102,24 @@ class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
         'destroy_versions': {'type': 'list', 'elements': 'str'},
     }
     #: the ARGSPEC names that connect and log in (what a module that talks to Vault but reads no secret offers)
-    CONNECTION = ('url', 'namespace', 'auth_method', 'mount_point', 'token', 'role_id', 'secret_id', 'username',
-                  'password', 'role', 'jwt', 'kubernetes_token_path', 'ca_cert', 'validate_certs', 'client_cert',
-                  'client_key', 'timeout', 'retries', 'proxies', 'keep_token')
+    CONNECTION = ('url', 'namespace', 'auth_method', 'mount_point', 'token', 'token_file', 'token_validate', 'role_id',
+                  'secret_id', 'username', 'password', 'role', 'jwt', 'kubernetes_token_path', 'aws_access_key',
+                  'aws_secret_key', 'aws_session_token', 'aws_profile', 'aws_region', 'aws_iam_server_id', 'ca_cert',
+                  'validate_certs', 'client_cert', 'client_key', 'timeout', 'retries', 'proxies', 'keep_token')
     ENV = dict((name, (_ENV + name.upper(),) + native) for name, native in (
         ('url', ('VAULT_ADDR',)), ('token', ('VAULT_TOKEN',)), ('namespace', ('VAULT_NAMESPACE',)),
         ('ca_cert', ('VAULT_CACERT',)), ('auth_method', ()), ('mount_point', ()), ('role_id', ()),
         ('secret_id', ()), ('username', ()), ('password', ()), ('role', ()), ('jwt', ()), ('client_cert', ()),
-        ('client_key', ()), ('proxies', ()), ('kv_version', ()), ('validate_certs', ())))
+        ('client_key', ()), ('proxies', ()), ('kv_version', ()), ('validate_certs', ()), ('token_file', ()),
+        ('token_validate', ()), ('aws_access_key', ()), ('aws_secret_key', ()), ('aws_session_token', ()),
+        ('aws_profile', ()), ('aws_region', ()), ('aws_iam_server_id', ())))
 
     def __init__(self, options=None, environ=None):
         super(VaultBackend, self).__init__(options, environ)
         self._mounts = {}
+        if (self.options.get('token_file') or self.options.get('auth_method') == 'none') and not (options or {}).get('token'):
+            # token_file or auth_method=none, when asked for, win over a token that is only in the environment
+            self.options['token'] = None
 
     @classmethod
     def preload(cls):
@@ -118,8 +133,7 @@ class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
             raise self.invalid('no Vault address: set url (or VAULT_ADDR)')
         if not str(url).startswith(('http://', 'https://')):
             raise self.invalid("url must start with http:// or https:// (got a value of %d characters)" % len(url))
-        self.auth().validate()
-        for name in ('validate_certs', 'keep_token', 'keep_lease'):
+        for name in ('validate_certs', 'keep_token', 'keep_lease', 'token_validate'):
             if isinstance(opts.get(name), str):  # from the environment
                 try:
                     opts[name] = boolean(opts[name], strict=True)
@@ -134,13 +148,14 @@ class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
                 raise self.invalid('kv_version must be 1 or 2')
         else:
             opts['kv_version'] = None
-        for name, low in (('timeout', 1), ('retries', 0)):
-            try:
-                opts[name] = int(opts.get(name) if opts.get(name) is not None else self.ARGSPEC[name]['default'])
-            except (TypeError, ValueError):
-                raise self.invalid('%s must be an integer' % name)
-            if opts[name] < low:
-                raise self.invalid('%s must be at least %d' % (name, low))
+        try:
+            opts['timeout'] = int(opts.get('timeout') if opts.get('timeout') is not None else self.ARGSPEC['timeout']['default'])
+        except (TypeError, ValueError):
+            raise self.invalid('timeout must be an integer')
+        if opts['timeout'] < 1:
+            raise self.invalid('timeout must be at least 1')
+        opts['retries'] = parse_retries(opts.get('retries'), self.ARGSPEC['retries']['default'])
+        self.auth().validate()
         if opts.get('client_key') and not opts.get('client_cert'):
             raise self.invalid('client_key needs client_cert')
         if opts.get('proxies') is not None and not isinstance(opts['proxies'], (str, dict)):

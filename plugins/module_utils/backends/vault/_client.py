@@ -14,12 +14,14 @@ __metaclass__ = type
 import atexit
 import hashlib
 import hmac
+import json
 import os
 import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendMisconfigured,
     BackendUnavailable,
+    InvalidOption,
     SecretAccessDenied,
     SecretConflict,
     SecretError,
@@ -28,7 +30,11 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
     exception_chain,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._auth import auth_method
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._auth import (
+    auth_method,
+    file_stamp,
+    token_file_path,
+)
 
 #: options that describe the connection (also kept in clean-up records: paths and flags only, no credentials)
 CONN_OPTIONS = ('url', 'namespace', 'ca_cert', 'validate_certs', 'client_cert', 'client_key', 'timeout',
@@ -41,6 +47,10 @@ RETRY_STATUS = (412, 429, 500, 502, 503, 504)
 #: the request was sent are retried for every method (urllib3 ``connect``).
 RETRY_METHODS = frozenset(('GET', 'HEAD', 'OPTIONS', 'LIST'))
 BACKOFF_FACTOR = 0.5
+#: the keys of the dict form of ``retries`` (community.hashi_vault's, passed on to urllib3's Retry)
+RETRY_KEYS = ('total', 'connect', 'read', 'status', 'backoff_factor', 'status_forcelist', 'allowed_methods',
+              'respect_retry_after_header')
+_RETRY_INTS = ('total', 'connect', 'read', 'status')
 #: renew a cached login token when less than this share of its TTL is left
 RENEW_BELOW = 1.0 / 3
 TOKEN_KIND = 'vault-token'
@@ -115,6 +125,92 @@ def counting_retry_class(Retry):
     return _RETRY_CLASS[0]
 
 
+def parse_retries(value, default=3):
+    """``retries`` as a count (``3``, ``'3'``) or community.hashi_vault's dict form (``{total: 5, backoff_factor: 1,
+    status_forcelist: [429, 503], allowed_methods: [GET]}``, also as JSON text from the environment), normalised:
+    an int, or a dict of RETRY_KEYS. Raises InvalidOption naming what is wrong."""
+    def fail(why):
+        raise InvalidOption('retries %s' % why, backend='vault')
+    if value is None or value == '':
+        value = default
+    if isinstance(value, str) and value.strip().startswith('{'):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            fail('is neither a count nor a dict (JSON text that does not parse)')
+    if isinstance(value, bool):
+        fail('must be a count or a dict')
+    if not isinstance(value, dict):
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            fail('must be an integer, or a dict with %s' % ', '.join(RETRY_KEYS))
+        if value < 0:
+            fail('must be at least 0')
+        return value
+    value = dict(value)
+    if 'method_whitelist' in value and 'allowed_methods' not in value:  # urllib3 < 1.26's name
+        value['allowed_methods'] = value.pop('method_whitelist')
+    unknown = sorted(set(value) - set(RETRY_KEYS))
+    if unknown:
+        fail('has unknown keys %s (known: %s)' % (', '.join(str(k) for k in unknown), ', '.join(RETRY_KEYS)))
+    out = {}
+    for key in _RETRY_INTS:
+        if value.get(key) is not None:
+            try:
+                out[key] = int(value[key])
+            except (TypeError, ValueError):
+                fail('%s must be an integer' % key)
+            if out[key] < 0 or isinstance(value[key], bool):
+                fail('%s must be an integer of at least 0' % key)
+    if value.get('backoff_factor') is not None:
+        try:
+            out['backoff_factor'] = float(value['backoff_factor'])
+        except (TypeError, ValueError):
+            fail('backoff_factor must be a number')
+        if out['backoff_factor'] < 0:
+            fail('backoff_factor must be at least 0')
+    if value.get('status_forcelist') is not None:
+        codes = value['status_forcelist']
+        try:
+            out['status_forcelist'] = sorted(set(int(c) for c in (codes if isinstance(codes, (list, tuple)) else [codes])))
+        except (TypeError, ValueError):
+            fail('status_forcelist must be a list of HTTP status codes')
+        if any(not 100 <= c <= 599 for c in out['status_forcelist']):
+            fail('status_forcelist must be a list of HTTP status codes')
+    if 'allowed_methods' in value:
+        methods = value['allowed_methods']
+        if methods is None or methods is False:
+            out['allowed_methods'] = None  # urllib3: every method, writes included (the dict form's choice)
+        elif isinstance(methods, (list, tuple)) and all(isinstance(m, str) and m.strip() for m in methods):
+            out['allowed_methods'] = sorted(set(m.strip().upper() for m in methods))
+        else:
+            fail('allowed_methods must be a list of HTTP methods (or null for every method)')
+    if value.get('respect_retry_after_header') is not None:
+        if not isinstance(value['respect_retry_after_header'], bool):
+            fail('respect_retry_after_header must be a boolean')
+        out['respect_retry_after_header'] = value['respect_retry_after_header']
+    return out
+
+
+def retry_kwargs(retries):
+    """The keyword arguments of urllib3's Retry for a ``parse_retries`` result: a count retries connection errors,
+    timeouts and RETRY_STATUS answers of reads (RETRY_METHODS) with BACKOFF_FACTOR; the dict form overrides what
+    it names (``total`` alone sets every count)."""
+    if not isinstance(retries, dict):
+        retries = {'total': max(0, int(retries or 0))}
+    total = retries.get('total', 3)
+    kwargs = {'total': total, 'connect': total, 'read': total, 'status': total, 'backoff_factor': BACKOFF_FACTOR,
+              'status_forcelist': RETRY_STATUS, 'allowed_methods': RETRY_METHODS, 'raise_on_status': False}
+    for key in RETRY_KEYS:
+        if key in retries:
+            kwargs[key] = retries[key]
+    if kwargs['allowed_methods'] is not None:
+        kwargs['allowed_methods'] = frozenset(kwargs['allowed_methods'])
+    kwargs['status_forcelist'] = tuple(kwargs['status_forcelist'] or ())
+    return kwargs
+
+
 def _proxies(value):
     if not value:
         return None
@@ -129,10 +225,7 @@ def new_client(conn, token='', tally=None):
     the retries of the client's requests under ``'retries'``."""
     hvac, requests, Retry = import_hvac()
     from requests.adapters import HTTPAdapter  # pylint: disable=import-outside-toplevel
-    retries = max(0, int(conn.get('retries') or 0))
-    retry = counting_retry_class(Retry)(
-        total=retries, connect=retries, read=retries, status=retries, backoff_factor=BACKOFF_FACTOR,
-        status_forcelist=RETRY_STATUS, allowed_methods=RETRY_METHODS, raise_on_status=False)
+    retry = counting_retry_class(Retry)(**retry_kwargs(parse_retries(conn.get('retries'))))
     retry.tally = tally
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
@@ -300,6 +393,7 @@ class VaultConnection:
 
     _login_entry = None   # the cached login of this process: token, ttl, expires, renewable
     _owned = None         # a login made without a run cache, revoked by _release() unless kept
+    _token_stamp = None   # (device, inode, mtime, size) of the token_file whose token the client holds
 
     # -- who and where ------------------------------------------------------------------------------------------
     def conn(self):
@@ -353,6 +447,8 @@ class VaultConnection:
         """The connected client; a login token near the end of its TTL is renewed (or the login redone) first,
         so that a run that outlasts the token's TTL keeps working."""
         client = super(VaultConnection, self).client()
+        if self._token_stamp is not None:
+            self._reread_token_file(client)
         entry = self._login_entry
         if entry is not None and entry.get('expires') and \
                 entry['expires'] - time.time() <= entry.get('ttl', 0) * RENEW_BELOW:
@@ -422,12 +518,30 @@ class VaultConnection:
             return False
         return False
 
+    def _reread_token_file(self, client):
+        """Take the token_file's token again when the file changed since it was read (Vault Agent rewrites its sink
+        when it renews or re-authenticates); True when the token changed. A file that is missing or empty for a
+        moment (being replaced) keeps the token the client has."""
+        path = token_file_path(self.options)
+        try:
+            if file_stamp(path) == self._token_stamp:
+                return False
+            token, stamp = self.auth().token()
+        except (InvalidOption, OSError):
+            return False
+        changed = token != client.token
+        client.token, self._token_stamp = token, stamp
+        return changed
+
     def with_login(self, func, *args, **kwargs):
-        """``func(*args, **kwargs)``, once more after logging in again when a 403 was caused by a lost login."""
+        """``func(*args, **kwargs)``, once more after logging in again when a 403 was caused by a lost login (or,
+        with token_file, after the file got a new token)."""
         hvac, _requests, _retry = import_hvac()
         try:
             return func(*args, **kwargs)
         except hvac.exceptions.Forbidden:
+            if self._token_stamp is not None and self._client is not None and self._reread_token_file(self._client):
+                return func(*args, **kwargs)
             if not self.login_lost():
                 raise
         self._refresh(self._client, lost=True)
@@ -436,8 +550,16 @@ class VaultConnection:
     def connect(self):
         client = new_client(self.conn(), tally=self.__dict__.setdefault('_tally', {'retries': 0}))
         auth = self.auth()
-        if auth.NAME == 'token':
-            auth.authenticate(client)
+        if auth.NAME in ('token', 'none'):
+            if auth.NAME == 'token':
+                try:
+                    client.token, self._token_stamp = auth.token()
+                except InvalidOption as exc:  # the file changed since validate()
+                    raise LoginFailed('%s (%s)' % (exc.cause, self.where(what='login')), backend='vault') from None
+            else:
+                auth.authenticate(client)
+            if self.options.get('token_validate'):
+                self._validate_token(client, auth)
             return client
         cache = self.run_cache()
         if cache is None:
@@ -459,6 +581,22 @@ class VaultConnection:
         self._login_entry = entry
         client.token = entry['token']
         return client
+
+    def _validate_token(self, client, auth):
+        """token_validate: ``auth/token/lookup-self`` before the token is used, so that an invalid, expired or revoked
+        token fails as that, not as a denied read."""
+        hvac, requests, _retry = import_hvac()
+        where = self.where(what='token_validate (lookup-self)')
+        since = self.retry_tally()
+        try:
+            client.auth.token.lookup_self()
+        except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized):
+            source = {'none': 'the token the proxy in front of Vault adds (auth_method=none)'}.get(
+                auth.NAME, 'the token from token_file' if self.options.get('token_file') else 'the token')
+            raise LoginFailed('token_validate failed (%s): %s is invalid, expired or revoked (lookup-self was '
+                              'denied)' % (where, source), backend='vault') from None
+        except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
+            raise self.error(exc, where, login=True, since=since) from None
 
     def _login(self, client, auth):
         hvac, requests, _retry = import_hvac()
