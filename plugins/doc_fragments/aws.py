@@ -99,6 +99,15 @@ options:
       - Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage) as well,
         AWS checks that the version carries that label.
     type: str
+  binary_encoding:
+    description:
+      - How a binary AWS secret (C(SecretBinary)) is returned, and how a value is written. Unset or V(bytes) means
+        binary secrets are read as bytes and text values are written as C(SecretString).
+      - V(base64) returns C(SecretBinary) as its base64 text, and the M(agentarea.secrets.secret) module writes its
+        value, which must then be base64 text, as C(SecretBinary) (so a second run compares equal and writes
+        nothing). Secrets that hold text are read as they are.
+    type: str
+    choices: [bytes, base64]
 """
 
     # Module-only options (lookups never write or delete).
@@ -122,6 +131,45 @@ options:
         different key here applies from the next value written.
       - Unset means the account's C(aws/secretsmanager) key.
     type: str
+  description:
+    description:
+      - Description of a secret the module writes in AWS Secrets Manager (C(CreateSecret), else C(UpdateSecret)
+        without a new value). A change alone changes no version. Unset keeps the current one.
+    type: str
+  resource_policy:
+    description:
+      - Resource policy of a secret the module writes in AWS (a dict, or its JSON text). Compared with the secret's
+        as normalised JSON, so key order and spacing change nothing; a difference is applied with
+        C(PutResourcePolicy). V({}) or an empty string removes it (C(DeleteResourcePolicy)). Unset leaves it.
+    type: raw
+  replica_regions:
+    description:
+      - Regions an AWS secret the module writes is replicated to, as region names or dicts with C(region) and
+        C(kms_key_id). The list is the whole set wanted; regions missing from it are removed from replication
+        (C(RemoveRegionsFromReplication)), new ones added (C(ReplicateSecretToRegions), with the secret's creation
+        for a new one). V([]) removes every replica. Unset leaves them.
+    type: list
+    elements: raw
+  rotation_lambda:
+    description:
+      - ARN of the Lambda function that rotates an AWS secret the module writes, for teams that keep AWS's own
+        rotation (C(RotateSecret) with C(RotateImmediately=false), so it is configured, not rotated now). Applied when the
+        secret's rotation is off or has another function or interval. An empty string turns rotation off
+        (C(CancelRotateSecret)). Unset leaves rotation as it is.
+      - A secret with AWS rotation on is left alone by M(agentarea.secrets.rotate) unless O(rotate_lambda_managed).
+    type: str
+  rotation_interval:
+    description:
+      - Days (1 to 1000) between AWS's rotations by O(rotation_lambda) (C(RotationRules.AutomaticallyAfterDays)).
+        Unset keeps the current interval.
+    type: int
+  rotate_lambda_managed:
+    description:
+      - Let M(agentarea.secrets.rotate) rotate an AWS secret that AWS rotates with its own Lambda function
+        (C(RotationEnabled)). Unset, such a secret is left alone and the task fails with a message naming it, as
+        two rotators would undo each other's work.
+    type: bool
+    default: false
 """
 
     # Sources of the AWS-only options (native variables first, then the collection's, which win).

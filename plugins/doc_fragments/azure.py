@@ -93,6 +93,20 @@ options:
       - Expiry (ISO 8601, such as C(2027-01-31T00:00:00Z)) to set on an Azure Key Vault secret the module writes.
         Key Vault reports it but does not enforce it. Unset sets none on a new version.
     type: str
+  valid_from:
+    description:
+      - Not-before date (ISO 8601, such as C(2027-01-01T00:00:00Z); Key Vault's C(nbf) attribute) to set on an Azure
+        Key Vault secret the module writes. Like O(expires) it is reported, not enforced, and a change alone is
+        applied to the current version without a new one. Unset sets none on a new version.
+    type: str
+  recover_if_need:
+    description:
+      - When an Azure Key Vault secret the module writes is soft-deleted, recover it
+        (C(POST {vault}/deletedsecrets/{name}/recover)) and then write the new version; the recovered secret's tags
+        and content type are kept unless given. Without it such a write fails as deleted (Key Vault answers
+        C(409 ObjectIsDeletedButRecoverable)), naming this option.
+    type: bool
+    default: false
   force_delete:
     description:
       - With C(state=absent), delete without a chance to recover. AWS deletes at once

@@ -26,6 +26,23 @@ options:
         set means Application Default Credentials (C(gcloud auth application-default login), workload identity, the
         metadata server).
     type: path
+  service_account_info:
+    description:
+      - The credentials JSON itself (a service account key, or any credentials JSON google-auth loads) for gcp://
+        references, as a dict or as its JSON text, as AWX credentials and vaulted variables give it. Used instead of
+        O(credentials_file); O(access_token) wins over both.
+      - It is kept in memory and never written to disk; errors never quote it.
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_SERVICE_ACCOUNT_INFO).
+    type: raw
+  location:
+    description:
+      - Region of regional secrets, such as C(europe-west1). Secrets are then C(projects/<project>/locations/<location>/secrets/<name>)
+        (a C(gcp://<project>/<name>) reference names the secret in this location), reached through the regional
+        endpoint C(secretmanager.<location>.rep.googleapis.com) unless O(api_endpoint) is set, and created without
+        a replication policy (a regional secret stays in its region).
+      - Unset means global secrets (C(projects/<project>/secrets/<name>)).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_LOCATION).
+    type: str
   access_token:
     description:
       - An OAuth 2.0 bearer token obtained elsewhere, used as it is and never refreshed.
@@ -37,7 +54,7 @@ options:
   api_endpoint:
     description:
       - Secret Manager endpoint instead of C(secretmanager.googleapis.com), such as a Private Service Connect name
-        or an emulator URL. (Regional secrets, which live under C(locations/), are not supported.)
+        or an emulator URL. For regional secrets see O(location).
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).
     type: str
   transport:
@@ -72,6 +89,19 @@ options:
     ini:
       - section: agentarea_secrets_gcp
         key: credentials_file
+  service_account_info:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_GCP_SERVICE_ACCOUNT_INFO
+    vars:
+      - name: ansible_agentarea_secrets_gcp_service_account_info
+  location:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_GCP_LOCATION
+    vars:
+      - name: ansible_agentarea_secrets_gcp_location
+    ini:
+      - section: agentarea_secrets_gcp
+        key: location
   api_endpoint:
     env:
       - name: ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT

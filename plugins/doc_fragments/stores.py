@@ -276,6 +276,14 @@ options:
     description: ['Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage)
         as well, AWS checks that the version carries that label.']
     type: str
+  binary_encoding:
+    description: ['How a binary AWS secret (C(SecretBinary)) is returned, and how a value is written. Unset or V(bytes)
+        means binary secrets are read as bytes and text values are written as C(SecretString).', 'V(base64) returns
+        C(SecretBinary) as its base64 text, and the M(agentarea.secrets.secret) module writes its value, which must
+        then be base64 text, as C(SecretBinary) (so a second run compares equal and writes nothing). Secrets that
+        hold text are read as they are.']
+    type: str
+    choices: [bytes, base64]
   recovery_window_days:
     description: ['With C(state=absent) on an C(aws://) reference, days (7 to 30) during which the deleted secret
         can be restored. AWS''s default is 30. Excludes O(force_delete).']
@@ -291,6 +299,39 @@ options:
         secret, a different key here applies from the next value written.', Unset means the account's C(aws/secretsmanager)
         key.]
     type: str
+  description:
+    description: ['Description of a secret the module writes in AWS Secrets Manager (C(CreateSecret), else C(UpdateSecret)
+        without a new value). A change alone changes no version. Unset keeps the current one.']
+    type: str
+  resource_policy:
+    description: ['Resource policy of a secret the module writes in AWS (a dict, or its JSON text). Compared with
+        the secret''s as normalised JSON, so key order and spacing change nothing; a difference is applied with
+        C(PutResourcePolicy). V({}) or an empty string removes it (C(DeleteResourcePolicy)). Unset leaves it.']
+    type: raw
+  replica_regions:
+    description: ['Regions an AWS secret the module writes is replicated to, as region names or dicts with C(region)
+        and C(kms_key_id). The list is the whole set wanted; regions missing from it are removed from replication
+        (C(RemoveRegionsFromReplication)), new ones added (C(ReplicateSecretToRegions), with the secret''s creation
+        for a new one). V([]) removes every replica. Unset leaves them.']
+    type: list
+    elements: raw
+  rotation_lambda:
+    description: ['ARN of the Lambda function that rotates an AWS secret the module writes, for teams that keep
+        AWS''s own rotation (C(RotateSecret) with C(RotateImmediately=false), so it is configured, not rotated now).
+        Applied when the secret''s rotation is off or has another function or interval. An empty string turns rotation
+        off (C(CancelRotateSecret)). Unset leaves rotation as it is.', A secret with AWS rotation on is left alone
+        by M(agentarea.secrets.rotate) unless O(rotate_lambda_managed).]
+    type: str
+  rotation_interval:
+    description: [Days (1 to 1000) between AWS's rotations by O(rotation_lambda) (C(RotationRules.AutomaticallyAfterDays)).
+        Unset keeps the current interval.]
+    type: int
+  rotate_lambda_managed:
+    description: ['Let M(agentarea.secrets.rotate) rotate an AWS secret that AWS rotates with its own Lambda function
+        (C(RotationEnabled)). Unset, such a secret is left alone and the task fails with a message naming it, as
+        two rotators would undo each other''s work.']
+    type: bool
+    default: false
   ssm_endpoint_url:
     description: ['Systems Manager endpoint for C(ssm://) references, such as a VPC endpoint.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_SSM_ENDPOINT_URL),
         then E(AWS_ENDPOINT_URL_SSM), then O(endpoint_url) (one emulator such as moto or LocalStack serves both
@@ -363,6 +404,17 @@ options:
     description: ['Expiry (ISO 8601, such as C(2027-01-31T00:00:00Z)) to set on an Azure Key Vault secret the module
         writes. Key Vault reports it but does not enforce it. Unset sets none on a new version.']
     type: str
+  valid_from:
+    description: ['Not-before date (ISO 8601, such as C(2027-01-01T00:00:00Z); Key Vault''s C(nbf) attribute) to
+        set on an Azure Key Vault secret the module writes. Like O(expires) it is reported, not enforced, and a
+        change alone is applied to the current version without a new one. Unset sets none on a new version.']
+    type: str
+  recover_if_need:
+    description: ['When an Azure Key Vault secret the module writes is soft-deleted, recover it (C(POST {vault}/deletedsecrets/{name}/recover))
+        and then write the new version; the recovered secret''s tags and content type are kept unless given. Without
+        it such a write fails as deleted (Key Vault answers C(409 ObjectIsDeletedButRecoverable)), naming this option.']
+    type: bool
+    default: false
   project:
     description: ['Google Cloud project (ID or number) of bare secret names in the P(agentarea.secrets.gcp#lookup)
         lookup; a C(gcp://<project>/<name>) reference names its own.', 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT),
@@ -374,10 +426,22 @@ options:
         Neither set means Application Default Credentials (C(gcloud auth application-default login), workload identity,
         the metadata server).']
     type: path
+  service_account_info:
+    description: ['The credentials JSON itself (a service account key, or any credentials JSON google-auth loads)
+        for gcp:// references, as a dict or as its JSON text, as AWX credentials and vaulted variables give it.
+        Used instead of O(credentials_file); O(access_token) wins over both.', It is kept in memory and never written
+        to disk; errors never quote it., Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_SERVICE_ACCOUNT_INFO).]
+    type: raw
+  location:
+    description: ['Region of regional secrets, such as C(europe-west1). Secrets are then C(projects/<project>/locations/<location>/secrets/<name>)
+        (a C(gcp://<project>/<name>) reference names the secret in this location), reached through the regional
+        endpoint C(secretmanager.<location>.rep.googleapis.com) unless O(api_endpoint) is set, and created without
+        a replication policy (a regional secret stays in its region).', Unset means global secrets (C(projects/<project>/secrets/<name>)).,
+      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_LOCATION).]
+    type: str
   api_endpoint:
     description: ['Secret Manager endpoint instead of C(secretmanager.googleapis.com), such as a Private Service
-        Connect name or an emulator URL. (Regional secrets, which live under C(locations/), are not supported.)',
-      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).]
+        Connect name or an emulator URL. For regional secrets see O(location).', Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).]
     type: str
   transport:
     description: [How the client talks to Secret Manager. V(rest) needs no gRPC and goes through HTTP proxies.,
@@ -956,6 +1020,14 @@ options:
     description: ['Version ID to read when the reference has no C(?version=) or C(?stage=). With O(version_stage)
         as well, AWS checks that the version carries that label.']
     type: str
+  binary_encoding:
+    description: ['How a binary AWS secret (C(SecretBinary)) is returned, and how a value is written. Unset or V(bytes)
+        means binary secrets are read as bytes and text values are written as C(SecretString).', 'V(base64) returns
+        C(SecretBinary) as its base64 text, and the M(agentarea.secrets.secret) module writes its value, which must
+        then be base64 text, as C(SecretBinary) (so a second run compares equal and writes nothing). Secrets that
+        hold text are read as they are.']
+    type: str
+    choices: [bytes, base64]
   recovery_window_days:
     description: ['With C(state=absent) on an C(aws://) reference, days (7 to 30) during which the deleted secret
         can be restored. AWS''s default is 30. Excludes O(force_delete).']
@@ -971,6 +1043,39 @@ options:
         secret, a different key here applies from the next value written.', Unset means the account's C(aws/secretsmanager)
         key.]
     type: str
+  description:
+    description: ['Description of a secret the module writes in AWS Secrets Manager (C(CreateSecret), else C(UpdateSecret)
+        without a new value). A change alone changes no version. Unset keeps the current one.']
+    type: str
+  resource_policy:
+    description: ['Resource policy of a secret the module writes in AWS (a dict, or its JSON text). Compared with
+        the secret''s as normalised JSON, so key order and spacing change nothing; a difference is applied with
+        C(PutResourcePolicy). V({}) or an empty string removes it (C(DeleteResourcePolicy)). Unset leaves it.']
+    type: raw
+  replica_regions:
+    description: ['Regions an AWS secret the module writes is replicated to, as region names or dicts with C(region)
+        and C(kms_key_id). The list is the whole set wanted; regions missing from it are removed from replication
+        (C(RemoveRegionsFromReplication)), new ones added (C(ReplicateSecretToRegions), with the secret''s creation
+        for a new one). V([]) removes every replica. Unset leaves them.']
+    type: list
+    elements: raw
+  rotation_lambda:
+    description: ['ARN of the Lambda function that rotates an AWS secret the module writes, for teams that keep
+        AWS''s own rotation (C(RotateSecret) with C(RotateImmediately=false), so it is configured, not rotated now).
+        Applied when the secret''s rotation is off or has another function or interval. An empty string turns rotation
+        off (C(CancelRotateSecret)). Unset leaves rotation as it is.', A secret with AWS rotation on is left alone
+        by M(agentarea.secrets.rotate) unless O(rotate_lambda_managed).]
+    type: str
+  rotation_interval:
+    description: [Days (1 to 1000) between AWS's rotations by O(rotation_lambda) (C(RotationRules.AutomaticallyAfterDays)).
+        Unset keeps the current interval.]
+    type: int
+  rotate_lambda_managed:
+    description: ['Let M(agentarea.secrets.rotate) rotate an AWS secret that AWS rotates with its own Lambda function
+        (C(RotationEnabled)). Unset, such a secret is left alone and the task fails with a message naming it, as
+        two rotators would undo each other''s work.']
+    type: bool
+    default: false
   ssm_endpoint_url:
     env:
       - {name: ANSIBLE_AGENTAREA_SECRETS_SSM_ENDPOINT_URL}
@@ -1077,6 +1182,17 @@ options:
     description: ['Expiry (ISO 8601, such as C(2027-01-31T00:00:00Z)) to set on an Azure Key Vault secret the module
         writes. Key Vault reports it but does not enforce it. Unset sets none on a new version.']
     type: str
+  valid_from:
+    description: ['Not-before date (ISO 8601, such as C(2027-01-01T00:00:00Z); Key Vault''s C(nbf) attribute) to
+        set on an Azure Key Vault secret the module writes. Like O(expires) it is reported, not enforced, and a
+        change alone is applied to the current version without a new one. Unset sets none on a new version.']
+    type: str
+  recover_if_need:
+    description: ['When an Azure Key Vault secret the module writes is soft-deleted, recover it (C(POST {vault}/deletedsecrets/{name}/recover))
+        and then write the new version; the recovered secret''s tags and content type are kept unless given. Without
+        it such a write fails as deleted (Key Vault answers C(409 ObjectIsDeletedButRecoverable)), naming this option.']
+    type: bool
+    default: false
   project:
     env:
       - {name: ANSIBLE_AGENTAREA_SECRETS_GCP_PROJECT}
@@ -1100,6 +1216,29 @@ options:
         Neither set means Application Default Credentials (C(gcloud auth application-default login), workload identity,
         the metadata server).']
     type: path
+  service_account_info:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_GCP_SERVICE_ACCOUNT_INFO}
+    vars:
+      - {name: ansible_agentarea_secrets_gcp_service_account_info}
+    description: ['The credentials JSON itself (a service account key, or any credentials JSON google-auth loads)
+        for gcp:// references, as a dict or as its JSON text, as AWX credentials and vaulted variables give it.
+        Used instead of O(credentials_file); O(access_token) wins over both.', It is kept in memory and never written
+        to disk; errors never quote it., Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_SERVICE_ACCOUNT_INFO).]
+    type: raw
+  location:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_GCP_LOCATION}
+    vars:
+      - {name: ansible_agentarea_secrets_gcp_location}
+    ini:
+      - {section: agentarea_secrets_gcp, key: location}
+    description: ['Region of regional secrets, such as C(europe-west1). Secrets are then C(projects/<project>/locations/<location>/secrets/<name>)
+        (a C(gcp://<project>/<name>) reference names the secret in this location), reached through the regional
+        endpoint C(secretmanager.<location>.rep.googleapis.com) unless O(api_endpoint) is set, and created without
+        a replication policy (a regional secret stays in its region).', Unset means global secrets (C(projects/<project>/secrets/<name>)).,
+      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_LOCATION).]
+    type: str
   api_endpoint:
     env:
       - {name: ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT}
@@ -1108,8 +1247,7 @@ options:
     ini:
       - {section: agentarea_secrets_gcp, key: api_endpoint}
     description: ['Secret Manager endpoint instead of C(secretmanager.googleapis.com), such as a Private Service
-        Connect name or an emulator URL. (Regional secrets, which live under C(locations/), are not supported.)',
-      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).]
+        Connect name or an emulator URL. For regional secrets see O(location).', Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_API_ENDPOINT).]
     type: str
   transport:
     env:

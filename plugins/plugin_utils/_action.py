@@ -30,7 +30,7 @@ OPTION_VARS = {
             'retry_mode'),
     'ssm': ('ssm_endpoint_url',),  # the rest of its connection is aws's (one AWS identity)
     'azure': ('vault_url', 'auth', 'tenant_id', 'client_id', 'client_secret'),
-    'gcp': ('project', 'credentials_file', 'api_endpoint', 'transport'),
+    'gcp': ('project', 'credentials_file', 'service_account_info', 'location', 'api_endpoint', 'transport'),
     'k8s': ('kubeconfig', 'context', 'host', 'api_key', 'in_cluster'),
     'docker': ('docker_host', 'docker_cert_path', 'docker_tls_verify'),
     'pass': ('password_store_dir', 'gnupghome', 'pass_command'),

@@ -11,6 +11,7 @@ accepts any bearer token, so the runs use the ``access_token`` option (a token o
 ``az account get-access-token``), which is also a canary. A token starting with ``deny-`` is the fake's identity
 without permissions.
 """
+import datetime
 import json
 import time
 
@@ -195,8 +196,127 @@ def test_disabled_soft_deleted_missing_and_denied(ansible, azure, kv, prefix):
     assert "reading: no such secret or version" in result.task("missing")["msg"]
     assert result.task("skipped")["ansible_facts"]["got"] == [] and result.output.count("(skipped)") >= 2
     assert result.task("info disabled")["state"] == "deleted" and result.task("info gone")["state"] == "deleted"
-    assert "soft-deleted; recover or purge it first" in result.task("recreate soft deleted")["msg"]
+    assert "soft-deleted; recover or purge it first, or set recover_if_need" in result.task("recreate soft deleted")["msg"]
     assert "access denied (Forbidden): The user, group or application" in result.task("denied")["msg"]
     assert result.task("denied skipped")["ansible_facts"]["denied"] == []
     kv.update_secret_properties(prefix + "-off", enabled=True)
     purge(kv, prefix + "-off", prefix + "-gone", prefix + "-ok")
+
+
+def test_valid_from_is_written_and_alone_changes_no_version(ansible, azure, kv, prefix):
+    """``valid_from`` (nbf) on a new secret, then alone (applied to the current version): check -> apply -> again."""
+    name = prefix + "-nbf"
+    task = play("""
+        - name: nbf
+          agentarea.secrets.secret:
+            ref: azure://%(h)s/%(n)s
+            value: "%(c)s"
+            valid_from: "2027-01-01T00:00:00Z"
+            expires: "2028-01-01T00:00:00Z"
+          register: nbf
+    """ % {"h": azure["host"], "n": name, "c": CANARY})
+    env = azure["env"]
+    checked = ansible.playbook(task, env=env, check=True, diff=True, canaries=ALL).task("nbf")
+    assert checked["changed"] and checked["action"] == "created"
+    with pytest.raises(ResourceNotFoundError):
+        kv.get_secret(name)
+    made = ansible.playbook(task, env=env, canaries=ALL).task("nbf")
+    props = kv.get_secret(name).properties
+    assert made["changed"] and props.not_before.isoformat().startswith("2027-01-01T00:00:00")
+    assert props.expires_on.year == 2028
+    assert not ansible.playbook(task, env=env, canaries=ALL).task("nbf")["changed"]
+
+    moved = task.replace("2027-01-01T00:00:00Z", "2027-06-01T00:00:00Z")
+    checked = ansible.playbook(moved, env=env, check=True, diff=True, canaries=ALL).task("nbf")
+    assert checked["changed"] and checked["action"] == "tagged"
+    assert checked["diff"]["after"]["properties"] == {"not_before": "2027-06-01T00:00:00Z"}
+    assert kv.get_secret(name).properties.not_before.month == 1
+    retimed = ansible.playbook(moved, env=env, canaries=ALL).task("nbf")
+    assert retimed["changed"] and retimed["action"] == "tagged" and retimed["version"] == made["version"]
+    assert kv.get_secret(name).properties.not_before.month == 6 and len(versions(kv, name)) == 1
+    assert not ansible.playbook(moved, env=env, canaries=ALL).task("nbf")["changed"]
+    bad = ansible.playbook(task.replace("2027-01-01T00:00:00Z", "next tuesday") + "      ignore_errors: true\n",
+                           env=env, canaries=ALL).task("nbf")
+    assert "valid_from must be an ISO 8601 date" in bad.get("msg", ""), bad
+    purge(kv, name)
+
+
+def test_recover_if_need_recovers_a_soft_deleted_secret_then_writes(ansible, azure, kv, prefix):
+    """A soft-deleted secret: without recover_if_need the write fails naming the option (test above); with it the
+    secret is recovered (POST deletedsecrets/{name}/recover), keeps its tags and gets the new version."""
+    name = prefix + "-back"
+    old = kv.set_secret(name, CANARY, tags={"owner": "platform-team"}, content_type="text/plain").properties.version
+    kv.begin_delete_secret(name).wait()
+    task = play("""
+        - name: back
+          agentarea.secrets.secret:
+            ref: azure://%(h)s/%(n)s
+            value: "%(c)s"
+            recover_if_need: true
+          register: back
+    """ % {"h": azure["host"], "n": name, "c": CANARY2})
+    env = azure["env"]
+    checked = ansible.playbook(task, env=env, check=True, diff=True, canaries=ALL).task("back")
+    assert checked["changed"] and checked["action"] == "created"
+    assert kv.get_deleted_secret(name).name == name  # check mode recovered nothing
+    written = ansible.playbook(task, env=env, canaries=ALL).task("back")
+    assert written["changed"] and written["version"] != old
+    latest = kv.get_secret(name)
+    assert latest.value == CANARY2 and latest.properties.version == written["version"]
+    assert latest.properties.tags == {"owner": "platform-team"} and latest.properties.content_type == "text/plain"
+    assert [p.version for p in versions(kv, name)] == [old, written["version"]]
+    with pytest.raises(ResourceNotFoundError):
+        kv.get_deleted_secret(name)
+    again = ansible.playbook(task, env=env, canaries=ALL).task("back")
+    assert not again["changed"] and again["version"] == written["version"]
+    # a secret that is not deleted at all: the option changes nothing
+    other = task.replace(name, prefix + "-fresh")
+    assert ansible.playbook(other, env=env, canaries=ALL).task("back")["action"] == "created"
+    purge(kv, name, prefix + "-fresh")
+
+
+def test_secret_list_filters_pages_and_never_values(ansible, azure, kv, prefix):
+    """secret_list over GET {vault}/secrets: 27 secrets are two pages of the fake's 25 (nextLink followed); filters
+    by prefix, regex, tags and enabled; properties without values."""
+    names = ["%s-list-%02d" % (prefix, i) for i in range(27)]
+    for i, name in enumerate(names):
+        kv.set_secret(name, CANARY if i % 2 else CANARY2, tags={"team": "a" if i % 3 == 0 else "b"},
+                      content_type="text/plain" if i == 3 else None)
+    kv.update_secret_properties(names[5], enabled=False)
+    kv.update_secret_properties(names[6], expires_on=datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc))
+    kv.set_secret(prefix + "-other", CANARY3, tags={"team": "a"})
+    tasks = play("""
+        - name: all
+          agentarea.secrets.secret_list: {store: "azure://%(h)s", name_prefix: "%(p)s-list-"}
+          register: all
+        - name: team a
+          agentarea.secrets.secret_list: {store: "azure://%(h)s", name_prefix: "%(p)s-", tags: {team: a}}
+        - name: regex
+          agentarea.secrets.secret_list: {store: "azure://%(h)s", name_regex: "^%(p)s-list-0[0-4]$"}
+        - name: disabled
+          agentarea.secrets.secret_list: {store: "azure://%(h)s", name_prefix: "%(p)s-", enabled: false}
+        - name: tag present
+          agentarea.secrets.secret_list: {store: "azure://%(h)s", name_prefix: "%(p)s-", tags: {team: null}}
+        - name: bad regex
+          agentarea.secrets.secret_list: {store: "azure://%(h)s", name_regex: "("}
+          ignore_errors: true
+        - name: bad store
+          agentarea.secrets.secret_list: {store: "file:///tmp"}
+          ignore_errors: true
+    """ % {"h": azure["host"], "p": prefix})
+    result = ansible.playbook(tasks, env=azure["env"], check=True, canaries=ALL, verbosity=3)
+    listed = result.task("all")
+    assert not listed["changed"] and listed["count"] == 27 and [r["name"] for r in listed["secrets"]] == names
+    rows = dict((r["name"], r) for r in listed["secrets"])
+    assert rows[names[3]]["content_type"] == "text/plain" and rows[names[3]]["tags"] == {"team": "a"}
+    assert rows[names[5]]["enabled"] is False and rows[names[6]]["expires"] == "2030-01-01T00:00:00Z"
+    assert rows[names[0]]["ref"] == "azure://%s/%s" % (azure["host"], names[0])
+    assert all("value" not in r for r in listed["secrets"])
+    team_a = [r["name"] for r in result.task("team a")["secrets"]]
+    assert team_a == [n for i, n in enumerate(names) if i % 3 == 0] + [prefix + "-other"]
+    assert [r["name"] for r in result.task("regex")["secrets"]] == names[:5]
+    assert [r["name"] for r in result.task("disabled")["secrets"]] == [names[5]]
+    assert result.task("tag present")["count"] == 28
+    assert "name_regex is not a valid regular expression" in result.task("bad regex")["msg"]
+    assert "store must be azure://<vault> or aws://" in result.task("bad store")["msg"]
+    purge(kv, prefix + "-other", *names)

@@ -169,3 +169,53 @@ def test_denied_as_the_service_denies(ansible, gcp):
     assert "secretmanager.versions.access" in result.task("denied")["msg"]
     assert result.task("skipped")["ansible_facts"]["got"] == []
     assert result.task("info")["state"] == "denied"
+
+
+def test_service_account_info_inline_dict_or_json_text(ansible, gcp, gsm, prefix):
+    """The service-account JSON given inline (as AWX credentials and vaulted variables give it), as a dict and as
+    its JSON text: google-auth signs a JWT with its key and exchanges it at the key's token_uri (a stand-in token
+    endpoint here, as drongo has none) for the bearer token drongo accepts. The private key never shows up in any
+    output, and the key is never written to a file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    key_canary = pem.splitlines()[5]  # a line of the key's body
+    proj = gcp["project"]
+    create(gsm, proj, prefix + "-sa", CANARY)
+    with Denier(200, {"access_token": "ya29.from-the-token-endpoint", "token_type": "Bearer", "expires_in": 3600}) as token:
+        sa = {"type": "service_account", "project_id": proj, "private_key_id": "k1", "private_key": pem,
+              "client_email": "deployer@%s.iam.gserviceaccount.com" % proj, "client_id": "1", "token_uri": token.url}
+        env = dict((k, v) for k, v in gcp["env"].items() if k != "CLOUDSDK_AUTH_ACCESS_TOKEN")
+        tasks = play("""
+            - name: read
+              ansible.builtin.assert:
+                that:
+                  - lookup('agentarea.secrets.gcp', '%(p)s-sa', service_account_info=sa) | hash('sha256') == '%(h)s'
+                  - lookup('agentarea.secrets.gcp', '%(p)s-sa', service_account_info=sa | to_json) | hash('sha256') == '%(h)s'
+                quiet: true
+            - name: write
+              agentarea.secrets.secret:
+                ref: gcp://%(proj)s/%(p)s-sa-written
+                value: "%(c)s"
+                service_account_info: "{{ sa | to_json }}"
+              register: write
+        """ % {"p": prefix, "h": sha(CANARY), "proj": proj, "c": CANARY2})
+        canaries = ALL + [key_canary]
+        checked = ansible.playbook(tasks, extra_vars={"sa": sa}, env=env, check=True, canaries=canaries).task("write")
+        assert checked["changed"] and checked["action"] == "created"
+        written = ansible.playbook(tasks, extra_vars={"sa": sa}, env=env, canaries=canaries).task("write")
+        assert written["changed"] and access(gsm, proj, prefix + "-sa-written") == CANARY2
+        again = ansible.playbook(tasks, extra_vars={"sa": sa}, env=env, canaries=canaries,
+                                 verbosity=3).task("write")
+        assert not again["changed"]
+        # not JSON: an error that does not quote it
+        bad = ansible.playbook(play("""
+            - name: bad
+              agentarea.secrets.secret: {ref: "gcp://%s/%s-sa-x", value: x, service_account_info: "{{ broken }}"}
+              ignore_errors: true
+        """ % (proj, prefix)), extra_vars={"broken": '{"private_key": "' + key_canary + '"'}, env=env,
+            canaries=canaries).task("bad")
+        assert "service_account_info must be the credentials JSON" in bad["msg"]
+    for name in (prefix + "-sa", prefix + "-sa-written"):
+        gsm.delete_secret(name="projects/%s/secrets/%s" % (proj, name))

@@ -104,6 +104,8 @@ class AzureBackend(SecretBackend):
         'validate_certs': {'type': 'bool'},
         'content_type': {'type': 'str'},
         'expires': {'type': 'str'},
+        'valid_from': {'type': 'str'},
+        'recover_if_need': {'type': 'bool', 'default': False},
         'force_delete': {'type': 'bool', 'default': False},
         'timeout': {'type': 'int', 'default': 30},
     }
@@ -138,8 +140,9 @@ class AzureBackend(SecretBackend):
                 raise self.invalid('auth=client_secret needs %s' % ', '.join(missing))
         if auth == 'access_token' and not o.get('access_token'):
             raise self.invalid('auth=access_token needs access_token')
-        if o.get('expires') not in (None, '') and to_datetime(o['expires']) is None:
-            raise self.invalid("expires must be an ISO 8601 date and time, such as '2027-01-31T00:00:00Z'")
+        for name in ('expires', 'valid_from'):
+            if o.get(name) not in (None, '') and to_datetime(o[name]) is None:
+                raise self.invalid("%s must be an ISO 8601 date and time, such as '2027-01-31T00:00:00Z'" % name)
         if o.get('vault_url') and not str(o['vault_url']).startswith('https://'):
             raise self.invalid('vault_url must start with https:// (Key Vault refuses tokens over plain HTTP)')
         if isinstance(o.get('validate_certs'), str):
@@ -319,6 +322,22 @@ class AzureBackend(SecretBackend):
         except Exception as exc:  # pylint: disable=broad-except
             raise self._error(exc, None, 'listing')
 
+    def inventory(self, location, prefix=''):
+        """What ``agentarea.secrets.secret_list`` lists: one row per secret of the vault ``location`` (a vault name
+        or host, as in a reference) whose name starts with ``prefix``: name, reference, tags, enabled, expiry, not
+        before, content type, times. One GET ``{vault}/secrets`` (``nextLink`` pages followed by the SDK), which
+        returns no values; certificate-backed (managed) secrets are left out."""
+        probe = SecretRef('azure', '%s/x' % location)
+        try:
+            props = [p for p in self._kv(probe).list_properties_of_secrets()
+                     if p.name.startswith(prefix or '') and not p.managed]
+        except Exception as exc:  # pylint: disable=broad-except
+            raise self._error(exc, None, 'listing %s' % self.vault_url(probe))
+        return sorted(({'name': p.name, 'ref': 'azure://%s/%s' % (location, p.name), 'tags': dict(p.tags or {}),
+                        'enabled': p.enabled, 'expires': iso(p.expires_on), 'not_before': iso(p.not_before),
+                        'content_type': p.content_type, 'created': iso(p.created_on), 'updated': iso(p.updated_on)}
+                       for p in props), key=lambda row: row['name'])
+
     # -- writing ------------------------------------------------------------------------------------------------
     def _wanted_properties(self):
         o = self.options
@@ -327,28 +346,64 @@ class AzureBackend(SecretBackend):
             wanted['content_type'] = o['content_type']
         if o.get('expires'):
             wanted['expires'] = iso(o['expires'])
+        if o.get('valid_from'):
+            wanted['not_before'] = iso(o['valid_from'])
         return wanted
 
     def property_changes(self, secret):
-        """``{property: (now, wanted)}`` for ``content_type``/``expires`` options that differ from ``secret``'s
+        """``{property: (now, wanted)}`` for ``content_type``/``expires``/``valid_from`` (``not_before``) options
+        that differ from ``secret``'s
         (what :meth:`set_tags` and :meth:`write` apply; the Azure anchor never notices these)."""
         current = secret.metadata if secret is not None else {}
         return dict((k, (current.get(k), v)) for k, v in self._wanted_properties().items() if current.get(k) != v)
 
+    @staticmethod
+    def _dates(wanted, kwargs):
+        """``expires``/``not_before`` of :meth:`_wanted_properties` as the SDK's ``expires_on``/``not_before``."""
+        if wanted.get('expires'):
+            kwargs['expires_on'] = to_datetime(wanted['expires'])
+        if wanted.get('not_before'):
+            kwargs['not_before'] = to_datetime(wanted['not_before'])
+        return kwargs
+
+    def _recover(self, ref):
+        """With ``recover_if_need``: when the secret is soft-deleted, recover it (POST
+        ``{vault}/deletedsecrets/{name}/recover``) and wait until it is readable. Returns whether it was recovered.
+        Without the option a soft-deleted secret stays as it is (writing it fails as deleted, naming the option)."""
+        if not self.options.get('recover_if_need'):
+            return False
+        name = self._name(ref)
+        try:
+            self._kv(ref).get_deleted_secret(name)
+        except Exception as exc:  # pylint: disable=broad-except
+            err = self._error(exc, ref, 'looking for a soft-deleted secret')
+            if isinstance(err, SecretNotFound):
+                return False
+            raise err
+        self._call(ref, 'recovering the soft-deleted secret', 'begin_recover_deleted_secret', name).wait()
+        return True
+
     def write(self, ref, value, cas=None, metadata=None):
         """A new version with ``value``. Tags are ``metadata`` when given, else the current version's (Azure keeps
-        tags per version); ``content_type`` likewise; ``expires`` only from the option. ``cas``: CAS_CREATE or the
-        version that must still be the current one."""
+        tags per version); ``content_type`` likewise; ``expires`` and ``valid_from`` (``nbf``) only from the options.
+        ``cas``: CAS_CREATE or the version that must still be the current one. A soft-deleted secret is recovered
+        first with ``recover_if_need`` (``metadata['recovered']``; its tags and content type are kept like any
+        current version's), else the write fails as deleted."""
         if ref.version is not None:
             raise InvalidReference('a write creates a new version: remove ?version=', ref=ref, backend=self.NAME)
+        recovered = False
         try:
             current = self._get(ref.without_key())
         except SecretNotFound:
             current = None
+            if self._recover(ref):
+                recovered = True
+                current = self._get(ref.without_key())
         except SecretDeleted:
-            current = None  # disabled: a new version is enabled; soft-deleted: set_secret says so below
-        if cas is not None and (current is not None if cas == CAS_CREATE else (current is None or
-                                                                               current.version != cas)):
+            current = None  # disabled: a new version is enabled
+        expected = None if recovered and cas == CAS_CREATE else cas  # the caller saw it missing: it was deleted
+        if expected is not None and (current is not None if expected == CAS_CREATE else (
+                current is None or current.version != expected)):
             raise SecretConflict('the secret changed since it was read (current version %s, expected %s)'
                                  % (current.version if current else 'none', cas), ref=ref, backend=self.NAME)
         if ref.key is not None:
@@ -362,24 +417,29 @@ class AzureBackend(SecretBackend):
                                        backend=self.NAME)
         old = current.metadata if current else {}
         wanted = self._wanted_properties()
-        kwargs = {'tags': string_tags(metadata) if metadata is not None else (old.get('tags') or None),
-                  'content_type': wanted.get('content_type', old.get('content_type'))}
-        if wanted.get('expires'):
-            kwargs['expires_on'] = to_datetime(wanted['expires'])
-        kv = self._call(ref, 'writing', 'set_secret', self._name(ref), text, **kwargs)
+        kwargs = self._dates(wanted, {
+            'tags': string_tags(metadata) if metadata is not None else (old.get('tags') or None),
+            'content_type': wanted.get('content_type', old.get('content_type'))})
+        try:
+            kv = self._call(ref, 'writing', 'set_secret', self._name(ref), text, **kwargs)
+        except SecretDeleted:
+            raise SecretDeleted('writing: the secret is soft-deleted; recover or purge it first, or set recover_if_need'
+                                ' to recover it and write (Azure answers 409 ObjectIsDeletedButRecoverable)',
+                                ref=ref, backend=self.NAME)
         secret = self._secret(None, kv.properties, ref)
         secret.metadata['previous_version'] = current.version if current else None
+        secret.metadata['recovered'] = recovered
         return secret
 
     def set_tags(self, ref, tags):
-        """Replace the current version's tags (and apply ``content_type``/``expires``) without a new version."""
+        """Replace the current version's tags (and apply ``content_type``/``expires``/``valid_from``) without a new
+        version."""
         wanted = self._wanted_properties()
         kwargs = {'tags': string_tags(tags)}
         if 'content_type' in wanted:
             kwargs['content_type'] = wanted['content_type']
-        if wanted.get('expires'):
-            kwargs['expires_on'] = to_datetime(wanted['expires'])
-        props = self._call(ref, 'updating properties', 'update_secret_properties', self._name(ref), **kwargs)
+        props = self._call(ref, 'updating properties', 'update_secret_properties', self._name(ref),
+                           **self._dates(wanted, kwargs))
         return self._secret(None, props, ref)
 
     def set_properties(self, ref, tags=None):

@@ -17,6 +17,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+import warnings
+
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_CAS, CAP_DELETE, CAP_LIST, CAP_METADATA, CAP_READ, CAP_VERSIONS, CAP_WRITE, CAS_CREATE,
     Secret, SecretBackend, iso, utc_now,
@@ -59,6 +62,8 @@ class GcpBackend(SecretBackend):
     ARGSPEC = {
         'project': {'type': 'str'},
         'credentials_file': {'type': 'path'},
+        'service_account_info': {'type': 'raw', 'no_log': True},
+        'location': {'type': 'str'},
         'access_token': {'type': 'str', 'no_log': True},
         'api_endpoint': {'type': 'str'},
         'transport': {'type': 'str', 'choices': ['rest', 'grpc']},  # no default: modules honour the environment
@@ -68,6 +73,8 @@ class GcpBackend(SecretBackend):
     ENV = {
         'project': (_OWN + 'PROJECT', 'GOOGLE_CLOUD_PROJECT', 'CLOUDSDK_CORE_PROJECT'),
         'credentials_file': (_OWN + 'CREDENTIALS_FILE', 'GOOGLE_APPLICATION_CREDENTIALS'),
+        'service_account_info': (_OWN + 'SERVICE_ACCOUNT_INFO',),
+        'location': (_OWN + 'LOCATION',),
         'access_token': (_OWN + 'ACCESS_TOKEN', 'CLOUDSDK_AUTH_ACCESS_TOKEN'),
         'api_endpoint': (_OWN + 'API_ENDPOINT',),
         'transport': (_OWN + 'TRANSPORT',),
@@ -76,11 +83,76 @@ class GcpBackend(SecretBackend):
     _default_project = None
 
     # -- connection -------------------------------------------------------------------------------------------
+    def _account_info(self):
+        """``service_account_info`` as a dict (given as a dict, or as its JSON text as AWX credentials inject it).
+        It stays in memory: never written to disk. Errors never quote it."""
+        info = self.options.get('service_account_info')
+        if info in (None, ''):
+            return None
+        if isinstance(info, (str, bytes)):
+            try:
+                info = json.loads(info)
+            except ValueError:
+                raise self.invalid('service_account_info must be the credentials JSON (a dict or its JSON text); '
+                                   'it is not valid JSON (its content is not shown)')
+        if not isinstance(info, dict) or not info.get('type'):
+            raise self.invalid('service_account_info must be a credentials JSON object with a "type" (such as '
+                               'service_account)')
+        return info
+
+    def validate(self):
+        self._account_info()
+        location = self.options.get('location')
+        if location is not None and (not location or not location.replace('-', '').isalnum()):
+            raise self.invalid("location must be a Google Cloud region such as 'europe-west1'")
+
     def identity(self):
         o = self.options
-        who = ('token:' + hashed(o['access_token'])) if o.get('access_token') else (
-            'file:' + hashed(o.get('credentials_file') or '') if o.get('credentials_file') else 'adc')
-        return 'gcp|%s|%s|%s' % (o.get('api_endpoint') or '', o.get('transport') or 'rest', who)
+        info = self._account_info()
+        if o.get('access_token'):
+            who = 'token:' + hashed(o['access_token'])
+        elif info is not None:
+            who = 'info:' + hashed('%s|%s' % (info.get('client_email') or info.get('client_id') or '',
+                                              info.get('private_key_id') or hashed(json.dumps(info, sort_keys=True))))
+        elif o.get('credentials_file'):
+            who = 'file:' + hashed(o['credentials_file'])
+        else:
+            who = 'adc'
+        where = '@' + o['location'] if o.get('location') else ''
+        return 'gcp|%s|%s|%s%s' % (o.get('api_endpoint') or '', o.get('transport') or 'rest', who, where)
+
+    def endpoint(self):
+        """``api_endpoint``, else the regional endpoint ``secretmanager.<location>.rep.googleapis.com`` for
+        ``location``, else the library's global one (None)."""
+        o = self.options
+        if o.get('api_endpoint'):
+            return o['api_endpoint']
+        if o.get('location'):
+            return 'secretmanager.%s.rep.googleapis.com' % o['location']
+        return None
+
+    def _credentials(self, google_auth, oauth2):
+        o = self.options
+        info = self._account_info()
+        if o.get('access_token'):
+            return oauth2.Credentials(token=o['access_token'])
+        if info is not None:
+            self._default_project = info.get('project_id') or info.get('quota_project_id')
+            if info.get('type') == 'service_account':
+                service_account = requires('google.oauth2.service_account', package='google-auth',
+                                           backend=self.NAME)
+                return service_account.Credentials.from_service_account_info(info, scopes=list(SCOPES))
+            with warnings.catch_warnings():  # a warning about untrusted credential sources: these are the user's
+                warnings.simplefilter('ignore')
+                creds, project = google_auth.load_credentials_from_dict(info, scopes=list(SCOPES))
+            self._default_project = self._default_project or project
+            return creds
+        if o.get('credentials_file'):
+            creds, self._default_project = google_auth.load_credentials_from_file(o['credentials_file'],
+                                                                                  scopes=list(SCOPES))
+            return creds
+        creds, self._default_project = google_auth.default(scopes=list(SCOPES))
+        return creds
 
     def connect(self):
         o = self.options
@@ -88,16 +160,13 @@ class GcpBackend(SecretBackend):
                                                       'google.oauth2.credentials',
                                                       package='google-cloud-secret-manager', backend=self.NAME)
         try:
-            if o.get('access_token'):
-                creds = oauth2.Credentials(token=o['access_token'])
-            elif o.get('credentials_file'):
-                creds, self._default_project = google_auth.load_credentials_from_file(o['credentials_file'],
-                                                                                      scopes=list(SCOPES))
-            else:
-                creds, self._default_project = google_auth.default(scopes=list(SCOPES))
-            client_options = {'api_endpoint': o['api_endpoint']} if o.get('api_endpoint') else None
+            creds = self._credentials(google_auth, oauth2)
+            endpoint = self.endpoint()
+            client_options = {'api_endpoint': endpoint} if endpoint else None
             return secretmanager.SecretManagerServiceClient(credentials=creds, transport=o.get('transport') or 'rest',
                                                             client_options=client_options)
+        except SecretError:
+            raise
         except Exception as exc:  # pylint: disable=broad-except
             raise self._error(exc, None, 'connecting')
 
@@ -137,6 +206,11 @@ class GcpBackend(SecretBackend):
             head = text.split('#', 1)[0].split('?', 1)[0]
             tail = text[len(head):]
             parts = head.strip('/').split('/')
+            if len(parts) in (6, 8) and parts[0] == 'projects' and parts[2] == 'locations' and parts[4] == 'secrets':
+                if parts[3] != self.options.get('location'):
+                    raise InvalidOption('%s is a regional secret: set location to %s to read it'
+                                        % (head, parts[3]), ref=text, backend=self.NAME)
+                parts = parts[:2] + parts[4:]
             if len(parts) in (4, 6) and parts[0] == 'projects' and parts[2] == 'secrets':
                 if len(parts) == 6 and version is None:
                     version = parts[5]
@@ -156,10 +230,15 @@ class GcpBackend(SecretBackend):
                                 ref=ref, backend=self.NAME)
         return self._default_project
 
-    @staticmethod
-    def _names(ref):
+    def _parent(self, project):
+        """Where secrets live: ``projects/P``, or ``projects/P/locations/L`` for regional secrets (``location``)."""
+        if self.options.get('location'):
+            return 'projects/%s/locations/%s' % (project, self.options['location'])
+        return 'projects/%s' % project
+
+    def _names(self, ref):
         project, secret = ref.parts
-        parent = 'projects/%s/secrets/%s' % (project, secret)
+        parent = '%s/secrets/%s' % (self._parent(project), secret)
         return parent, '%s/versions/%s' % (parent, ref.version or 'latest')
 
     # -- reading ------------------------------------------------------------------------------------------------
@@ -233,7 +312,7 @@ class GcpBackend(SecretBackend):
     def list(self, prefix=''):
         try:
             names = [s.name.rsplit('/', 1)[-1] for s in
-                     self._call(None, 'listing', 'list_secrets', parent='projects/%s' % self.project())]
+                     self._call(None, 'listing', 'list_secrets', parent=self._parent(self.project()))]
         except SecretError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
@@ -266,8 +345,11 @@ class GcpBackend(SecretBackend):
                                  % (latest or 'none', cas), ref=ref, backend=self.NAME)
         if existing is None:
             try:
-                self._call(ref, 'creating', 'create_secret', parent='projects/%s' % ref.parts[0],
-                           secret_id=ref.parts[1], secret={'replication': {'automatic': {}}, 'labels': labels or {}})
+                secret = {'labels': labels or {}}
+                if not self.options.get('location'):  # a regional secret has no replication policy
+                    secret['replication'] = {'automatic': {}}
+                self._call(ref, 'creating', 'create_secret', parent=self._parent(ref.parts[0]),
+                           secret_id=ref.parts[1], secret=secret)
             except SecretConflict:
                 if cas == CAS_CREATE:
                     raise

@@ -228,6 +228,16 @@ class Rotation(RotationSteps, ResumeSteps, ContractSteps):
                 return Current(secret, None, False)
         return Current(secret, decode_structured(raw), isinstance(raw, dict))
 
+    def leave_lambda_managed(self, current):
+        """A secret AWS rotates with its own Lambda function (RotationEnabled) is left alone: two rotators would undo
+        each other's work. The store option ``rotate_lambda_managed: true`` rotates it anyway."""
+        facts = current.secret.metadata if current.secret is not None else {}
+        if facts.get('rotation_enabled') and not (getattr(self.backend, 'options', None) or {}).get('rotate_lambda_managed'):
+            self.fail('%s is rotated by AWS Secrets Manager with the Lambda function %s (RotationEnabled): left alone, '
+                      'nothing was changed; turn its rotation off (rotation_lambda: "") or set rotate_lambda_managed: '
+                      'true to rotate it here anyway' % (self.ref.without_key(), facts.get('rotation_lambda') or '(unknown)'),
+                      cls=InvalidOption)
+
     def store_form(self, value, current):
         if not isinstance(value, dict):
             return value
@@ -262,6 +272,7 @@ class Rotation(RotationSteps, ResumeSteps, ContractSteps):
             with self.phase('lock'):
                 self.lock.hold_run()
             current = self.read_current()
+            self.leave_lambda_managed(current)
             found = self.pending.read()
             if found is not None:
                 if self.resume(found, current) == 'completed':
@@ -294,6 +305,7 @@ class Rotation(RotationSteps, ResumeSteps, ContractSteps):
     def plan(self, contract=False, rehearse=False):
         """Check mode: what would happen, from reads of the store only (the target is not contacted)."""
         current = self.read_current()
+        self.leave_lambda_managed(current)
         found = self.pending.read()
         prev = self.previous.read()
         result = self.result

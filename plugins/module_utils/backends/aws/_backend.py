@@ -14,6 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import binascii
+import json
 import os
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
@@ -24,6 +27,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
     BackendMisconfigured, BackendUnavailable, InvalidReference, SecretConflict, SecretDeleted, SecretError,
     SecretNotFound,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SecretRef
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._auth import (
     DEFAULT_RETRIES, RETRY_MODE_CHOICES, RETRY_MODES, botocore_config, context_of, error_code, is_throttled,
     make_session, to_error, warm, who,
@@ -35,6 +39,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud 
 AWSCURRENT = 'AWSCURRENT'
 AWSPENDING = 'AWSPENDING'
 AWSPREVIOUS = 'AWSPREVIOUS'
+PROPERTY_OPTIONS = ('description', 'resource_policy', 'replica_regions', 'rotation_lambda')
 BATCH_SIZE = 20  # BatchGetSecretValue takes at most 20 ids
 
 
@@ -56,6 +61,13 @@ class AwsBackend(SecretBackend):
         'recovery_window_days': {'type': 'int'},
         'force_delete': {'type': 'bool', 'default': False},
         'kms_key_id': {'type': 'str', 'no_log': False},
+        'description': {'type': 'str'},
+        'resource_policy': {'type': 'raw'},
+        'replica_regions': {'type': 'list', 'elements': 'raw'},
+        'binary_encoding': {'type': 'str', 'choices': ['bytes', 'base64']},
+        'rotation_lambda': {'type': 'str'},
+        'rotation_interval': {'type': 'int'},
+        'rotate_lambda_managed': {'type': 'bool', 'default': False},
         'timeout': {'type': 'int', 'default': 30},
         'retries': {'type': 'raw', 'default': DEFAULT_RETRIES},  # declared as the Vault backend declares it (a count here)
         'retry_mode': {'type': 'str', 'choices': RETRY_MODE_CHOICES},
@@ -110,6 +122,14 @@ class AwsBackend(SecretBackend):
                 raise self.invalid('%s must be at least %d' % (name, low))
         if o.get('retry_mode') not in (None, '') + RETRY_MODES:
             raise self.invalid('retry_mode must be one of %s' % ', '.join(RETRY_MODES))
+        if o.get('resource_policy') not in (None, '', {}):
+            self._policy_text(o['resource_policy'])
+        if o.get('replica_regions') is not None:
+            self._replicas_wanted()
+        if o.get('rotation_interval') is not None and not 1 <= int(o['rotation_interval']) <= 1000:
+            raise self.invalid('rotation_interval must be between 1 and 1000 days (AWS limits)')
+        if o.get('rotation_interval') is not None and o.get('rotation_lambda') is None:
+            raise self.invalid('rotation_interval needs rotation_lambda (the Lambda function that rotates)')
 
     def identity(self):
         o = self.options
@@ -204,9 +224,10 @@ class AwsBackend(SecretBackend):
                                        special={'InvalidRequestException': lambda exc: self._deleted(ref, exc)},
                                        **kwargs))
 
-    @staticmethod
-    def _secret(resp):
+    def _secret(self, resp):
         value = resp['SecretString'] if resp.get('SecretString') is not None else bytes(resp.get('SecretBinary') or b'')
+        if isinstance(value, bytes) and self.options.get('binary_encoding') == 'base64':
+            value = base64.b64encode(value).decode('ascii')
         facts = {'arn': resp.get('ARN'), 'name': resp.get('Name'), 'stages': list(resp.get('VersionStages') or [])}
         return Secret(value, resp.get('VersionId'), None, resp.get('CreatedDate'), facts)
 
@@ -236,6 +257,9 @@ class AwsBackend(SecretBackend):
             'tags': dict((t['Key'], t['Value']) for t in desc.get('Tags') or []),
             'kms_key_id': desc.get('KmsKeyId'), 'description': desc.get('Description'),
             'rotation_enabled': bool(desc.get('RotationEnabled')),
+            'rotation_lambda': desc.get('RotationLambdaARN') or None,
+            'rotation_interval': (desc.get('RotationRules') or {}).get('AutomaticallyAfterDays'),
+            'replica_regions': sorted(r.get('Region') for r in desc.get('ReplicationStatus') or []),
             'last_changed': iso(desc.get('LastChangedDate')),
             'stages_by_version': dict((k, list(v)) for k, v in (desc.get('VersionIdsToStages') or {}).items()),
         })
@@ -302,9 +326,16 @@ class AwsBackend(SecretBackend):
         return out
 
     # -- writing ------------------------------------------------------------------------------------------------
-    @staticmethod
-    def _payload(value):
+    def _payload(self, value, ref=None):
+        """SecretString for text, SecretBinary for bytes; with ``binary_encoding: base64`` a text value is the
+        base64 form of the bytes to store as SecretBinary (what reads with that option return)."""
         text = stored_text(value)
+        if not isinstance(text, bytes) and self.options.get('binary_encoding') == 'base64':
+            try:
+                text = base64.b64decode(text.encode('ascii'), validate=True)
+            except (binascii.Error, UnicodeEncodeError, ValueError):
+                raise InvalidReference('binary_encoding=base64: the value is not valid base64 (the value is not '
+                                       'shown)', ref=ref, backend=self.NAME)
         return {'SecretBinary': text} if isinstance(text, bytes) else {'SecretString': text}
 
     def _write_stage(self, ref):
@@ -335,6 +366,117 @@ class AwsBackend(SecretBackend):
                 continue
         return with_field(current, ref.key, value, ref, self.NAME)
 
+    # -- properties set by options: description, resource policy, replicas, Lambda rotation ----------------------
+    def _policy_text(self, policy):
+        """The resource policy as normalised JSON (sorted keys, no spaces), from a dict or a JSON string."""
+        if isinstance(policy, (str, bytes)):
+            try:
+                policy = json.loads(policy)
+            except ValueError:
+                raise self.invalid('resource_policy must be a JSON document (a dict or its JSON text)')
+        if not isinstance(policy, dict):
+            raise self.invalid('resource_policy must be a JSON object (a dict or its JSON text)')
+        return json.dumps(policy, sort_keys=True, separators=(',', ':'))
+
+    def _replicas_wanted(self):
+        """``{region: kms key id or None}`` from ``replica_regions`` (region names, or dicts with ``region`` and
+        ``kms_key_id``)."""
+        out = {}
+        for item in self.options.get('replica_regions') or []:
+            if isinstance(item, dict) and item.get('region'):
+                extra = set(item) - set(('region', 'kms_key_id'))
+                if extra:
+                    raise self.invalid('replica_regions: unknown key(s) %s (region, kms_key_id)' % ', '.join(sorted(extra)))
+                out[str(item['region'])] = item.get('kms_key_id') or None
+            elif isinstance(item, str) and item:
+                out[item] = None
+            else:
+                raise self.invalid('replica_regions takes region names or dicts with region (and kms_key_id)')
+        return out
+
+    def _wanted_properties(self, desc, policy=None):
+        """``{property: (now, wanted)}`` for the options that differ from the secret ``desc`` (DescribeSecret);
+        ``policy`` is the current resource policy's normalised JSON (asked only when ``resource_policy`` is set)."""
+        o, changes = self.options, {}
+        if o.get('description') is not None and (desc.get('Description') or '') != o['description']:
+            changes['description'] = (desc.get('Description'), o['description'])
+        if o.get('resource_policy') is not None:
+            wanted = None if o['resource_policy'] in ('', {}) else self._policy_text(o['resource_policy'])
+            if wanted != policy:
+                changes['resource_policy'] = (policy, wanted)
+        if o.get('replica_regions') is not None:
+            now = dict((r.get('Region'), r.get('KmsKeyId')) for r in desc.get('ReplicationStatus') or [])
+            wanted = self._replicas_wanted()
+            if set(now) != set(wanted) or any(k and now.get(r) != k for r, k in wanted.items()):
+                changes['replica_regions'] = (sorted(now), sorted(wanted))
+        if o.get('rotation_lambda') is not None:
+            now = (desc.get('RotationLambdaARN') or None, (desc.get('RotationRules') or {}).get('AutomaticallyAfterDays'))
+            enabled = bool(desc.get('RotationEnabled'))
+            if o['rotation_lambda'] == '':
+                if enabled:
+                    changes['rotation'] = ({'lambda': now[0], 'interval': now[1]}, None)
+            else:
+                interval = o.get('rotation_interval') if o.get('rotation_interval') is not None else now[1]
+                if not enabled or now != (o['rotation_lambda'], interval):
+                    changes['rotation'] = ({'lambda': now[0], 'interval': now[1]} if enabled else None,
+                                           {'lambda': o['rotation_lambda'], 'interval': interval})
+        return changes
+
+    def _current_policy(self, ref):
+        resp = self._call(ref, 'reading the resource policy', 'get_resource_policy', SecretId=ref.location)
+        text = resp.get('ResourcePolicy')
+        return self._policy_text(text) if text else None
+
+    def property_changes(self, secret):
+        """What the module's options would change on ``secret`` (read with its facts): description, resource policy
+        (compared as normalised JSON), replica regions, Lambda rotation. Applied by :meth:`write`/:meth:`set_tags`."""
+        if secret is None or not secret.metadata.get('arn') or all(
+                self.options.get(k) is None for k in PROPERTY_OPTIONS):
+            return {}
+        ref = SecretRef(self.NAME, secret.metadata['arn'])
+        desc = self._describe(ref)
+        policy = self._current_policy(ref) if self.options.get('resource_policy') is not None else None
+        return self._wanted_properties(desc, policy)
+
+    def _apply_properties(self, ref, desc, created=False):
+        """Apply what :meth:`_wanted_properties` finds different; on a new secret the description and replicas went
+        with CreateSecret already."""
+        policy = None
+        if self.options.get('resource_policy') is not None and not created:
+            policy = self._current_policy(ref)
+        changes = self._wanted_properties(desc, policy)
+        if 'description' in changes:
+            self._call(ref, 'setting the description', 'update_secret', SecretId=ref.location,
+                       Description=self.options['description'])
+        if 'resource_policy' in changes:
+            if changes['resource_policy'][1] is None:
+                self._call(ref, 'deleting the resource policy', 'delete_resource_policy', SecretId=ref.location)
+            else:
+                self._call(ref, 'putting the resource policy', 'put_resource_policy', SecretId=ref.location,
+                           ResourcePolicy=changes['resource_policy'][1])
+        if 'replica_regions' in changes:
+            now = dict((r.get('Region'), r.get('KmsKeyId')) for r in desc.get('ReplicationStatus') or [])
+            wanted = self._replicas_wanted()
+            gone = sorted(r for r in now if r not in wanted or (wanted[r] and wanted[r] != now[r]))
+            if gone:
+                self._call(ref, 'removing replica regions', 'remove_regions_from_replication', SecretId=ref.location,
+                           RemoveReplicaRegions=gone)
+            add = [dict([('Region', r)] + ([('KmsKeyId', k)] if k else [])) for r, k in sorted(wanted.items())
+                   if r not in now or r in gone]
+            if add:
+                self._call(ref, 'adding replica regions', 'replicate_secret_to_regions', SecretId=ref.location,
+                           AddReplicaRegions=add)
+        if 'rotation' in changes:
+            wanted = changes['rotation'][1]
+            if wanted is None:
+                self._call(ref, 'turning Lambda rotation off', 'cancel_rotate_secret', SecretId=ref.location)
+            else:
+                kwargs = {'SecretId': ref.location, 'RotationLambdaARN': wanted['lambda'], 'RotateImmediately': False}
+                if wanted['interval']:
+                    kwargs['RotationRules'] = {'AutomaticallyAfterDays': int(wanted['interval'])}
+                self._call(ref, 'configuring Lambda rotation', 'rotate_secret', **kwargs)
+        return changes
+
     def write(self, ref, value, cas=None, metadata=None):
         """Create the secret (tags and ``kms_key_id`` with it) or put a new version labelled AWSCURRENT (or the
         reference's ``?stage=``). ``cas``: CAS_CREATE, or the version id that must still hold the stage.
@@ -350,7 +492,7 @@ class AwsBackend(SecretBackend):
         if cas is not None and holder != (None if cas == CAS_CREATE else cas):  # CAS_CREATE: no version has it
             raise SecretConflict('the secret changed since it was read (%s is now on version %s, expected %s)'
                                  % (stage, holder, 'none' if cas == CAS_CREATE else cas), ref=ref, backend=self.NAME)
-        kwargs = dict(SecretId=ref.location, **self._payload(self._field_value(ref, value, stage)))
+        kwargs = dict(SecretId=ref.location, **self._payload(self._field_value(ref, value, stage), ref))
         if stage != AWSCURRENT:
             kwargs['VersionStages'] = [stage]
         kms = self.options.get('kms_key_id')
@@ -360,6 +502,8 @@ class AwsBackend(SecretBackend):
             resp = self._call(ref, 'writing', 'put_secret_value', **kwargs)
         if metadata is not None:
             self._apply_tags(ref, desc, metadata)
+        if stage == AWSCURRENT:
+            self._apply_properties(ref, desc)
         return Secret(None, resp.get('VersionId'), desc.get('CreatedDate'), utc_now(),
                       {'arn': desc.get('ARN'), 'stages': list(resp.get('VersionStages') or [stage]),
                        'previous_version': holder})
@@ -372,17 +516,24 @@ class AwsBackend(SecretBackend):
                                  ref=ref, backend=self.NAME)
         if ref.location.startswith('arn:'):
             raise InvalidReference('a secret is created by name, not by ARN', ref=ref, backend=self.NAME)
-        kwargs = dict(Name=ref.location, **self._payload(self._field_value(ref, value, stage)))
+        kwargs = dict(Name=ref.location, **self._payload(self._field_value(ref, value, stage), ref))
         if metadata:
             kwargs['Tags'] = [{'Key': k, 'Value': v} for k, v in sorted(string_tags(metadata).items())]
         if self.options.get('kms_key_id'):
             kwargs['KmsKeyId'] = self.options['kms_key_id']
+        if self.options.get('description') is not None:
+            kwargs['Description'] = self.options['description']
+        if self.options.get('replica_regions'):
+            kwargs['AddReplicaRegions'] = [dict([('Region', r)] + ([('KmsKeyId', k)] if k else []))
+                                           for r, k in sorted(self._replicas_wanted().items())]
         resp = self._call(ref, 'creating', 'create_secret', special={
             'ResourceExistsException': lambda exc: SecretConflict('the secret was created by someone else meanwhile',
                                                                   ref=ref, backend=self.NAME),
             'InvalidRequestException': lambda exc: SecretDeleted(
                 'a secret with this name is scheduled for deletion; restore it (restore-secret) or wait until it is '
                 'gone', ref=ref, backend=self.NAME)}, **kwargs)
+        if any(self.options.get(k) is not None for k in ('resource_policy', 'rotation_lambda')):
+            self._apply_properties(ref, self._describe(ref), created=True)
         return Secret(None, resp.get('VersionId'), utc_now(), utc_now(),
                       {'arn': resp.get('ARN'), 'stages': [AWSCURRENT], 'previous_version': None})
 
@@ -399,8 +550,10 @@ class AwsBackend(SecretBackend):
         return bool(remove or changed)
 
     def set_tags(self, ref, tags):
+        """Replace the tags and apply the property options (description, policy, replicas, rotation)."""
         desc = self._describe(ref)
         self._apply_tags(ref, desc, tags)
+        self._apply_properties(ref, desc)
         return Secret(None, self._holder(desc, AWSCURRENT), desc.get('CreatedDate'), None, {'tags': string_tags(tags)})
 
     def delete(self, ref, **kwargs):
@@ -442,6 +595,17 @@ class AwsBackend(SecretBackend):
         return sorted(s['Name'] for s in self._pages(None, 'listing', 'list_secrets', 'SecretList', **kwargs)
                       if s['Name'].startswith(prefix or ''))
 
+    def inventory(self, location='', prefix=''):
+        """What ``agentarea.secrets.secret_list`` lists: one row per secret of the region (ListSecrets, paged; no
+        values) whose name starts with ``prefix``."""
+        kwargs = {'Filters': [{'Key': 'name', 'Values': [prefix]}]} if prefix else {}
+        rows = [{'name': s['Name'], 'ref': 'aws://%s' % s['Name'], 'arn': s.get('ARN'),
+                 'tags': dict((t['Key'], t['Value']) for t in s.get('Tags') or []),
+                 'description': s.get('Description'), 'rotation_enabled': bool(s.get('RotationEnabled')),
+                 'created': iso(s.get('CreatedDate')), 'updated': iso(s.get('LastChangedDate'))}
+                for s in self._pages(None, 'listing', 'list_secrets', 'SecretList', **kwargs)]
+        return sorted((r for r in rows if r['name'].startswith(prefix or '')), key=lambda r: r['name'])
+
     # -- staging labels: the rotation engine's API ---------------------------------------------------------------
     def stages(self, ref):
         """``{version_id: [staging labels]}`` of the secret (from DescribeSecret)."""
@@ -466,7 +630,7 @@ class AwsBackend(SecretBackend):
         if desc.get('DeletedDate'):
             raise SecretDeleted('scheduled for deletion; restore it first', ref=ref, backend=self.NAME)
         kwargs = dict(SecretId=ref.location, VersionStages=[AWSPENDING],
-                      **self._payload(self._field_value(ref, value, AWSCURRENT)))
+                      **self._payload(self._field_value(ref, value, AWSCURRENT), ref))
         if token:
             kwargs['ClientRequestToken'] = token
         resp = self._call(ref, 'writing AWSPENDING', 'put_secret_value', special={

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """AWS backend, pure logic against a stub client: options, identities, references, stage selection, batch reads
 with their fall-backs, the staging-label API, check-and-set, and the mapping of botocore errors."""
+import base64
 import datetime
 
 import pytest
@@ -345,3 +346,48 @@ def test_sessions_keys_win_and_a_stray_aws_profile_does_not_hide_environment_key
     make_session({"profile": "dev"}, environ={"AWS_PROFILE": "ops", "AWS_ACCESS_KEY_ID": "AKIA-FROM-AWX"})
     assert [kw.get("profile_name") for kw in made] == [None, "ops", None, "dev"]
     assert made[0]["aws_access_key_id"] == "AKIA"
+
+
+# -- properties set by options ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("options,message", [
+    ({"resource_policy": "{not json"}, "resource_policy must be a JSON document"),
+    ({"resource_policy": "[1]"}, "resource_policy must be a JSON object"),
+    ({"replica_regions": [{"region": "eu-west-1", "kms": "k"}]}, "unknown key"),
+    ({"replica_regions": [3]}, "replica_regions takes region names"),
+    ({"rotation_lambda": "arn:x", "rotation_interval": 0}, "between 1 and 1000"),
+    ({"rotation_interval": 30}, "rotation_interval needs rotation_lambda"),
+])
+def test_validate_property_options(options, message):
+    with pytest.raises(InvalidOption, match=message):
+        backend(**options).validate()
+
+
+def test_property_changes_compare_normalised_policies_replica_sets_and_rotation():
+    desc = {"Description": "d", "ReplicationStatus": [{"Region": "eu-west-1", "KmsKeyId": "alias/a"}],
+            "RotationEnabled": True, "RotationLambdaARN": "arn:fn", "RotationRules": {"AutomaticallyAfterDays": 30}}
+    policy = '{"Statement":[],"Version":"2012-10-17"}'  # as _current_policy normalises it
+    same = backend(description="d", resource_policy='{ "Statement": [ ], "Version": "2012-10-17" }',
+                   replica_regions=["eu-west-1"], rotation_lambda="arn:fn", rotation_interval=30)
+    assert same._wanted_properties(desc, policy) == {}
+    assert backend(rotation_lambda="arn:fn")._wanted_properties(desc, None) == {}   # interval unset: kept
+    other = backend(description="e", resource_policy={}, replica_regions=[{"region": "eu-west-1", "kms_key_id": "alias/b"}],
+                    rotation_lambda="arn:fn", rotation_interval=7)
+    changes = other._wanted_properties(desc, policy)
+    assert changes["description"] == ("d", "e") and changes["resource_policy"] == (policy, None)
+    assert changes["replica_regions"] == (["eu-west-1"], ["eu-west-1"])   # another key: replaced
+    assert changes["rotation"] == ({"lambda": "arn:fn", "interval": 30}, {"lambda": "arn:fn", "interval": 7})
+    assert backend(rotation_lambda="")._wanted_properties(desc, None)["rotation"][1] is None
+    assert backend(rotation_lambda="")._wanted_properties({}, None) == {}
+    assert backend()._wanted_properties(desc, policy) == {}
+
+
+def test_binary_encoding_base64_reads_and_writes_secret_binary():
+    b = backend(binary_encoding="base64")
+    assert b._secret({"SecretBinary": b"\x00\xff" + CANARY.encode()}).value == base64.b64encode(b"\x00\xff" + CANARY.encode()).decode()
+    assert b._secret({"SecretString": "text"}).value == "text"
+    assert b._payload(base64.b64encode(b"\x01\x02").decode()) == {"SecretBinary": b"\x01\x02"}
+    with pytest.raises(InvalidReference, match="not valid base64") as info:
+        b._payload("not base64 " + CANARY)
+    assert CANARY not in str(info.value)
+    assert backend()._payload("text") == {"SecretString": "text"}
+    assert backend()._secret({"SecretBinary": b"\x00"}).value == b"\x00"

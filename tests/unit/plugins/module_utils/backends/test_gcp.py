@@ -175,3 +175,96 @@ def test_default_credentials_missing_is_an_option_error():
     from google.auth.exceptions import DefaultCredentialsError
     err = backend()._error(DefaultCredentialsError("Could not automatically determine credentials"), None, "connecting")
     assert isinstance(err, InvalidOption) and "access_token or credentials_file" in str(err)
+
+
+class RegionalStub(Stub):
+    """Records the resource names of every call: drongo (the local server) has no regional API, so the request
+    paths for ``location`` are checked here against Google's REST reference
+    (https://cloud.google.com/secret-manager/docs/reference/rest/v1/projects.locations.secrets)."""
+
+    def create_secret(self, request, timeout=None):
+        self.calls.append(("create_secret", request["parent"], request["secret_id"], dict(request["secret"])))
+        self.labels = request["secret"]["labels"]
+        return types.SimpleNamespace()
+
+    def get_secret(self, request, timeout=None):
+        self.calls.append(("get_secret", request["name"]))
+        return super(RegionalStub, self).get_secret(request, timeout)
+
+    def add_secret_version(self, request, timeout=None):
+        self.calls.append(("add_to", request["parent"]))
+        return super(RegionalStub, self).add_secret_version(request, timeout)
+
+    def list_secrets(self, request, timeout=None):
+        self.calls.append(("list", request["parent"]))
+        return [types.SimpleNamespace(name=request["parent"] + "/secrets/db")]
+
+
+def test_regional_secrets_use_location_paths_and_the_regional_endpoint():
+    stub = RegionalStub()
+    b = backend(stub, location="europe-west1")
+    assert b.endpoint() == "secretmanager.europe-west1.rep.googleapis.com"
+    assert backend(location="europe-west1", api_endpoint="https://psc.internal").endpoint() == "https://psc.internal"
+    assert backend().endpoint() is None
+    b.write(parse_ref("gcp://p/db"), CANARY, cas=CAS_CREATE, metadata={"env": "prod"})
+    assert ("create_secret", "projects/p/locations/europe-west1", "db", {"labels": {"env": "prod"}}) in stub.calls
+    assert ("add_to", "projects/p/locations/europe-west1/secrets/db") in stub.calls
+    assert b.read(parse_ref("gcp://p/db")).value == CANARY
+    assert ("access", "projects/p/locations/europe-west1/secrets/db/versions/latest") in stub.calls
+    assert ("get_secret", "projects/p/locations/europe-west1/secrets/db") in stub.calls
+    assert b.list() == ["db"] and ("list", "projects/my-project/locations/europe-west1") in stub.calls
+    # global secrets keep their replication policy
+    glob = RegionalStub()
+    backend(glob).write(parse_ref("gcp://p/db"), "x")
+    assert ("create_secret", "projects/p", "db", {"labels": {}, "replication": {"automatic": {}}}) in glob.calls
+    # resource names: a regional one needs its location
+    assert str(b.ref_from_term("projects/p2/locations/europe-west1/secrets/db/versions/3")) == "gcp://p2/db?version=3"
+    with pytest.raises(InvalidOption, match="set location to us-east1"):
+        b.ref_from_term("projects/p2/locations/us-east1/secrets/db")
+    assert "@europe-west1" in b.identity() and "@" not in backend().identity()
+    with pytest.raises(InvalidOption, match="location must be a Google Cloud region"):
+        backend(location="europe west1").validate()
+
+
+def service_account_info():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    return {"type": "service_account", "project_id": "sa-project", "private_key_id": "k1", "private_key": pem,
+            "client_email": "deployer@sa-project.iam.gserviceaccount.com", "client_id": "1",
+            "token_uri": "https://oauth2.googleapis.com/token"}
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_service_account_info_inline_never_touches_the_disk(as_text, monkeypatch, tmp_path):
+    import json
+    import tempfile
+    info = service_account_info()
+    given = json.dumps(info) if as_text else info
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("a temporary file was made")
+    for name in ("mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryFile"):
+        monkeypatch.setattr(tempfile, name, no_disk)
+    b = GcpBackend({"service_account_info": given, "location": "us-east1", "timeout": 5,
+                    "credentials_file": str(tmp_path / "not-read.json")}, environ={})
+    b.validate()
+    client = b.client()
+    creds = client._transport._credentials
+    assert creds.service_account_email == "deployer@sa-project.iam.gserviceaccount.com"
+    assert "secretmanager.us-east1.rep.googleapis.com" in client._transport._host
+    assert b.project() == "sa-project"
+    assert info["private_key"] not in b.identity() and "deployer" not in b.identity()
+    assert b.identity().startswith("gcp||rest|info:")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_service_account_info_errors_never_quote_it():
+    for bad in ('{"type": "service_account", "private_key": "%s"' % CANARY, ["x"], '{"private_key": "%s"}' % CANARY):
+        with pytest.raises(InvalidOption) as info:
+            GcpBackend({"service_account_info": bad}, environ={}).validate()
+        assert CANARY not in str(info.value) and "service_account_info must be" in str(info.value)
+    env = GcpBackend({}, environ={"ANSIBLE_AGENTAREA_SECRETS_GCP_SERVICE_ACCOUNT_INFO": '{"type": "x"}',
+                                  "ANSIBLE_AGENTAREA_SECRETS_GCP_LOCATION": "asia-east1"})
+    assert env.options["service_account_info"] == '{"type": "x"}' and env.options["location"] == "asia-east1"

@@ -474,3 +474,28 @@ def test_contract_drops_the_retired_value_from_the_previous_slot(world):
     assert json.loads(prev['value']) is None and json.loads(prev['rotation'])['contracted'] is True
     again = engine(store, strategy='overlap').contract()
     assert not again['changed'] and 'already contracted' in again['contract']['reason']
+
+
+class LambdaManaged(MemoryBackend):
+    """A store whose secret says AWS rotates it with its own Lambda function (as AwsBackend.read reports it)."""
+
+    def read(self, ref):
+        secret = super(LambdaManaged, self).read(ref)
+        if ref.location == 'secret/app/db':
+            secret.metadata = {'rotation_enabled': True, 'rotation_lambda': 'arn:aws:lambda:eu-west-1:1:function:rot'}
+        return secret
+
+
+def test_a_lambda_managed_secret_is_left_alone_unless_told(world):
+    _store, server = world
+    store = LambdaManaged({'secret/app/db': dict(OLD)})
+    for run in (lambda e: e.rotate(), lambda e: e.plan()):
+        with pytest.raises(SecretError, match=r"vault://secret/app/db' is rotated by AWS Secrets Manager|"
+                                              r"vault://secret/app/db is rotated by AWS Secrets Manager") as info:
+            run(engine(store))
+        assert 'function:rot' in str(info.value) and 'rotate_lambda_managed: true' in str(info.value)
+        assert store.current('secret/app/db') == OLD and server.users['app'] == {'old-password-1'}
+        assert store.current('secret/app/db__pending') is None
+    store.options['rotate_lambda_managed'] = True
+    assert engine(store).rotate()['action'] == 'rotated'
+    assert store.current('secret/app/db')['password'] != OLD['password']
