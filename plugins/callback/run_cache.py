@@ -55,7 +55,7 @@ import re
 
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _runcache
+from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker, _runcache
 
 # What each backend imports when it is used (kept in step with the backends' lazy imports); imported in the main
 # process so that every worker forked after it inherits the modules.
@@ -96,6 +96,7 @@ class CallbackModule(CallbackBase):
     def __init__(self, display=None, options=None):
         super(CallbackModule, self).__init__(display=display, options=options)
         _runcache.start()
+        self._broker = self._start_broker()
         self._finished = False
         self._learn = True
         self._preloaded = set()
@@ -111,6 +112,16 @@ class CallbackModule(CallbackBase):
                 self._preload('backend', backend)
                 self._preload('lookup', 'agentarea.secrets.%s' % backend)
 
+    def _start_broker(self):
+        """The run's broker, started here before the first task (its cold start stays off the task path)."""
+        try:
+            _broker.client(start=True)
+            return True
+        except _broker.BrokerUnavailable as exc:
+            self._display.vvv('agentarea.secrets.run_cache: no broker (%s); lookups will start it or read '
+                              'directly' % exc)
+            return False
+
     # -- preloading ---------------------------------------------------------------------------------------------
     def _preload(self, kind, name):
         """Import a backend's SDK (and let the backend warm its own caches), or load a lookup plugin through
@@ -118,6 +129,8 @@ class CallbackModule(CallbackBase):
         if (kind, name) in self._preloaded:
             return
         self._preloaded.add((kind, name))
+        if kind == 'backend' and self._broker and name in _broker.SCHEMES:
+            return  # the broker reads this store: workers never import its SDK
         # pylint: disable=import-outside-toplevel
         try:
             if kind == 'lookup':
@@ -177,6 +190,8 @@ class CallbackModule(CallbackBase):
             return  # nothing a lookup caches changed (check mode writes nothing)
         if result._result.get('changed') or failed:
             _runcache.RunCache().flush('value')
+            if self._broker:
+                _broker.invalidate()
 
     def v2_runner_on_ok(self, result):
         self._changed_a_store(result)
@@ -194,7 +209,9 @@ class CallbackModule(CallbackBase):
         if self._finished:
             return
         self._finished = True
-        for result in _runcache.finish(cleanup=self._cleanup):
+        results = (_broker.stop() or []) if self._broker else []
+        results.extend(_runcache.finish(cleanup=self._cleanup))
+        for result in results:
             if isinstance(result, dict) and result.get('error'):
                 self._display.warning('agentarea.secrets: clean-up of %s at the end of the run failed: %s'
                                       % (result.get('record'), result['error']))
