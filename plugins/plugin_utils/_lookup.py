@@ -73,6 +73,7 @@ _BROKER_SIDE = _BrokerSide()
 def _brokered(scheme):
     return scheme in _broker.SCHEMES and not _NO_BROKER
 
+
 #: Backends (with their connected clients) kept for the next lookup call in the same worker process: a loop calls
 #: the lookup once per item, and each call would otherwise connect (and, without the run cache, log in) again.
 #: Keyed by pid, scheme and the exact options, and only for POOL_TTL seconds, so credentials that a long task
