@@ -93,6 +93,8 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = 'agentarea.secrets.run_cache'
     CALLBACK_NEEDS_ENABLED = True
 
+    _broker = False  # whether this run's broker was started here
+
     def __init__(self, display=None, options=None):
         super(CallbackModule, self).__init__(display=display, options=options)
         _runcache.start()

@@ -120,6 +120,8 @@ class SecretLookupBase(LookupBase):
     KEY_OPTION = 'key'
 
     _resolved = None
+    _want_cache = True
+    _hinted = False
 
     def resolve_options(self, variables=None, direct=None):
         """``set_options`` with the option variables templated first (group_vars hold ``"{{ vault_secret_id }}"``,
