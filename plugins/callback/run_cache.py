@@ -12,16 +12,22 @@ type: aggregate
 short_description: One login and one read per secret per playbook run
 version_added: 0.1.0
 description:
-  - Starts the run-scoped cache that the collection's lookups share across Ansible's worker processes, so a
-    lookup held in a variable and referenced by every task logs in once and reads each secret once.
+  - Starts the run's broker in the main process before the first task (without this callback the first lookup
+    of a remote store starts it), so its start-up stays off the task path, and stops it at the end of the run.
+    The broker reads Vault, AWS, Azure, Google Cloud and Kubernetes for every worker with one client and login
+    per identity, and keeps the values it read in its memory for the run.
+  - Starts the run-scoped file cache that lookups of other stores (and lookups that cannot reach the broker)
+    share across Ansible's worker processes, so a lookup held in a variable and referenced by every task logs in
+    once and reads each secret once.
   - Values are encrypted with AES-256-GCM under a key that exists only in the memory of the C(ansible-playbook)
     process; the cache directory is private (0700) and removed when the run ends.
   - When a task of this collection reports a change (a write, a rotation), or a task of a module of this
     collection that writes fails (it may have committed a write before failing), cached values are dropped, so
     later lookups read what the store holds now. Local files are also checked for changes made by other means.
   - At the end of the run it revokes what the run created and did not ask to keep (Vault tokens and leases).
-  - Imports the SDKs of the backends the run uses, and the collection's lookup plugins, once in the main process,
-    so that the workers Ansible forks for every task inherit them instead of importing them again. By default it
+  - Imports the SDKs of the backends the run uses (except those the broker reads), and the collection's lookup
+    plugins, once in the main process, so that the workers Ansible forks for every task inherit them instead of
+    importing them again. By default it
     imports the lookups that the playbook file calls before the first task, and learns the others from the run
     (the first task that uses one pays, the tasks after it do not); O(preload) can name backends instead.
   - Enable it with one line of configuration, C(callbacks_enabled = agentarea.secrets.run_cache) in the
