@@ -613,12 +613,18 @@ def connect(start=True, owner=None):
     directory = run_dir(owner)
     path = os.path.join(directory, SOCKET)
     try:
-        return _connect(path)
-    except (OSError, BrokerUnavailable) as exc:
-        if not start:
-            if isinstance(exc, BrokerUnavailable):
+        check_dir(directory)  # never trust a directory that is not ours and private
+    except BrokerUnavailable:
+        if os.path.lexists(directory):
+            raise
+    else:
+        try:
+            return _connect(path)
+        except (OSError, BrokerUnavailable) as exc:
+            if not start and isinstance(exc, BrokerUnavailable):
                 raise
-            return None
+    if not start:
+        return None
     try:
         os.mkdir(directory, 0o700)
         remove_stale()

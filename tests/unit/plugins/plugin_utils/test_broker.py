@@ -298,3 +298,14 @@ def test_refs_cross_the_wire_unchanged():
     for text in ("vault://secret/a b/c#key?version=3", "aws://prod/db#password", "k8s://ns/name#k"):
         ref = parse_ref(text)
         assert parse_ref(str(ref)) == ref
+
+
+def test_a_run_directory_that_is_not_private_is_never_used(short_base):
+    directory = _broker.run_dir()
+    os.mkdir(directory)
+    os.chmod(directory, 0o755)  # as another process of ours could have left it, or someone made it for us
+    with pytest.raises(_broker.BrokerUnavailable, match="not private"):
+        _broker.client()
+    with pytest.raises(_broker.BrokerUnavailable, match="not private"):
+        _broker.client(start=False)
+    assert os.listdir(directory) == []  # no socket, no lock file made in it
