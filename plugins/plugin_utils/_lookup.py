@@ -313,10 +313,7 @@ class SecretLookupBase(LookupBase):
         another task of this run already read it and the store has not changed since. Remote stores are read by
         the run's broker; when it cannot be reached or started, here (with one warning)."""
         if _brokered(backend.NAME):
-            bases = []
-            for ref in refs:
-                if ref.without_key() not in bases:
-                    bases.append(ref.without_key())
+            bases = list(dict.fromkeys(ref.without_key() for ref in refs))  # distinct, in order
             try:
                 outcomes = dict(zip(bases, _broker.read(backend.NAME, backend.wire_options, backend.basedir, bases,
                                                         self._want_cache)))
