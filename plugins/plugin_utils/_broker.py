@@ -468,11 +468,17 @@ class Broker:
                 flight = self._flights[slot] = _Flight()
                 fetch.append((ref, slot, flight))
         if fetch:
-            tokens = [backend.freshness(ref) for ref, _s, _f in fetch]
+            tokens = results = None
             try:
+                tokens = [backend.freshness(ref) for ref, _s, _f in fetch]
                 results = backend.read_many([ref for ref, _s, _f in fetch])
             except Exception as exc:  # pylint: disable=broad-except
                 results = [exc] * len(fetch)
+            finally:
+                if results is None or len(results) != len(fetch):  # never leave a waiter waiting
+                    results = [SecretError('the store gave no answer for this reference')] * len(fetch)
+                if tokens is None:
+                    tokens = [None] * len(fetch)
             with self._lock:
                 keep = use_cache and generation == self._generation
                 for (ref, slot, flight), token, result in zip(fetch, tokens, results):
