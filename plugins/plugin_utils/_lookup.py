@@ -270,7 +270,7 @@ class SecretLookupBase(LookupBase):
             if backend is None:
                 backend = cls(options)
                 backend.basedir = basedir
-                backend.cache = self._cache
+                backend.cache = _BROKER_SIDE if _brokered(scheme) else self._cache
                 backend.validate()
                 if len(_POOL) >= 32:
                     _POOL.clear()
