@@ -12,16 +12,22 @@ type: aggregate
 short_description: One login and one read per secret per playbook run
 version_added: 0.1.0
 description:
-  - Starts the run-scoped cache that the collection's lookups share across Ansible's worker processes, so a
-    lookup held in a variable and referenced by every task logs in once and reads each secret once.
+  - Starts the run's broker in the main process before the first task (without this callback the first lookup
+    of a remote store starts it), so its start-up stays off the task path, and stops it at the end of the run.
+    The broker reads Vault, AWS, Azure, Google Cloud and Kubernetes for every worker with one client and login
+    per identity, and keeps the values it read in its memory for the run.
+  - Starts the run-scoped file cache that lookups of other stores (and lookups that cannot reach the broker)
+    share across Ansible's worker processes, so a lookup held in a variable and referenced by every task logs in
+    once and reads each secret once.
   - Values are encrypted with AES-256-GCM under a key that exists only in the memory of the C(ansible-playbook)
     process; the cache directory is private (0700) and removed when the run ends.
   - When a task of this collection reports a change (a write, a rotation), or a task of a module of this
     collection that writes fails (it may have committed a write before failing), cached values are dropped, so
     later lookups read what the store holds now. Local files are also checked for changes made by other means.
   - At the end of the run it revokes what the run created and did not ask to keep (Vault tokens and leases).
-  - Imports the SDKs of the backends the run uses, and the collection's lookup plugins, once in the main process,
-    so that the workers Ansible forks for every task inherit them instead of importing them again. By default it
+  - Imports the SDKs of the backends the run uses (except those the broker reads), and the collection's lookup
+    plugins, once in the main process, so that the workers Ansible forks for every task inherit them instead of
+    importing them again. By default it
     imports the lookups that the playbook file calls before the first task, and learns the others from the run
     (the first task that uses one pays, the tasks after it do not); O(preload) can name backends instead.
   - Enable it with one line of configuration, C(callbacks_enabled = agentarea.secrets.run_cache) in the
@@ -55,7 +61,7 @@ import re
 
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _runcache
+from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker, _runcache
 
 # What each backend imports when it is used (kept in step with the backends' lazy imports); imported in the main
 # process so that every worker forked after it inherits the modules.
@@ -94,9 +100,12 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = 'agentarea.secrets.run_cache'
     CALLBACK_NEEDS_ENABLED = True
 
+    _broker = False  # whether this run's broker was started here
+
     def __init__(self, display=None, options=None):
         super(CallbackModule, self).__init__(display=display, options=options)
         _runcache.start()
+        self._broker = self._start_broker()
         self._finished = False
         self._learn = True
         self._preloaded = set()
@@ -112,6 +121,16 @@ class CallbackModule(CallbackBase):
                 self._preload('backend', backend)
                 self._preload('lookup', 'agentarea.secrets.%s' % backend)
 
+    def _start_broker(self):
+        """The run's broker, started here before the first task (its cold start stays off the task path)."""
+        try:
+            _broker.client(start=True)
+            return True
+        except _broker.BrokerUnavailable as exc:
+            self._display.vvv('agentarea.secrets.run_cache: no broker (%s); lookups will start it or read '
+                              'directly' % exc)
+            return False
+
     # -- preloading ---------------------------------------------------------------------------------------------
     def _preload(self, kind, name):
         """Import a backend's SDK (and let the backend warm its own caches), or load a lookup plugin through
@@ -119,6 +138,8 @@ class CallbackModule(CallbackBase):
         if (kind, name) in self._preloaded:
             return
         self._preloaded.add((kind, name))
+        if kind == 'backend' and self._broker and name in _broker.SCHEMES:
+            return  # the broker reads this store: workers never import its SDK
         # pylint: disable=import-outside-toplevel
         try:
             if kind == 'lookup':
@@ -178,6 +199,8 @@ class CallbackModule(CallbackBase):
             return  # nothing a lookup caches changed (check mode writes nothing)
         if result._result.get('changed') or failed:
             _runcache.RunCache().flush('value')
+            if self._broker:
+                _broker.invalidate()
 
     def v2_runner_on_ok(self, result):
         self._changed_a_store(result)
@@ -195,7 +218,9 @@ class CallbackModule(CallbackBase):
         if self._finished:
             return
         self._finished = True
-        for result in _runcache.finish(cleanup=self._cleanup):
+        results = (_broker.stop() or []) if self._broker else []
+        results.extend(_runcache.finish(cleanup=self._cleanup))
+        for result in results:
             if isinstance(result, dict) and result.get('error'):
                 self._display.warning('agentarea.secrets: clean-up of %s at the end of the run failed: %s'
                                       % (result.get('record'), result['error']))

@@ -15,6 +15,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker
+
 _PREFIX = 'ansible_agentarea_secrets_'
 
 #: The variables of each backend's options, as the lookups declare them (``vars:`` in the doc fragments that the
@@ -91,7 +93,15 @@ class SecretActionBase(ActionBase):
                                                          wrap_async=wrap_async))
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)  # pylint: disable=protected-access
+        self.drop_cached_values(result)
         return result
+
+    def drop_cached_values(self, result):
+        """When the module may have changed a store (changed, or failed: it may have written first), the run's
+        broker forgets its cached values, so later lookups read what the store holds now."""
+        action = getattr(self._task, 'resolved_action', None) or self._task.action
+        if _broker.changes_store(action, result, check_mode=bool(getattr(self._task, 'check_mode', False))):
+            _broker.invalidate()
 
     def module_args(self, task_vars):
         """The task's arguments (``module_defaults`` already merged in by Ansible), plus every connection option

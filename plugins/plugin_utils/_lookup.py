@@ -24,7 +24,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _runcache
+from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker, _runcache
 
 display = Display()
 
@@ -33,6 +33,46 @@ _HINT = ('agentarea.secrets: the run cache is not enabled, so every task reads i
          'cache=false on the lookup to silence this.')
 
 _SKIPPED = object()
+
+#: why this process cannot use the broker (set once; it then reads directly, as lookups did before the broker)
+_NO_BROKER = {}
+
+
+class _BrokerSide:
+    """What a worker's backend sees as its run cache while the broker does its I/O: enough for ``validate()``
+    (which asks whether a run cache revokes what the run creates: the broker does), nothing is kept here."""
+
+    enabled = True
+    key = None
+
+    def get(self, kind, ident):
+        return None
+
+    def put(self, kind, ident, obj):
+        pass
+
+    def delete(self, kind, ident):
+        pass
+
+    def on_finish(self, ident, record):
+        pass
+
+    def forget_finish(self, ident):
+        pass
+
+    @contextlib.contextmanager
+    def lock(self, kind, ident):
+        yield
+
+    lock_many = lock
+
+
+_BROKER_SIDE = _BrokerSide()
+
+
+def _brokered(scheme):
+    return scheme in _broker.SCHEMES and not _NO_BROKER
+
 
 #: Backends (with their connected clients) kept for the next lookup call in the same worker process: a loop calls
 #: the lookup once per item, and each call would otherwise connect (and, without the run cache, log in) again.
@@ -80,6 +120,8 @@ class SecretLookupBase(LookupBase):
     KEY_OPTION = 'key'
 
     _resolved = None
+    _want_cache = True
+    _hinted = False
 
     def resolve_options(self, variables=None, direct=None):
         """``set_options`` with the option variables templated first (group_vars hold ``"{{ vault_secret_id }}"``,
@@ -170,10 +212,11 @@ class SecretLookupBase(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.resolve_options(variables, kwargs)
         self._backends = {}
-        self._cache = _runcache.RunCache() if self.get_option('cache') else None
+        self._want_cache = bool(self.get_option('cache'))
+        self._cache = _runcache.RunCache() if self._want_cache else None
         if self._cache is not None and not self._cache.enabled:
-            display.warning(_HINT)
             self._cache = None
+        self._hinted = False
         audit_path = self.get_option('audit_log')
         self._audit = AuditLog(audit_path) if audit_path else None
 
@@ -227,19 +270,20 @@ class SecretLookupBase(LookupBase):
             if backend is None:
                 backend = cls(options)
                 backend.basedir = basedir
-                backend.cache = self._cache
+                backend.cache = _BROKER_SIDE if _brokered(scheme) else self._cache
                 backend.validate()
                 if len(_POOL) >= 32:
                     _POOL.clear()
                 _POOL[key] = (time.time(), backend)
-            backend.cache = self._cache
+            backend.cache = _BROKER_SIDE if _brokered(scheme) else self._cache
+            backend.wire_options = options
         except SecretError as exc:
             if exc.ref is None:
                 exc.ref = ref
             raise AnsibleLookupError(self._message(exc)) from exc
-        if self._cache is not None:
+        _runcache.learn('lookup', self._plugin_name())
+        if self._cache is not None and not _brokered(scheme):
             _runcache.learn('backend', scheme)
-            _runcache.learn('lookup', self._plugin_name())
         self._backends[scheme] = backend
         return backend
 
@@ -266,7 +310,22 @@ class SecretLookupBase(LookupBase):
 
     def _read_all(self, backend, refs):
         """Secret or SecretError per ref; each distinct (reference, version) is read once, from the cache when
-        another task of this run already read it and the store has not changed since."""
+        another task of this run already read it and the store has not changed since. Remote stores are read by
+        the run's broker; when it cannot be reached or started, here (with one warning)."""
+        if _brokered(backend.NAME):
+            bases = list(dict.fromkeys(ref.without_key() for ref in refs))  # distinct, in order
+            try:
+                outcomes = dict(zip(bases, _broker.read(backend.NAME, backend.wire_options, backend.basedir, bases,
+                                                        self._want_cache)))
+                return [outcomes[ref.without_key()] for ref in refs]
+            except _broker.BrokerUnavailable as exc:
+                _NO_BROKER['why'] = str(exc)
+                display.warning(_broker.FALLBACK_WARNING % exc)
+                self._hinted = True
+        backend.cache = self._cache
+        if self._want_cache and self._cache is None and not self._hinted and not _NO_BROKER:
+            self._hinted = True
+            display.warning(_HINT)
         cache = self._cache if backend.CACHEABLE else None
         outcomes = {}
         wanted = []

@@ -85,10 +85,10 @@ def dynamic_play(pg, extra=""):
     return play(tasks, vars_='db: "%s"' % lookup)
 
 
-def run_dynamic(ansible, vault, pg, env, options, extra=""):
+def run_dynamic(ansible, vault, pg, env, options, extra="", run_cache=True):
     audit = Audit(vault["audit_log"])
     result = ansible.playbook(dynamic_play(pg, extra), env=env, extra_vars=options, allowed_files=["creds.txt"],
-                              verbosity=4)
+                              verbosity=4, run_cache=run_cache)
     username, password = (result.workdir / "creds.txt").read_text().split(" ", 1)
     lease_id, ttl, shown_user = result.task("lease")["msg"].split()
     assert lease_id.startswith("database/creds/%s/" % ROLE) and int(ttl) == 600 and shown_user == username
@@ -133,6 +133,19 @@ def test_keep_lease_leaves_the_credential_valid(ansible, vault, root, database):
     assert not can_log_in(database, username, password)
 
 
-def test_dynamic_without_the_run_cache_needs_keep_lease(ansible, vault, database):
-    result = ansible.playbook(dynamic_play(database), env=env_for(vault), run_cache=False, expect_rc=2)
+def test_dynamic_without_the_callback_is_revoked_by_the_broker(ansible, vault, root, database):
+    """No configuration: the run's broker holds the lease and revokes it when ansible-playbook ends."""
+    _result, username, password, lease_id, audit = run_dynamic(ansible, vault, database, env_for(vault), {},
+                                                               run_cache=False)
+    deadline = time.monotonic() + 10
+    while (audit.count("sys/leases/revoke") < 1 or pg_roles(database, username)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert audit.count("sys/leases/revoke") == 1
+    assert not can_log_in(database, username, password)
+
+
+def test_dynamic_without_a_broker_needs_keep_lease(ansible, vault, database, tmp_path):
+    """Where the broker cannot start (lookups read directly), nothing would revoke the lease: refused."""
+    env = dict(env_for(vault), ANSIBLE_AGENTAREA_SECRETS_BROKER_DIR=str(tmp_path / "absent" / "x"))
+    result = ansible.playbook(dynamic_play(database), env=env, run_cache=False, expect_rc=2)
     assert "engine=dynamic needs the agentarea.secrets.run_cache callback" in result.output

@@ -1,0 +1,745 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 agentarea.secrets contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The per-run broker: one process per ``ansible-playbook`` run that does the remote stores' I/O for every worker.
+
+Ansible forks a worker for every task; a lookup that reads a store in the worker imports the SDK, builds a client,
+logs in and opens a connection again each time. The broker does that once per run, the way ``ansible-connection``
+keeps a persistent connection: the first lookup of a run that reads a remote store (or the ``run_cache`` callback,
+before the first task) starts it; it is found through a Unix socket in a private directory named after the
+``ansible-playbook`` process (pid and start time, so a reused pid cannot find it), and it exits when that process
+ends, also when it is killed, after the backends' clean-ups (token and lease revocation), removing its directory.
+
+- The directory is 0700 and must be owned by us (checked before use); the socket is 0600; both ends check the
+  peer's uid with ``SO_PEERCRED``. Values live in the broker's memory only and cross the socket to the worker that
+  asked; nothing is written to disk.
+- One backend (with its client and login) per backend identity (scheme and the resolved options); the run cache
+  (values, logins, clean-up records) in memory; concurrent requests for the same (identity, reference) are
+  coalesced: one store read, every waiter answered.
+- Workers import no SDK: they resolve options and build references as before, and send (scheme, options,
+  references, cache flag); typed errors come back as typed errors.
+
+Messages are JSON, each preceded by its length (4 bytes, big endian). Controller-only code.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import errno
+import fcntl
+import glob
+import json
+import os
+import select
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _errors
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+
+#: schemes whose reads go through the broker (local files, the environment, .env files and pass stay in-process)
+SCHEMES = frozenset(('vault', 'aws', 'azure', 'gcp', 'k8s'))
+#: where the run directories are made (tests point it at an unusable place to check the fallback)
+DIR_ENV = 'ANSIBLE_AGENTAREA_SECRETS_BROKER_DIR'
+PREFIX = 'agentarea-secrets-broker-'
+SOCKET = 'sock'
+LOCK = 'lock'
+#: seconds a worker waits for a broker it started (or that another worker is starting)
+START_TIMEOUT = 15.0
+#: seconds between checks of the owner when pidfd_open is not available
+POLL = 0.5
+MAX_MESSAGE = 256 * 1024 * 1024
+_HEADER = struct.Struct('!I')
+_PEERCRED = struct.Struct('3i')
+
+FALLBACK_WARNING = ('agentarea.secrets: the per-run broker could not be started (%s); this run reads its secrets '
+                    'in every task instead (slower, and values are not shared between tasks)')
+
+
+#: modules of this collection that change no store a lookup reads through the broker: read-only modules, files on
+#: a host and restarts. Any other module's change (or failure: it may have written before failing) drops the
+#: broker's cached values.
+NO_STORE = ('secret_info', 'catalog_info', 'audit_report', 'secret_scan', 'secret_file', 'rollout')
+
+
+def changes_store(action, result, check_mode=False, failed=False):
+    """Whether a task of ``action`` (its resolved name) with ``result`` may have changed a store."""
+    action = action or ''
+    if not action.startswith('agentarea.secrets.') or check_mode:
+        return False
+    if action.split('.')[-1] in NO_STORE:
+        return False
+    return bool(result.get('changed') or result.get('failed') or failed)
+
+
+class BrokerUnavailable(Exception):
+    """The broker cannot be reached or started (the caller falls back to reading directly)."""
+
+
+# -- where: the owner, its run directory ------------------------------------------------------------------------
+def start_time(pid):
+    """The start time of ``pid`` in clock ticks since boot (field 22 of /proc/<pid>/stat), or None."""
+    try:
+        with open('/proc/%d/stat' % pid, 'rb') as handle:
+            data = handle.read()
+    except (IOError, OSError):
+        return None
+    try:
+        return int(data[data.rindex(b')') + 2:].split()[19])
+    except (ValueError, IndexError):
+        return None
+
+
+def owner_pid():
+    """The ``ansible-playbook`` process of this run: the parent of a worker (forked by multiprocessing), or this
+    process when it is the main one (the callback, lookups templated outside tasks)."""
+    try:
+        import multiprocessing  # pylint: disable=import-outside-toplevel
+        parent = multiprocessing.parent_process()
+    except (ImportError, AttributeError):
+        parent = None
+    if parent is not None and parent.pid:
+        return parent.pid
+    return os.getpid()
+
+
+def base_dir():
+    configured = os.environ.get(DIR_ENV)
+    if configured:
+        return configured
+    shm = '/dev/shm'
+    if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return tempfile.gettempdir()
+
+
+def run_dir(pid=None):
+    pid = owner_pid() if pid is None else pid
+    return os.path.join(base_dir(), '%s%d-%d-%s' % (PREFIX, os.getuid(), pid, start_time(pid) or 0))
+
+
+def check_dir(path):
+    """Raise BrokerUnavailable unless ``path`` is a real directory owned by us, private (no group/other bits)."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise BrokerUnavailable('cannot stat the run directory: %s' % errno.errorcode.get(exc.errno, exc.errno))
+    import stat  # pylint: disable=import-outside-toplevel
+    if not stat.S_ISDIR(info.st_mode):
+        raise BrokerUnavailable('the run directory is not a directory')
+    if info.st_uid != os.getuid():
+        raise BrokerUnavailable('the run directory is owned by another user')
+    if info.st_mode & 0o077:
+        raise BrokerUnavailable('the run directory is not private (mode %o)' % (info.st_mode & 0o777))
+
+
+def peer_uid(sock):
+    """The uid of the process at the other end of a Unix socket (None where SO_PEERCRED does not exist)."""
+    option = getattr(socket, 'SO_PEERCRED', None)
+    if option is None:
+        return None
+    _pid, uid, _gid = _PEERCRED.unpack(sock.getsockopt(socket.SOL_SOCKET, option, _PEERCRED.size))
+    return uid
+
+
+def remove_stale():
+    """Run directories of ours whose owner is gone (a broker that was itself killed)."""
+    for path in glob.glob(os.path.join(base_dir(), '%s%d-*' % (PREFIX, os.getuid()))):
+        try:
+            _uid, pid, started = os.path.basename(path)[len(PREFIX):].split('-')
+            alive = start_time(int(pid))
+            if alive is not None and str(alive) == started:
+                continue
+            if alive is None and started == '0' and _pid_exists(int(pid)):
+                continue
+            check_dir(path)
+        except (ValueError, BrokerUnavailable):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+# -- the wire ---------------------------------------------------------------------------------------------------
+def send(sock, obj):
+    data = json.dumps(obj, default=str).encode('utf-8')
+    sock.sendall(_HEADER.pack(len(data)) + data)
+
+
+def _recv_exact(sock, size):
+    chunks = []
+    while size:
+        chunk = sock.recv(min(size, 1 << 20))
+        if not chunk:
+            raise EOFError('connection closed')
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b''.join(chunks)
+
+
+def recv(sock):
+    (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
+    if size > MAX_MESSAGE:
+        raise EOFError('message too large')
+    return json.loads(_recv_exact(sock, size).decode('utf-8'))
+
+
+def error_to_wire(exc):
+    if isinstance(exc, SecretError):
+        ref = exc.ref
+        return {'error': type(exc).__name__, 'cause': str(exc.cause), 'ref': None if ref is None else str(ref),
+                'backend': exc.backend}
+    # never the exception's text: an SDK's message may echo a request body
+    return {'error': 'SecretError', 'cause': 'unexpected error in the broker: %s' % type(exc).__name__,
+            'ref': None, 'backend': None}
+
+
+def error_from_wire(data):
+    cls = getattr(_errors, data.get('error') or '', None)
+    if not (isinstance(cls, type) and issubclass(cls, SecretError)):
+        cls = SecretError
+    return cls(data.get('cause'), ref=data.get('ref'), backend=data.get('backend'))
+
+
+# -- the run cache, in the broker's memory ------------------------------------------------------------------------
+class MemoryCache:
+    """The run cache the backends see in the broker (``get``/``put``/``lock``/``on_finish``, as ``RunCache``):
+    logins and clean-up records, in this process's memory only."""
+
+    enabled = True
+
+    def __init__(self):
+        self.key = os.urandom(32)
+        self._entries = {}
+        self._locks = {}
+        self._guard = threading.Lock()
+
+    def get(self, kind, ident):
+        with self._guard:
+            entry = self._entries.get((kind, ident))
+        return json.loads(entry) if entry is not None else None
+
+    def put(self, kind, ident, obj):
+        data = json.dumps(obj, default=str)  # a copy, as the file cache gives
+        with self._guard:
+            self._entries[(kind, ident)] = data
+
+    def delete(self, kind, ident):
+        with self._guard:
+            self._entries.pop((kind, ident), None)
+
+    @contextlib.contextmanager
+    def lock(self, kind, ident):
+        with self.lock_many(kind, [ident]):
+            yield
+
+    @contextlib.contextmanager
+    def lock_many(self, kind, idents):
+        with self._guard:
+            locks = [self._locks.setdefault((kind, ident), threading.RLock()) for ident in sorted(set(idents))]
+        taken = []
+        try:
+            for item in locks:
+                item.acquire()
+                taken.append(item)
+            yield
+        finally:
+            for item in reversed(taken):
+                item.release()
+
+    def flush(self, kind):
+        with self._guard:
+            for key in [k for k in self._entries if k[0] == kind]:
+                del self._entries[key]
+
+    def on_finish(self, ident, record):
+        self.put('cleanup', ident, record)
+
+    def forget_finish(self, ident):
+        self.delete('cleanup', ident)
+
+    def records(self, kind):
+        with self._guard:
+            items = sorted((k[1], v) for k, v in self._entries.items() if k[0] == kind)
+        return [json.loads(v) for _k, v in items]
+
+
+class _Flight:
+    """One store read that several requests wait for."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.outcome = None
+
+    def set(self, outcome):
+        self.outcome = outcome
+        self.done.set()
+
+    def wait(self):
+        self.done.wait()
+        return self.outcome
+
+
+# -- the broker process ---------------------------------------------------------------------------------------
+class Broker:
+    def __init__(self, directory, owner, owner_start):
+        self.dir = directory
+        self.owner = owner
+        self.owner_start = owner_start
+        self.cache = MemoryCache()
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._backends = {}       # key -> backend
+        self._creating = {}       # key -> lock (one connect per identity)
+        self._values = {}         # (key, ref) -> (freshness, secret dict)
+        self._flights = {}        # (key, ref) -> _Flight
+        self._generation = 0      # bumped by invalidate: reads started before it are not kept
+        self._listener = None
+        self._finished = None
+        self._finishing = threading.Lock()
+        self.answered = threading.Event()
+        self.stop_requested = False
+
+    # -- serving
+    def listen(self):
+        tmp = os.path.join(self.dir, '%s.%d' % (SOCKET, os.getpid()))
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            listener.bind(tmp)
+        finally:
+            os.umask(old)
+        os.chmod(tmp, 0o600)
+        listener.listen(128)
+        os.rename(tmp, os.path.join(self.dir, SOCKET))  # workers never see a socket that does not accept yet
+        self._listener = listener
+
+    def serve(self):
+        watcher = threading.Thread(target=self._watch_owner, name='owner')
+        watcher.daemon = True
+        watcher.start()
+        while not self.stopping.is_set():
+            try:
+                ready, _w, _x = select.select([self._listener], [], [], POLL)
+            except (OSError, ValueError):
+                break
+            if not ready:
+                continue
+            try:
+                conn, _addr = self._listener.accept()
+            except OSError:
+                continue
+            worker = threading.Thread(target=self._handle, args=(conn,), name='conn')
+            worker.daemon = True
+            worker.start()
+        return self.finish()
+
+    def _watch_owner(self):
+        pidfd = None
+        if hasattr(os, 'pidfd_open'):
+            try:
+                pidfd = os.pidfd_open(self.owner)
+            except ProcessLookupError:
+                self.stopping.set()
+                return
+            except OSError:
+                pidfd = None
+        if not self._owner_alive():
+            self.stopping.set()
+            return
+        while not self.stopping.is_set():
+            if pidfd is not None:
+                ready, _w, _x = select.select([pidfd], [], [], 5.0)
+                if ready:
+                    break
+            else:
+                time.sleep(POLL)
+                if not self._owner_alive():
+                    break
+        self.stopping.set()
+
+    def _owner_alive(self):
+        started = start_time(self.owner)
+        if started is None:
+            return _pid_exists(self.owner) and not self.owner_start
+        return not self.owner_start or started == self.owner_start
+
+    def _handle(self, conn):
+        with contextlib.closing(conn):
+            try:
+                uid = peer_uid(conn)
+                if uid is not None and uid != os.getuid():
+                    return
+                while not self.stopping.is_set():
+                    try:
+                        request = recv(conn)
+                    except (EOFError, OSError, ValueError):
+                        return
+                    op = request.get('op')
+                    if op == 'read':
+                        send(conn, {'outcomes': self.read(request)})
+                    elif op == 'invalidate':
+                        self.invalidate()
+                        send(conn, {'ok': True})
+                    elif op == 'ping':
+                        send(conn, {'ok': True, 'pid': os.getpid()})
+                    elif op == 'stop':
+                        self.stop_requested = True
+                        try:
+                            send(conn, {'ok': True, 'cleanups': self.finish()})
+                        finally:
+                            self.answered.set()
+                        return
+                    else:
+                        send(conn, {'error': 'unknown operation'})
+            except (OSError, EOFError):
+                return
+
+    # -- reading
+    def _backend(self, scheme, options, basedir):
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class  # pylint: disable=import-outside-toplevel
+        key = json.dumps([scheme, basedir, options], sort_keys=True, default=repr)
+        with self._lock:
+            backend = self._backends.get(key)
+            if backend is not None:
+                return key, backend
+            creating = self._creating.setdefault(key, threading.Lock())
+        with creating:
+            with self._lock:
+                backend = self._backends.get(key)
+            if backend is not None:
+                return key, backend
+            backend = backend_class(scheme)(options)
+            backend.basedir = basedir
+            backend.cache = self.cache
+            backend.validate()
+            backend.client()  # connect (and log in) once, before concurrent reads share the client
+            with self._lock:
+                self._backends[key] = backend
+            return key, backend
+
+    def read(self, request):
+        refs = [parse_ref(text) for text in request.get('refs') or ()]
+        try:
+            key, backend = self._backend(request['scheme'], request.get('options') or {}, request.get('basedir'))
+        except Exception as exc:  # pylint: disable=broad-except
+            return [error_to_wire(exc)] * len(refs)
+        use_cache = bool(request.get('cache')) and backend.CACHEABLE
+        outcomes = {}
+        waits = []
+        fetch = []
+        with self._lock:
+            generation = self._generation
+            seen = set()
+            for ref in refs:
+                slot = (key, str(ref))
+                if slot in seen:
+                    continue
+                seen.add(slot)
+                if not use_cache:
+                    fetch.append((ref, slot, None))
+                    continue
+                hit = self._values.get(slot)
+                if hit is not None and hit[0] == backend.freshness(ref):  # a changed local token: read again
+                    outcomes[slot] = {'secret': hit[1]}
+                    continue
+                flight = self._flights.get(slot)
+                if flight is not None:
+                    waits.append((slot, flight))
+                    continue
+                flight = self._flights[slot] = _Flight()
+                fetch.append((ref, slot, flight))
+        if fetch:
+            tokens = results = None
+            try:
+                tokens = [backend.freshness(ref) for ref, _s, _f in fetch]
+                results = backend.read_many([ref for ref, _s, _f in fetch])
+            except Exception as exc:  # pylint: disable=broad-except
+                results = [exc] * len(fetch)
+            finally:
+                if results is None or len(results) != len(fetch):  # never leave a waiter waiting
+                    results = [SecretError('the store gave no answer for this reference')] * len(fetch)
+                if tokens is None:
+                    tokens = [None] * len(fetch)
+            with self._lock:
+                keep = use_cache and generation == self._generation
+                for (ref, slot, flight), token, result in zip(fetch, tokens, results):
+                    if isinstance(result, Secret):
+                        wire = {'secret': result.to_dict()}
+                        if keep and result.metadata.get('cache', True):
+                            self._values[slot] = (token, wire['secret'])
+                    else:
+                        wire = error_to_wire(result)
+                    outcomes[slot] = wire
+                    if flight is not None:
+                        flight.set(wire)
+                        if self._flights.get(slot) is flight:
+                            del self._flights[slot]
+        for slot, flight in waits:
+            outcomes[slot] = flight.wait()
+        return [outcomes[(key, str(ref))] for ref in refs]
+
+    def invalidate(self):
+        """A task of ours changed a store: forget every value (reads in flight are not kept either)."""
+        with self._lock:
+            self._generation += 1
+            self._values.clear()
+            self._flights.clear()
+
+    # -- the end
+    def finish(self):
+        """Clean-ups of the run (token and lease revocation), then the directory goes. Once."""
+        with self._finishing:
+            if self._finished is None:
+                self.stopping.set()
+                self._finished = self._finish()
+            return self._finished
+
+    def _finish(self):
+        results = []
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class  # pylint: disable=import-outside-toplevel
+        for record in self.cache.records('cleanup'):
+            try:
+                results.append(backend_class(record['backend']).cleanup_run(record))
+            except Exception as exc:  # pylint: disable=broad-except
+                results.append({'record': record.get('what'), 'error': type(exc).__name__})
+        with self._lock:
+            self._values.clear()
+            for backend in self._backends.values():
+                try:
+                    backend.close()
+                except Exception:  # pylint: disable=broad-except
+                    pass
+            self._backends.clear()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return results
+
+
+def main(argv):
+    """``python -c <bootstrap> <collections root> <directory> <owner pid> <owner start time>``."""
+    directory, owner, started = argv[0], int(argv[1]), int(argv[2])
+    import signal  # pylint: disable=import-outside-toplevel
+    broker = Broker(directory, owner, started)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches ansible-playbook; we end when it ends
+    signal.signal(signal.SIGTERM, lambda *_a: broker.stopping.set())
+    signal.signal(signal.SIGHUP, lambda *_a: broker.stopping.set())
+    try:
+        broker.listen()
+    except OSError:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.write(1, b'fail\n')
+        os._exit(1)
+    os.write(1, b'ready\n')
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    try:
+        broker.serve()
+        if broker.stop_requested:
+            broker.answered.wait(5.0)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+        os._exit(0)
+
+
+_BOOTSTRAP = ('import sys; sys.path.insert(0, sys.argv[1]); '
+              'from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker; '
+              '_broker.main(sys.argv[2:])')
+
+
+def _collections_root():
+    """The directory that holds ``ansible_collections`` (this file is .../ansible_collections/agentarea/secrets/
+    plugins/plugin_utils/_broker.py)."""
+    path = os.path.abspath(__file__)
+    for _level in range(6):
+        path = os.path.dirname(path)
+    return path
+
+
+# -- the worker's side ------------------------------------------------------------------------------------------
+_CLIENT = {}
+
+
+def _connect(path):
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+        uid = peer_uid(sock)
+        if uid is not None and uid != os.getuid():
+            raise BrokerUnavailable('the broker socket belongs to another user')
+    except Exception:
+        sock.close()
+        raise
+    return sock
+
+
+def _spawn(directory, owner, started):
+    env = dict(os.environ)
+    env.pop('PYTHONSTARTUP', None)
+    proc = subprocess.Popen([sys.executable, '-c', _BOOTSTRAP, _collections_root(), directory, str(owner),
+                             str(started or 0)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            close_fds=True, start_new_session=True, cwd='/', env=env)
+    try:
+        ready, _w, _x = select.select([proc.stdout], [], [], START_TIMEOUT)
+        line = proc.stdout.readline() if ready else b''
+    finally:
+        proc.stdout.close()
+    if line.strip() != b'ready':
+        raise BrokerUnavailable('the broker did not start')
+    if owner == os.getpid():
+        _CLIENT['proc'] = proc  # our child: reaped by stop()
+    else:
+        # the broker outlives this worker (it ends with ansible-playbook); never wait for it here
+        proc.returncode = 0
+
+
+def connect(start=True, owner=None):
+    """A connected socket to this run's broker, started first when ``start`` (None when not running and not
+    ``start``). Raises BrokerUnavailable."""
+    owner = owner_pid() if owner is None else owner
+    directory = run_dir(owner)
+    path = os.path.join(directory, SOCKET)
+    try:
+        check_dir(directory)  # never trust a directory that is not ours and private
+    except BrokerUnavailable:
+        if os.path.lexists(directory):
+            raise
+    else:
+        try:
+            return _connect(path)
+        except (OSError, BrokerUnavailable) as exc:
+            if not start and isinstance(exc, BrokerUnavailable):
+                raise
+    if not start:
+        return None
+    try:
+        os.mkdir(directory, 0o700)
+        remove_stale()
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise BrokerUnavailable('cannot create the run directory: %s' % errno.errorcode.get(exc.errno, exc.errno))
+    check_dir(directory)
+    try:
+        fd = os.open(os.path.join(directory, LOCK), os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+    except OSError:
+        raise BrokerUnavailable('cannot open the run lock')
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # one worker starts it; the others wait here, then connect
+        try:
+            return _connect(path)
+        except (OSError, BrokerUnavailable):
+            pass
+        try:
+            os.unlink(path)  # a broker that died without cleaning up
+        except OSError:
+            pass
+        _spawn(directory, owner, start_time(owner))
+        return _connect(path)
+    except OSError as exc:
+        raise BrokerUnavailable('cannot reach the broker: %s' % errno.errorcode.get(exc.errno, exc.errno))
+    finally:
+        os.close(fd)
+
+
+class Client:
+    """This process's connection to the broker (one per process, kept between lookup calls)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.pid = os.getpid()
+
+    def call(self, message):
+        try:
+            send(self.sock, message)
+            return recv(self.sock)
+        except (OSError, EOFError, ValueError) as exc:
+            self.close()
+            raise BrokerUnavailable('the broker connection was lost (%s)' % type(exc).__name__)
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        if _CLIENT.get('client') is self:
+            del _CLIENT['client']
+
+
+def client(start=True):
+    """The broker's client for this process, or None (``start`` false and no broker running). Raises
+    BrokerUnavailable when it cannot be reached or started."""
+    current = _CLIENT.get('client')
+    if current is not None and current.pid == os.getpid():
+        return current
+    _CLIENT.pop('client', None)
+    sock = connect(start=start)
+    if sock is None:
+        return None
+    current = _CLIENT['client'] = Client(sock)
+    return current
+
+
+def read(scheme, options, basedir, refs, cache):
+    """Secret or SecretError per ref, read by the broker. Raises BrokerUnavailable (the caller reads directly)."""
+    message = {'op': 'read', 'scheme': scheme, 'options': options, 'basedir': basedir,
+               'refs': [str(ref) for ref in refs], 'cache': bool(cache)}
+    answer = client().call(message)
+    outcomes = answer.get('outcomes')
+    if not isinstance(outcomes, list) or len(outcomes) != len(refs):
+        raise BrokerUnavailable('the broker gave an unexpected answer')
+    out = []
+    for outcome in outcomes:
+        if 'secret' in outcome:
+            out.append(Secret.from_dict(outcome['secret']))
+        else:
+            out.append(error_from_wire(outcome))
+    return out
+
+
+def invalidate():
+    """Drop the broker's cached values, if this run has a broker (never starts one)."""
+    try:
+        current = client(start=False)
+        if current is not None:
+            current.call({'op': 'invalidate'})
+    except BrokerUnavailable:
+        pass
+
+
+def stop():
+    """End this process's broker (the callback, at the end of the run): clean-up results, or None."""
+    try:
+        current = client(start=False)
+        if current is None:
+            return None
+        answer = current.call({'op': 'stop'})
+    except BrokerUnavailable:
+        return None
+    current.close()
+    proc = _CLIENT.pop('proc', None)
+    if proc is not None:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
+    return answer.get('cleanups') or []
