@@ -76,11 +76,6 @@ _PRELOAD = {
 }
 _LOOKUPS = ('vault', 'aws', 'ssm', 'azure', 'gcp', 'k8s', 'pass', 'dotenv', 'file', 'env', 'secret')
 _SCHEMES = ('vault', 'aws', 'ssm', 'azure', 'gcp', 'k8s', 'docker', 'pass', 'dotenv', 'file', 'env')
-#: modules that never write to a store: their failures leave the cached values valid
-_READ_ONLY = ('secret_info', 'catalog_info', 'audit_report', 'secret_scan')
-#: modules that change no store a lookup reads through the cache: files on a host (lookups of file:// and dotenv://
-#: check a file's inode, size and mtime before they use a cached value) and restarts
-_NO_STORE = _READ_ONLY + ('secret_file', 'rollout')
 _LOOKUP_CALL = re.compile(r'(?:lookup|query|q)\s*\(\s*[\'"]agentarea\.secrets\.(\w+)[\'"]')
 _SCHEME = re.compile(r'[\'"]([a-z0-9]+)://')
 
@@ -192,12 +187,9 @@ class CallbackModule(CallbackBase):
         """Drop cached values after a task of ours changed a store. A failed task of a module that writes may
         have committed a write before it failed (a rotation that failed after promotion, a write whose answer
         was lost, ``failed_when`` on a changed result), so its failure drops them too."""
-        action = getattr(result._task, 'resolved_action', None) or result._task.action or ''
-        if not action.startswith('agentarea.secrets.'):
-            return
-        if action.split('.')[-1] in _NO_STORE or getattr(result._task, 'check_mode', False):
-            return  # nothing a lookup caches changed (check mode writes nothing)
-        if result._result.get('changed') or failed:
+        action = getattr(result._task, 'resolved_action', None) or result._task.action
+        if _broker.changes_store(action, result._result, check_mode=bool(getattr(result._task, 'check_mode', False)),
+                                 failed=failed):
             _runcache.RunCache().flush('value')
             if self._broker:
                 _broker.invalidate()

@@ -48,7 +48,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 
 #: schemes whose reads go through the broker (local files, the environment, .env files and pass stay in-process)
-SCHEMES = frozenset(('vault', 'aws', 'azure', 'gcp', 'k8s'))
+SCHEMES = frozenset(('vault', 'aws', 'ssm', 'azure', 'gcp', 'k8s'))
 #: where the run directories are made (tests point it at an unusable place to check the fallback)
 DIR_ENV = 'ANSIBLE_AGENTAREA_SECRETS_BROKER_DIR'
 PREFIX = 'agentarea-secrets-broker-'
@@ -69,7 +69,8 @@ FALLBACK_WARNING = ('agentarea.secrets: the per-run broker could not be started 
 #: modules of this collection that change no store a lookup reads through the broker: read-only modules, files on
 #: a host and restarts. Any other module's change (or failure: it may have written before failing) drops the
 #: broker's cached values.
-NO_STORE = ('secret_info', 'catalog_info', 'audit_report', 'secret_scan', 'secret_file', 'rollout')
+NO_STORE = ('secret_info', 'secret_list', 'catalog_info', 'vault_read', 'audit_report', 'secret_scan', 'secret_file',
+            'rollout')
 
 
 def changes_store(action, result, check_mode=False, failed=False):
