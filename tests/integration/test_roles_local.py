@@ -169,7 +169,8 @@ def test_roles_at_catalog_scale_make_one_module_call_per_step(ansible, tmp_path)
     generated = first.task("agentarea.secrets.provision : Generate missing secrets that live only in their store")
     assert [r["name"] for r in generated["results"]] == ["s%02d" % i for i in range(n)]
     assert all("item" not in r and r["action"] == "created" for r in generated["results"])
-    created = first.task("agentarea.secrets.provision : Create and apply missing credentials that have a target (database roles, Redis users, JWT key sets, API keys)")
+    created = first.task("agentarea.secrets.provision : Create and apply missing credentials that have a target "
+                         "(database roles, Redis users, JWT key sets, API keys)")
     assert [r["name"] for r in created["results"]] == ["provider"]
     pushed = first.task("agentarea.secrets.provision : Push each secret to its consumers on the controller and restart what changed")
     assert len(pushed["results"]) == n + 1 and all(r["changed"] for r in pushed["results"])
@@ -183,7 +184,8 @@ def test_roles_at_catalog_scale_make_one_module_call_per_step(ansible, tmp_path)
     (base / "broken").write_text("")
     rotated = play("rotate", canaries=canaries, extra={"rotate_tags": ["scale", "bad"]}, expect_rc=2)
     assert "rotation failed for provider:" in rotated.output, rotated
-    results = rotated.task("agentarea.secrets.rotate : Rotate the selected secrets (each - create, set, test, finish; rollback on failure - on its own)")["results"]
+    results = rotated.task("agentarea.secrets.rotate : Rotate the selected secrets "
+                           "(each - create, set, test, finish; rollback on failure - on its own)")["results"]
     by_name = dict((r["name"], r) for r in results)
     assert by_name["provider"]["rolled_back"]["performed"] and by_name["provider"]["failed"]
     assert (base / "store" / "provider").read_text().strip() == canaries[-1]
