@@ -7,13 +7,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-def rotation_summary(result):
-    """One value-free row from a registered agentarea.secrets.rotate loop result."""
+def rotation_summary(result, stores=None):
+    """One value-free row from one agentarea.secrets.rotate result: an item of a batched call's ``results`` (named by
+    its ``name``) or of a registered loop (named by its loop ``item``)."""
     item = result.get('item') or {}
     # a loop result names its item; an async_status result names the started job, whose item is the entry
     while isinstance(item, dict) and 'name' not in item and isinstance(item.get('item'), dict):
         item = item['item']
-    name = item.get('name') if isinstance(item, dict) else item
+    name = result.get('name') or (item.get('name') if isinstance(item, dict) else item)
     old = result.get('old') or {}
     new = result.get('new') or {}
     seconds = round(sum(v for v in (result.get('timings') or {}).values() if isinstance(v, (int, float))), 3)
@@ -32,6 +33,8 @@ def rotation_summary(result):
     old_fp, new_fp = (row['old_fingerprint'] or '-')[-8:], (row['new_fingerprint'] or '-')[-8:]
     cells = (row['name'], row['action'], row['phase'] or '-', old_fp, new_fp, seconds)
     row['line'] = '%s | %s | %s | %s -> %s | %s' % cells
+    if stores is not None:
+        row['store'] = stores.get(name) if isinstance(stores, dict) else None
     return row
 
 

@@ -30,13 +30,11 @@ description:
     M(agentarea.secrets.secret_file); this module never writes its path on the controller.
 options:
   name:
-    description: The catalog entry's name, used in messages and results.
+    description: The catalog entry's name, used in messages and results. Required with O(store).
     type: str
-    required: true
   store:
-    description: The reference of the secret's source of truth.
+    description: The reference of the secret's source of truth. Required unless O(distributions) is given.
     type: str
-    required: true
   consumers:
     description:
       - The catalog entry's consumers. Each names one of C(k8s), C(docker), C(env_file), C(file),
@@ -47,9 +45,9 @@ options:
       - Files (C(env_file), C(file)) keep their owner, group and mode; a new one is 0600. A C(file) consumer's C(mode)
         is read as M(ansible.builtin.file) reads it, 0 to 0777, and a mode that gives other users access is refused
         unless C(allow_world_access=true). A symbolic link at the path is refused.
+      - Required with O(store).
     type: list
     elements: dict
-    required: true
   sync_external:
     description:
       - Annotate C(external_secret) consumers with C(force-sync) so the operator fetches the new value now (set
@@ -74,6 +72,32 @@ options:
     description: Seconds to wait for Docker services to converge.
     type: int
     default: 300
+  distributions:
+    description:
+      - Distribute many catalog entries in one call (one module start instead of one per entry), each exactly as a
+        call with O(name), O(store) and O(consumers) would - its own read, drift check, writes, audit events,
+        restarts, check mode and diff. Mutually exclusive with O(store).
+      - The call fails when any item failed, naming each by its O(distributions[].name) with its value-free
+        message; the results of the others are in RV(results).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The catalog entry's name (see O(name)).
+        type: str
+      store:
+        description: The reference of the secret's source of truth (see O(store)).
+        type: str
+      consumers:
+        description: The catalog entry's consumers (see O(consumers)).
+        type: list
+        elements: dict
+  concurrency:
+    description:
+      - With O(distributions), how many entries are distributed at once (threads in the module). Keep V(1) when
+        entries share a consumer file (an C(.env) with one key per entry).
+    type: int
+    default: 1
   fingerprint_key:
     description: Key of the fingerprints. Defaults to E(AGENTAREA_SECRETS_FINGERPRINT_KEY), then the key file.
     type: str
@@ -156,6 +180,19 @@ store_fingerprint:
   description: Keyed fingerprint of the store's value.
   returned: when the store holds the secret
   type: str
+results:
+  description:
+    - With O(distributions) - one result per item, in order, shaped like the result of a single call
+      (RV(consumers), RV(drifted), RV(restarts), RV(restarted), ... and C(diff)) plus C(name) and C(ref) and, for
+      an item that failed, C(failed), C(msg) (value-free) and C(error). The other return values above are then per
+      item, not top level.
+  returned: with O(distributions)
+  type: list
+  elements: dict
+failed_count:
+  description: With O(distributions) - how many items failed.
+  returned: with O(distributions)
+  type: int
 """
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _consumers
@@ -183,9 +220,9 @@ def restart_all(restarts, backend, timeout, check_mode):
 class Distribute(SecretModule):
     NAME = 'distribute'
     OPTIONS = dict(
-        name=dict(type='str', required=True),
-        store=dict(type='str', required=True),
-        consumers=dict(type='list', elements='dict', required=True),
+        name=dict(type='str'),
+        store=dict(type='str'),
+        consumers=dict(type='list', elements='dict'),
         sync_external=dict(type='bool', default=False),
         restart=dict(type='bool', default=False),
         restart_timeout=dict(type='int', default=300),
@@ -195,6 +232,15 @@ class Distribute(SecretModule):
     STORES = True
     FINGERPRINT_KEY = True
     AUDIT_LOG = True
+    # many entries in one call: each item takes name, store and consumers (module_utils/core/_module.py)
+    BATCH = 'distributions'
+    BATCH_OPTIONS = ('name', 'store', 'consumers')
+    BATCH_REQUIRED = ('name', 'store', 'consumers')
+
+    def __init__(self):
+        super(Distribute, self).__init__(mutually_exclusive=[('store', 'distributions')],
+                                         required_one_of=[('store', 'distributions')],
+                                         required_by={'store': ('name', 'consumers')})
 
     def docker_rotation(self, docker, name, value, services):
         return _consumers.docker_rotation(docker, name, value, services=services, wait=self.params['docker_wait'],
@@ -204,7 +250,7 @@ class Distribute(SecretModule):
         _consumers.force_sync(self.pool.scheme('k8s'), spec['namespace'], spec['name'],
                               api_version=spec.get('api_version') or 'v1', check_mode=self.check_mode)
 
-    def run(self):
+    def run_one(self):
         p = self.params
         protect_catalog(self.module, [{'consumers': p['consumers']}])
         result = self.result = {'changed': False, 'ref': p['store'], 'consumers': [], 'restarts': [], 'drifted': 0}
@@ -243,6 +289,9 @@ class Distribute(SecretModule):
                           for c in consumers),
         }
         return result
+
+
+Distribute.OPTIONS.update(Distribute.batch_options())
 
 
 def main():

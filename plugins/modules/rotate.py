@@ -46,8 +46,8 @@ options:
       - When it holds nothing yet, the first credential is created - the admin credential (O(target.admin)) sets
         it for O(target.username), creating the role, account or ACL user (with O(target.acl_rules)) if missing;
         a failure leaves the account without a usable password. JWT key sets and static values are simply created.
+      - Required unless O(rotations) is given.
     type: str
-    required: true
     aliases: [ref]
   kind:
     description:
@@ -55,8 +55,8 @@ options:
       - V(postgres) - a role; V(mysql) - a MySQL or MariaDB account; V(redis) - an ACL user (or C(requirepass));
         V(jwt) - a JWT signing key set; V(api_key) - a third-party key registered and revoked by hooks;
         V(static) - a value whose only home is the store (session keys, webhook secrets).
+      - Required with O(store); with O(rotations), the kind of the items that do not name theirs.
     type: str
-    required: true
     choices: [postgres, mysql, redis, jwt, api_key, static]
   strategy:
     description:
@@ -74,7 +74,7 @@ options:
       - Where the credential is applied and tested. Each kind reads only its own options.
     type: dict
     default: {}
-    suboptions:
+    suboptions: &target_options
       host:
         description: Host of the database or Redis server.
         type: str
@@ -276,6 +276,66 @@ options:
   previous_ref:
     description: Reference of the previous slot, instead of the default beside the secret.
     type: str
+  rotations:
+    description:
+      - Rotate many credentials in one call (one module start instead of one per entry), each with its own phases
+        and guarantees - its own lock, create, set, test, finish, rollback, resume, audit events, check mode plan
+        and diff - exactly as a call with O(store) would. Mutually exclusive with O(store).
+      - An item leaves an option unset to take the module's own value (such as O(kind), O(overlap) or O(target)).
+      - The call fails when any item failed, naming each by its O(rotations[].name) (or reference) with its
+        value-free message; the results of the others, rolled back or not, are in RV(results).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: A label for the item's result (RV(results[].name)), such as the catalog entry's name.
+        type: str
+      store:
+        description: Reference of the credential (see O(store)).
+        type: str
+        aliases: [ref]
+      kind:
+        description: What the credential is for (see O(kind)).
+        type: str
+        choices: [postgres, mysql, redis, jwt, api_key, static]
+      strategy:
+        description: See O(strategy).
+        type: str
+        choices: [single, overlap, alternating]
+      target:
+        description: Where the credential is applied and tested (see O(target)).
+        type: dict
+        suboptions: *target_options
+      generate:
+        description: The generation policy of the new value (see O(generate)).
+        type: dict
+      rehearse:
+        description: See O(rehearse).
+        type: bool
+      contract:
+        description: See O(contract).
+        type: bool
+      overlap:
+        description: See O(overlap).
+        type: str
+      min_age:
+        description: See O(min_age).
+        type: str
+      lock_timeout:
+        description: See O(lock_timeout).
+        type: int
+      pending_ref:
+        description: See O(pending_ref).
+        type: str
+      previous_ref:
+        description: See O(previous_ref).
+        type: str
+  concurrency:
+    description:
+      - With O(rotations), how many rotations run at once (threads in the module; the store and target I/O is what
+        waits). Two items for the same secret must not run at once - the second fails cleanly on the first's lock.
+    type: int
+    default: 1
   audit_log:
     description:
       - Append value-free JSON audit events (one per phase) to this file. Defaults to
@@ -351,6 +411,17 @@ EXAMPLES = r"""
     overlap: 24h
     contract: true
     target: {algorithm: ES256, jwks_path: /srv/agentarea/public/jwks.json}
+
+- name: Rotate many static secrets in one call, four at a time (each has its own phases, rollback and result)
+  agentarea.secrets.rotate:
+    kind: static
+    rotations:
+      - {name: webhook, store: "file:///srv/agentarea/secrets/webhook"}
+      - {name: session, store: "dotenv:///srv/agentarea/.env#SESSION_SECRET", generate: {kind: hex, bits: 256}}
+      - {name: database, store: "vault://secret/agentarea/database", kind: postgres,
+         target: {host: db.internal, username: agentarea_user, admin: "vault://secret/agentarea/db-admin"}}
+    concurrency: 4
+  register: rotated
 
 - name: Session secret in a .env, the previous one kept for the overlap
   agentarea.secrets.rotate:
@@ -436,6 +507,19 @@ notes:
   returned: always
   type: list
   elements: str
+results:
+  description:
+    - With O(rotations) - one result per item, in order, shaped like the result of a single call (RV(action),
+      RV(phase), RV(old), RV(new), RV(rolled_back), RV(timings), ... and C(diff)) plus C(ref), C(name) (the item's
+      O(rotations[].name)) and, for an item that failed, C(failed), C(msg) (value-free, naming the reference, the
+      store and the cause) and C(error). The other return values above are then per item, not top level.
+  returned: with O(rotations)
+  type: list
+  elements: dict
+failed_count:
+  description: With O(rotations) - how many items failed.
+  returned: with O(rotations)
+  type: int
 """
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError, describe_exception
@@ -459,8 +543,8 @@ def target_options(params):
 class Rotate(SecretModule):
     NAME = 'rotate'
     OPTIONS = dict(
-        store=dict(type='str', required=True, aliases=['ref']),
-        kind=dict(type='str', required=True, choices=list(KINDS)),
+        store=dict(type='str', aliases=['ref']),
+        kind=dict(type='str', choices=list(KINDS)),
         strategy=dict(type='str', default='single', choices=['single', 'overlap', 'alternating']),
         target=dict(type='dict', default={}, options=TARGET_SPEC),
         generate=dict(type='dict'),
@@ -475,12 +559,20 @@ class Rotate(SecretModule):
     STORES = True
     FINGERPRINT_KEY = True
     AUDIT_LOG = True
+    # many rotations in one call: each item takes the per-entry options above (module/_module.py: SecretModule)
+    BATCH = 'rotations'
+    BATCH_OPTIONS = ('store', 'kind', 'strategy', 'target', 'generate', 'rehearse', 'contract', 'overlap', 'min_age',
+                     'lock_timeout', 'pending_ref', 'previous_ref')
+    BATCH_REQUIRED = ('store', 'kind')
 
     def __init__(self):
-        super(Rotate, self).__init__(mutually_exclusive=[('rehearse', 'contract')])
+        super(Rotate, self).__init__(mutually_exclusive=[('rehearse', 'contract'), ('store', 'rotations')],
+                                     required_one_of=[('store', 'rotations')], required_by={'store': ('kind',)})
 
-    def run(self):
+    def run_one(self):
         params = self.params
+        if params['rehearse'] and params['contract']:
+            self.fail('parameters are mutually exclusive: rehearse|contract', ref=params['store'])
         result = self.result = {'changed': False, 'ref': params['store']}
         ref = self.parse_ref(params['store'], **result)
         result['ref'] = str(ref)
@@ -509,6 +601,9 @@ class Rotate(SecretModule):
         if out.get('changed'):
             out['diff'] = {'before': out.get('old') or {}, 'after': out.get('new') or out.get('old') or {}}
         return out
+
+
+Rotate.OPTIONS.update(Rotate.batch_options())
 
 
 def main():

@@ -26,8 +26,8 @@ options:
     description:
       - The secret reference, such as C(vault://secret/agentarea/database#password), C(dotenv:///srv/app/.env#JWT_SECRET),
         C(file:///srv/app/secrets/db_password.txt) or C(pass://agentarea/database).
+      - Required unless O(secrets) is given.
     type: str
-    required: true
   value:
     description:
       - The value to store. A dict is stored as a map (or as JSON where the store holds one string).
@@ -58,6 +58,45 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  secrets:
+    description:
+      - Write, generate or delete many secrets in one call (one module start instead of one per secret), each
+        exactly as a call with O(ref) would - its own comparison, check-and-set write, audit event, check mode and
+        diff. Mutually exclusive with O(ref).
+      - An item leaves an option unset to take the module's own value (such as O(generate) or O(state)).
+      - The call fails when any item failed, naming each by its O(secrets[].name) (or reference) with its
+        value-free message; the results of the others are in RV(results).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: A label for the item's result (RV(results[].name)), such as the catalog entry's name.
+        type: str
+      ref:
+        description: The secret reference (see O(ref)).
+        type: str
+      value:
+        description: The value to store (see O(value)).
+        type: raw
+      generate:
+        description: The generation policy (see O(generate)).
+        type: dict
+      force:
+        description: See O(force).
+        type: bool
+      tags:
+        description: See O(tags).
+        type: dict
+      state:
+        description: See O(state).
+        type: str
+        choices: [present, absent]
+  concurrency:
+    description:
+      - With O(secrets), how many items run at once (threads in the module). Keep V(1) when items share a file
+        (C(dotenv://), C(file://) maps) unless the store locks it.
+    type: int
+    default: 1
   fingerprint_key:
     description:
       - Key of the returned HMAC-SHA256 fingerprints. Defaults to E(AGENTAREA_SECRETS_FINGERPRINT_KEY), then the
@@ -97,6 +136,14 @@ EXAMPLES = r"""
     ref: "file:///srv/agentarea/secrets/openai_api_key.txt"
     value: "{{ openai_api_key }}"
 
+- name: Generate many secrets in one call (each created only when missing)
+  agentarea.secrets.secret:
+    generate: {kind: hex, bits: 256}
+    secrets:
+      - {name: webhook, ref: "file:///srv/agentarea/secrets/webhook"}
+      - {name: session, ref: "file:///srv/agentarea/secrets/session", generate: {kind: fernet}}
+  register: generated
+
 - name: Remove an entry
   agentarea.secrets.secret:
     ref: "dotenv:///srv/agentarea/.env#LEGACY_TOKEN"
@@ -135,6 +182,19 @@ action:
   returned: always
   type: str
   sample: created
+results:
+  description:
+    - With O(secrets) - one result per item, in order, shaped like the result of a single call (RV(ref),
+      RV(fingerprint), RV(version), RV(action), ... and C(diff)) plus C(name) (the item's O(secrets[].name)) and,
+      for an item that failed, C(failed), C(msg) (value-free) and C(error). The other return values above are then
+      per item, not top level.
+  returned: with O(secrets)
+  type: list
+  elements: dict
+failed_count:
+  description: With O(secrets) - how many items failed.
+  returned: with O(secrets)
+  type: int
 """
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAP_CAS, CAS_CREATE, observe
@@ -147,7 +207,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._module imp
 class Secret(SecretModule):
     NAME = 'secret'
     OPTIONS = dict(
-        ref=dict(type='str', required=True),
+        ref=dict(type='str'),
         value=dict(type='raw', no_log=True),
         generate=dict(type='dict'),
         force=dict(type='bool', default=False),
@@ -157,15 +217,25 @@ class Secret(SecretModule):
     STORES = True
     FINGERPRINT_KEY = True
     AUDIT_LOG = True
+    # many secrets in one call: each item takes the per-secret options above (module_utils/core/_module.py)
+    BATCH = 'secrets'
+    BATCH_OPTIONS = ('ref', 'value', 'generate', 'force', 'tags', 'state')
+    BATCH_REQUIRED = ('ref',)
 
     def __init__(self):
         super(Secret, self).__init__(
-            mutually_exclusive=[('value', 'generate')],
-            required_if=[('state', 'present', ('value', 'generate'), True)],
+            mutually_exclusive=[('value', 'generate'), ('ref', 'secrets')],
+            required_one_of=[('ref', 'secrets')],
+            # with secrets, value or generate may come from the items (checked per item in run_one)
+            required_if=[('state', 'present', ('value', 'generate', 'secrets'), True)],
         )
 
-    def run(self):
+    def run_one(self):
         params = self.params
+        if params['value'] is not None and params['generate'] is not None:
+            self.fail('parameters are mutually exclusive: value|generate', ref=params['ref'])
+        if params['state'] == 'present' and params['value'] is None and params['generate'] is None:
+            self.fail('state is present but any of the following are missing: value, generate', ref=params['ref'])
         result = self.result = {'changed': False, 'ref': params['ref']}
         ref = self.parse_ref(params['ref'], **result)
         result['ref'] = str(ref)
@@ -253,6 +323,9 @@ class Secret(SecretModule):
             result['diff']['before']['properties'] = dict((k, v[0]) for k, v in prop_changes.items())
             result['diff']['after']['properties'] = dict((k, v[1]) for k, v in prop_changes.items())
         return result
+
+
+Secret.OPTIONS.update(Secret.batch_options())
 
 
 def main():

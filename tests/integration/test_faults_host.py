@@ -428,10 +428,11 @@ def test_controller_killed_during_emergency_resumes(ansible, vault, root, prefix
         wait_for(lambda: hold.matched >= 1, proc, what="bravo's rotation to start")
         output = kill_run(proc)
         assert proc.returncode == -signal.SIGKILL, output
-        # the rotation job that was running is detached from the controller (async): it finishes on its own
-        wait_for(lambda: not processes_under(ansible.base), timeout=60, what="the detached rotation job to end")
+        # the rotations run in one module call (issue 17), killed with the controller while bravo's ran: alpha had
+        # finished but its result never came back, so the state does not list it; it holds what each store held
+        wait_for(lambda: not processes_under(ansible.base), timeout=60, what="the killed run's processes to end")
         state = json.loads((reports / "incident-INC-14.state.json").read_text())
-        assert list(state["done"]) == ["alpha"], state
+        assert list(state["done"]) == [] and sorted(state["before_rotation"]) == NAMES, state
         assert version("alpha") == versions["alpha"] + 1 and version("charlie") == versions["charlie"]
 
         resumed = ansible.playbook("agentarea.secrets.emergency", extra_vars=extra, env=env, canaries=canaries)
@@ -444,7 +445,10 @@ def test_controller_killed_during_emergency_resumes(ansible, vault, root, prefix
     assert "resumed" in resumed.output and "bravo" in resumed.output, resumed
     report = json.loads((reports / "incident-INC-14.json").read_text())
     assert sorted(report["done"]) == NAMES and report["validation"]["consumers_in_sync"] is True
-    assert report["done"]["bravo"]["action"] == "resumed", report["done"]["bravo"]
+    # alpha: its store changed since the incident began, so it is taken as done (not rotated again); bravo: the
+    # rotation engine resumes its pending slot when the killed write had reached the store, else rotates it
+    assert report["done"]["alpha"]["action"] == "resumed", report["done"]["alpha"]
+    assert report["done"]["bravo"]["action"] in ("resumed", "rotated"), report["done"]["bravo"]
     assert any("resumed" in e["event"] for e in report["timeline"]), report["timeline"]
     for path in reports.iterdir():
         text = path.read_text()

@@ -102,3 +102,47 @@ def test_emergency_fails_naming_what_it_could_not_rotate(ansible, tmp_path):
     tagged = play(ansible, "emergency", base, expect_rc=2, canaries=canaries + [after["SESSION_KEY"]],
                   emergency_incident="INC-3", emergency_confirm="YES", emergency_tags=["web"])
     assert "not rotated: webhook (missing)" in tagged.output, tagged
+
+
+def test_emergency_rotates_in_one_call_and_resumes_after_a_failed_entry(ansible, tmp_path):
+    """Issue 17: the runbook rotates every entry in one batched call (concurrency in the module, no async jobs). An
+    entry whose rotation fails rolls back alone and stops the runbook naming it, after the others were recorded as
+    done; the next run of the incident rotates only that entry, updates and validates every consumer."""
+    base, n = tmp_path, 6
+    entries = [{"name": "s%d" % i, "owner": "platform", "purpose": "leaked", "kind": "static", "tags": ["leak"],
+                "store": "file://%s/store/s%d" % (base, i), "generate": {"kind": "hex", "bits": 128},
+                "consumers": [{"env_file": {"path": "%s/app/.env" % base, "key": "S%d" % i}}]} for i in range(n)]
+    entries.append({"name": "provider", "owner": "platform", "purpose": "leaked", "kind": "api_key", "tags": ["leak"],
+                    "store": "file://%s/store/provider" % base,
+                    "target": {"register": {"command": ["true"]}, "revoke": {"command": ["true"]},
+                               "test": {"command": ["test", "!", "-e", "%s/broken" % base]}},
+                    "consumers": [{"env_file": {"path": "%s/app/.env" % base, "key": "PROVIDER"}}]})
+    extra = {"agentarea_secrets_catalog": entries, "agentarea_secrets_report_dir": str(base / "reports"),
+             "agentarea_secrets_audit_log": str(base / "reports" / "audit.jsonl"), "emergency_confirm": "YES",
+             "emergency_incident": "INC-17", "emergency_tags": "leak", "emergency_concurrency": 3}
+    ansible.playbook("agentarea.secrets.provision", extra_vars=extra)
+    names = ["s%d" % i for i in range(n)] + ["provider"]
+    leaked = dict((name, (base / "store" / name).read_text().strip()) for name in names)
+    canaries = list(leaked.values())
+
+    (base / "broken").write_text("")
+    failed = ansible.playbook("agentarea.secrets.emergency", extra_vars=extra, expect_rc=2, canaries=canaries)
+    assert "rotation failed for provider:" in failed.output, failed
+    assert (base / "store" / "provider").read_text().strip() == leaked["provider"]   # rolled back
+    state = json.loads((base / "reports" / "incident-INC-17.state.json").read_text())
+    assert sorted(state["done"]) == sorted(names[:-1])
+    assert all(state["done"][name]["action"] == "rotated" for name in names[:-1])
+    assert any(e["event"].startswith("rotated: s0=rotated") for e in state["timeline"]), state["timeline"]
+
+    (base / "broken").unlink()
+    done = ansible.playbook("agentarea.secrets.emergency", extra_vars=extra, canaries=canaries)
+    assert "to do now: provider" in done.output, done
+    now = dict((name, (base / "store" / name).read_text().strip()) for name in names)
+    assert all(now[name] != leaked[name] for name in names)
+    app = dotenv.dotenv_values(base / "app" / ".env")
+    assert all(app[name.upper()] == now[name] for name in names)
+    report = json.loads((base / "reports" / "incident-INC-17.json").read_text())
+    assert sorted(report["done"]) == sorted(names) and report["validation"]["consumers_in_sync"] is True
+    assert report["done"]["provider"]["store"] == "file://%s/store/provider" % base
+    for path in (base / "reports").iterdir():
+        assert not any(value in path.read_text() for value in canaries + list(now.values())), path

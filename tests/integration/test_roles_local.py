@@ -137,3 +137,66 @@ def test_named_rotation_that_rotates_nothing_fails(ansible, tmp_path):
     assert "missing, not rotated: jwt (missing)" in scheduled.output
     report = json.loads((scheduled.workdir / "reports" / "rotate.json").read_text())
     assert report["missing"] == ["jwt (missing)"]
+
+
+def scale_catalog(base, n):
+    entries = [{"name": "s%02d" % i, "owner": "platform", "purpose": "scale", "kind": "static", "tags": ["scale"],
+                "store": "file://%s/store/s%02d" % (base, i), "generate": {"kind": "hex", "bits": 128},
+                "consumers": [{"env_file": {"path": "%s/app/.env" % base, "key": "S%02d" % i}}]} for i in range(n)]
+    # an API key whose test hook fails once the file `broken` exists: its rotation rolls back alone
+    entries.append({"name": "provider", "owner": "platform", "purpose": "scale", "kind": "api_key", "tags": ["bad"],
+                    "store": "file://%s/store/provider" % base,
+                    "target": {"register": {"command": ["true"]}, "revoke": {"command": ["true"]},
+                               "test": {"command": ["test", "!", "-e", "%s/broken" % base]}},
+                    "consumers": [{"env_file": {"path": "%s/app/.env" % base, "key": "PROVIDER"}}]})
+    return entries
+
+
+def test_roles_at_catalog_scale_make_one_module_call_per_step(ansible, tmp_path):
+    """Issue 17: provision and rotate over many entries make one module call per step (results named by entry, no
+    loop items), keep check mode, idempotence and per-entry failures by name (only that entry rolls back)."""
+    base, n = tmp_path, 12
+    extra = {"agentarea_secrets_catalog": scale_catalog(base, n), "agentarea_secrets_audit_log": "%s/audit.jsonl" % base,
+             "agentarea_secrets_report_dir": "%s/reports" % base}
+
+    def play(name, **kw):
+        more = kw.pop("extra", {})
+        return ansible.playbook("agentarea.secrets.%s" % name, extra_vars=dict(extra, **more), **kw)
+
+    play("provision", check=True)
+    assert not (base / "store").exists() or not any((base / "store").iterdir())
+    first = play("provision")
+    generated = first.task("agentarea.secrets.provision : Generate missing secrets that live only in their store")
+    assert [r["name"] for r in generated["results"]] == ["s%02d" % i for i in range(n)]
+    assert all("item" not in r and r["action"] == "created" for r in generated["results"])
+    created = first.task("agentarea.secrets.provision : Create and apply missing credentials that have a target "
+                         "(database roles, Redis users, JWT key sets, API keys)")
+    assert [r["name"] for r in created["results"]] == ["provider"]
+    pushed = first.task("agentarea.secrets.provision : Push each secret to its consumers on the controller and restart what changed")
+    assert len(pushed["results"]) == n + 1 and all(r["changed"] for r in pushed["results"])
+    store = dict(("s%02d" % i, (base / "store" / ("s%02d" % i)).read_text().strip()) for i in range(n))
+    app = dotenv.dotenv_values(base / "app" / ".env")
+    assert all(app["S%02d" % i] == store["s%02d" % i] for i in range(n))
+    canaries = list(store.values()) + [(base / "store" / "provider").read_text().strip()]
+    again = play("provision", canaries=canaries)
+    assert "changed=0" in again.stdout, again
+
+    (base / "broken").write_text("")
+    rotated = play("rotate", canaries=canaries, extra={"rotate_tags": ["scale", "bad"]}, expect_rc=2)
+    assert "rotation failed for provider:" in rotated.output, rotated
+    results = rotated.task("agentarea.secrets.rotate : Rotate the selected secrets "
+                           "(each - create, set, test, finish; rollback on failure - on its own)")["results"]
+    by_name = dict((r["name"], r) for r in results)
+    assert by_name["provider"]["rolled_back"]["performed"] and by_name["provider"]["failed"]
+    assert (base / "store" / "provider").read_text().strip() == canaries[-1]
+    assert all(by_name["s%02d" % i]["action"] == "rotated" for i in range(n))
+    assert all((base / "store" / ("s%02d" % i)).read_text().strip() != store["s%02d" % i] for i in range(n))
+
+    ok = play("rotate", canaries=canaries, extra={"rotate_tags": ["scale"]})
+    new = dict(("s%02d" % i, (base / "store" / ("s%02d" % i)).read_text().strip()) for i in range(n))
+    app = dotenv.dotenv_values(base / "app" / ".env")
+    assert all(app["S%02d" % i] == new["s%02d" % i] for i in range(n))
+    report = json.loads((base / "reports" / "rotate.json").read_text())
+    assert [r["name"] for r in report["rotations"]] == ["s%02d" % i for i in range(n)]
+    assert all(r["action"] == "rotated" for r in report["rotations"])
+    assert "s00 | rotated" in ok.output

@@ -494,6 +494,52 @@ def test_api_key_hooks(ansible, tmp_path):
         server.shutdown()
 
 
+def test_batch_rotations_fail_and_roll_back_one_entry_only(ansible, tmp_path):
+    """Issue 17: `rotations` runs many rotations in one call, each with its own phases. An api_key whose test hook
+    fails is rolled back (its new key revoked, its store unchanged) while the static entries beside it rotate; the
+    call fails naming it with the value-free message; check mode changes nothing; a second run with min_age changes
+    nothing; no value in any output."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeyProvider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:%d" % server.server_address[1]
+    old_key = token()
+    KeyProvider.keys = {old_key}
+    (tmp_path / "api_key.txt").write_text(old_key + "\n")
+    olds = {}
+    for name in ("one", "two", "three"):
+        olds[name] = token()
+        (tmp_path / name).write_text(olds[name] + "\n")
+    canaries = [old_key] + list(olds.values())
+    hook = {"method": "POST", "body": {"key": "{secret}"}}
+    items = [{"name": name, "store": "file://%s" % (tmp_path / name)} for name in ("one", "two")]
+    items.append({"name": "provider", "store": "file://%s" % (tmp_path / "api_key.txt"), "kind": "api_key",
+                  "strategy": "overlap",
+                  "target": {"register": dict(hook, url=base + "/register"), "revoke": dict(hook, url=base + "/revoke"),
+                             "test": {"url": base + "/nope"}}})
+    items.append({"name": "three", "store": "file://%s" % (tmp_path / "three")})
+    args = {"rotations": items, "kind": "static", "concurrency": 2}
+    try:
+        plan = rotate(ansible, args, check=True, canaries=canaries)
+        assert plan["changed"] and [r["name"] for r in plan["results"]] == ["one", "two", "provider", "three"]
+        assert all(r["action"] == "rotate" for r in plan["results"])
+        assert all((tmp_path / n).read_text().strip() == v for n, v in olds.items())
+
+        failed = rotate(ansible, args, expect_rc=2, canaries=canaries)
+        by_name = dict((r["name"], r) for r in failed["results"])
+        assert failed["failed_count"] == 1 and by_name["provider"]["failed"]
+        assert by_name["provider"]["rolled_back"]["performed"] and by_name["provider"]["rolled_back"]["target_reverted"]
+        assert "provider: " in failed["msg"] and "api_key.txt" in by_name["provider"]["msg"]
+        assert KeyProvider.keys == {old_key} and (tmp_path / "api_key.txt").read_text().strip() == old_key
+        for name in ("one", "two", "three"):
+            assert by_name[name]["action"] == "rotated" and not by_name[name].get("failed")
+            assert (tmp_path / name).read_text().strip() != olds[name]
+        statics = [i for i in items if i["name"] != "provider"]
+        again = rotate(ansible, {"rotations": statics, "kind": "static", "min_age": "1d"}, canaries=canaries)
+        assert not again["changed"] and [r["action"] for r in again["results"]] == ["skipped"] * 3
+    finally:
+        server.shutdown()
+
+
 # -- AWS Secrets Manager: AWSPENDING / AWSCURRENT / AWSPREVIOUS are the slots ------------------------------------------
 def test_aws_stages_kill_after_set_and_foreign_pending(ansible, pg, aws, tmp_path):
     info, client = aws

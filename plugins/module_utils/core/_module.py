@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import copy
 import os
+import threading
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -104,10 +105,13 @@ class BackendPool:
 
     def __init__(self, module, primary):
         self.module, self.primary, self._backends = module, primary, {}
+        self._lock = threading.Lock()  # a batch's threads share the pool
 
     def scheme(self, scheme):
         if scheme not in self._backends:
-            self._backends[scheme] = _configured(self.module.params, backend_class(scheme), self.primary)
+            with self._lock:
+                if scheme not in self._backends:
+                    self._backends[scheme] = _configured(self.module.params, backend_class(scheme), self.primary)
         return self._backends[scheme]
 
     def __call__(self, ref):
@@ -121,6 +125,18 @@ def fail(module, exc, **result):
     if getattr(exc, 'ref', None) is None and result.get('ref'):
         exc.ref = result['ref']  # the message names the reference even when the error came from deep inside
     module.fail_json(msg=str(exc), error=type(exc).__name__, **result)
+
+
+def failure_message(name, exc, ref=None):
+    """The value-free message and error class of a failure: a typed error's message (naming ``ref`` when it did not
+    yet), a string as it is, anything else the module's name and the exception's class and status."""
+    if isinstance(exc, SecretError):
+        if getattr(exc, 'ref', None) is None and ref:
+            exc.ref = ref
+        return str(exc), type(exc).__name__
+    if isinstance(exc, BaseException):
+        return '%s: unexpected error: %s' % (name, describe_exception(exc)), type(exc).__name__
+    return str(exc), None
 
 
 def module_argument_spec(own=None, stores=False, connections=(), fingerprint_key=False, audit_log=False):
@@ -144,6 +160,30 @@ def module_argument_spec(own=None, stores=False, connections=(), fingerprint_key
         spec['audit_log'] = {'type': 'path'}
     spec.update(copy.deepcopy(own or {}))
     return spec
+
+
+def batch_item_spec(options, label=None):
+    """The suboptions of a batch list option (``rotate``'s ``rotations``, ``secret``'s ``secrets``) built from the
+    module's single-entry ``options``: the same options, none required and none defaulted at the top level (an item
+    that leaves one unset takes the module's own value, then the single-entry default), plus ``label`` (default
+    ``name``: what the item's result is named by)."""
+    spec = {}
+    for name, opt in options.items():
+        opt = copy.deepcopy(opt)
+        opt.pop('required', None)
+        opt.pop('default', None)
+        spec[name] = opt
+    spec[label or 'name'] = {'type': 'str'}
+    return spec
+
+
+class ItemFailed(Exception):
+    """A batch item's failure (what :meth:`SecretModule.fail` raises inside a batch): its value-free message,
+    error class and result so far."""
+
+    def __init__(self, msg, error=None, result=None):
+        super(ItemFailed, self).__init__(msg)
+        self.msg, self.error, self.result = msg, error, result or {}
 
 
 class SecretModule:
@@ -171,6 +211,23 @@ class SecretModule:
     #: whether it offers fingerprint_key (it fingerprints values) and audit_log (it writes audit events)
     FINGERPRINT_KEY = False
     AUDIT_LOG = False
+    #: a module that takes many entries in one call: the name of its list option (its items take the options of
+    #: ``BATCH_OPTIONS``, built by :func:`batch_item_spec`); it implements ``run_one(self)`` for one entry (its
+    #: options in ``self.params``) and gets ``concurrency``
+    BATCH = None
+    BATCH_OPTIONS = ()
+    #: the options every item must end up with (its own or the module's)
+    BATCH_REQUIRED = ()
+
+    @classmethod
+    def batch_options(cls):
+        """The batch list option (its items: the ``BATCH_OPTIONS`` of ``OPTIONS``, see :func:`batch_item_spec`) and
+        ``concurrency``; a module adds them to its ``OPTIONS`` after its class body."""
+        own = dict((k, v) for k, v in cls.OPTIONS.items() if k in cls.BATCH_OPTIONS)
+        return {
+            cls.BATCH: {'type': 'list', 'elements': 'dict', 'options': batch_item_spec(own)},
+            'concurrency': {'type': 'int', 'default': 1},
+        }
 
     @classmethod
     def argument_spec(cls):
@@ -196,11 +253,16 @@ class SecretModule:
         self.primary = primary
         self.result = {'changed': False}
         self._pool = None
+        self._pools = {}
         self._audit = None
+        self._lock = threading.Lock()
+        #: inside a batch: this item's options (the module's, overridden by the item's), and the item's index
+        self._item_params = None
+        self.item_index = None
 
     @property
     def params(self):
-        return self.module.params
+        return self.module.params if self._item_params is None else self._item_params
 
     @property
     def check_mode(self):
@@ -214,7 +276,8 @@ class SecretModule:
     def pool(self):
         """One configured backend per scheme for this run (built on first use, for the store ``primary``)."""
         if self._pool is None:
-            self._pool = BackendPool(self.module, self.primary)
+            with self._lock:  # batch items share one pool per store they are for
+                self._pool = self._pools.setdefault(self.primary, BackendPool(self.module, self.primary))
         return self._pool
 
     def backend(self, ref):
@@ -247,8 +310,12 @@ class SecretModule:
     def fail(self, exc, **result):
         """Fail the module. A typed error: its message (it names the backend, the reference and the cause) and
         ``error`` (its class). A string: that message. Anything else: the module's name and the exception's class
-        and status only (an SDK's message may quote a value)."""
+        and status only (an SDK's message may quote a value). Inside a batch it fails only the item
+        (:class:`ItemFailed`)."""
         result.pop('msg', None)
+        if self._item_params is not None:
+            msg, error = failure_message(self.name, exc, result.get('ref'))
+            raise ItemFailed(msg, error, result)
         if isinstance(exc, SecretError):
             result.pop('error', None)
             fail(self.module, exc, **result)
@@ -261,9 +328,85 @@ class SecretModule:
     def exit(self, changed=False, **result):
         self.module.exit_json(changed=changed, **result)
 
-    def run(self):
-        """The module's work: returns the result dict (or calls :meth:`exit`/:meth:`fail` itself)."""
+    def run_one(self):
+        """One entry's work, its options in ``self.params`` (a batch module implements it)."""
         raise NotImplementedError
+
+    def item(self, index, item):
+        """A copy of this module for one batch item: the module's options overridden by the item's set ones; its
+        own ``result``; the shared module, backends (one pool per own store) and audit log."""
+        clone = copy.copy(self)
+        params = dict(self.module.params)
+        params.pop(self.BATCH, None)
+        for key, value in item.items():
+            if value is not None:
+                params[key] = value
+        missing = [k for k in self.BATCH_REQUIRED if params.get(k) is None]
+        clone._item_params, clone.item_index, clone.result, clone._pool = params, index, {'changed': False}, None
+        if missing:
+            msg = '%s: %s[%d]: missing required option(s): %s' % (self.name, self.BATCH, index, ', '.join(missing))
+            raise ItemFailed(msg, 'SecretError')
+        return clone
+
+    def run_item(self, index, item):
+        """One batch item's result, shaped like the single-entry result: ``failed``, ``msg`` (value-free) and
+        ``error`` when it failed, the item's ``name`` when given."""
+        label = item.get('name')
+        try:
+            clone = self.item(index, item)
+            try:
+                out = clone.run_one()
+            except ItemFailed:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                msg, error = failure_message(self.name, exc, clone.result.get('ref'))
+                raise ItemFailed(msg, error, clone.result)
+            out = dict(clone.result if out is None else out)
+        except ItemFailed as failure:
+            out = dict(failure.result or {})
+            out.update(failed=True, msg=failure.msg)
+            out.setdefault('changed', False)
+            if failure.error:
+                out['error'] = failure.error
+        if label is not None:
+            out['name'] = label
+        out.setdefault('ref', item.get('store') or item.get('ref'))
+        return out
+
+    def run_batch(self):
+        """Every item of the batch option, ``concurrency`` at a time (threads; the store I/O is what waits), each
+        with its own phases and guarantees; one result per item, in order. The call fails when an item failed,
+        naming each by its ``name`` (or reference) with its value-free message; the others' results stand."""
+        items = self.params[self.BATCH] or []
+        workers = max(1, min(int(self.params.get('concurrency') or 1), len(items) or 1))
+        if workers == 1:
+            results = [self.run_item(i, item) for i, item in enumerate(items)]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(lambda pair: self.run_item(*pair), enumerate(items)))
+        diffs = []
+        for res in results:
+            diff = res.pop('diff', None)
+            if diff and res.get('changed'):
+                label = res.get('name') or res.get('ref') or ''
+                diffs.append(dict(diff, before_header='%s (before)' % label, after_header='%s (after)' % label))
+        out = {'changed': any(r.get('changed') for r in results), 'results': results,
+               'failed_count': sum(1 for r in results if r.get('failed'))}
+        if diffs:
+            out['diff'] = diffs
+        if out['failed_count']:
+            self.result = out
+            self.fail('%s failed for %d of %d: %s' % (self.name, out['failed_count'], len(results), '; '.join(
+                '%s: %s' % (r.get('name') or r.get('ref'), r.get('msg')) for r in results if r.get('failed'))), **out)
+        return out
+
+    def run(self):
+        """The module's work: returns the result dict (or calls :meth:`exit`/:meth:`fail` itself). A batch module
+        implements ``run_one`` instead: this runs the batch option when given, else the single entry."""
+        if self.BATCH and self.params.get(self.BATCH) is not None:
+            return self.run_batch()
+        return self.run_one()
 
     def main(self):
         try:
