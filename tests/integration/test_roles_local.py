@@ -106,6 +106,37 @@ def test_rotation_summary_filter(ansible, tmp_path):
     assert new != "canary-a1b2c3d4-summary" and new not in result.output
 
 
+def test_batch_items_filter_feeds_one_rotate_call(ansible, tmp_path):
+    """agentarea.secrets.batch_items turns catalog_info's entries and the catalog into one batched rotate call (as the
+    roles use it); the old values never show."""
+    store = tmp_path / "store.env"
+    store.write_text("WEBHOOK=canary-b7c8d9e0-batch\nAPI=canary-f1e2d3c4-batch\n")
+    play = """
+    - hosts: localhost
+      gather_facts: false
+      vars:
+        entries:
+          - {name: webhook, store: "dotenv://%(store)s#WEBHOOK", rotate_kind: static, policy: {kind: hex, bits: 128}}
+          - {name: api, store: "dotenv://%(store)s#API", rotate_kind: static, policy: {kind: hex, bits: 128}}
+        by_name: {webhook: {}, api: {}}
+      tasks:
+        - name: one call for both
+          agentarea.secrets.rotate:
+            rotations: "{{ entries | agentarea.secrets.batch_items(by_name, 'rotate') }}"
+          register: rotated
+        - name: check
+          ansible.builtin.assert:
+            that:
+              - rotated.results | map(attribute='name') | list == ['webhook', 'api']
+              - rotated.results | map('agentarea.secrets.rotation_summary') | map(attribute='action') | unique | list
+                == ['rotated']
+    """ % {"store": store}
+    result = ansible.playbook(play, canaries=["canary-b7c8d9e0-batch", "canary-f1e2d3c4-batch"], verbosity=2)
+    values = dotenv.dotenv_values(store)
+    assert "canary" not in values["WEBHOOK"] + values["API"]
+    assert values["WEBHOOK"] not in result.output and values["API"] not in result.output
+
+
 def test_named_rotation_that_rotates_nothing_fails(ansible, tmp_path):
     """Issue 13 item 2: what an operator names must rotate or the job fails naming it; unknown names and tags fail;
     a scheduled run keeps going but its report lists what is missing."""
