@@ -508,6 +508,7 @@ class Transport:
         self._conn = None
         self._ctx = None
         self._ctx_cert = None
+        self._proxy_headers = None
 
     def close(self):
         if self._conn is not None:
@@ -572,7 +573,7 @@ class Transport:
             target = url
             if self.scheme == 'http' and self.cfg.proxy:
                 target = 'http://%s:%s%s' % (self.hostname, self.port, url)
-                for k, v in (getattr(self, '_proxy_headers', None) or {}).items():
+                for k, v in (self._proxy_headers or {}).items():
                     headers[k] = v
             try:
                 if conn.sock is None:

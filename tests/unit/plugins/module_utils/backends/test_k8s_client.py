@@ -211,7 +211,11 @@ def test_client_certificate_data_is_written_0600_to_a_private_directory_and_remo
 def test_client_certificate_data_from_a_kubeconfig_loads(tmp_path):
     from tests.harness.servers.tls import make_tls_chain
     ca, cert, key = make_tls_chain(str(tmp_path / "certs"))
-    b64 = lambda p: base64.b64encode(open(p, "rb").read()).decode()  # noqa: E731
+
+    def b64(path):
+        with open(path, "rb") as f:
+            return base64.b64encode(f.read()).decode()
+
     kc = write(tmp_path / "kc", {"clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:6443",
                                                                         "certificate-authority-data": b64(ca)}}],
                                  "users": [{"name": "u", "user": {"client-certificate-data": b64(cert),
