@@ -58,7 +58,7 @@ options:
     type: int
     default: 30
 requirements:
-  - kubernetes (Python) >= 29.0 on the host that talks to Kubernetes
+  - PyYAML on the host that talks to Kubernetes, for a kubeconfig written in YAML (no Kubernetes SDK is needed)
 """
 
     # Only the Kubernetes-specific names get env/vars/ini sources here. The shared ones (ca_cert, validate_certs,

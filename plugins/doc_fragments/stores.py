@@ -482,8 +482,8 @@ options:
   azure_force_delete:
     description: [O(force_delete) for Azure Key Vault alone (see O(vault_ca_cert)).]
     type: bool
-requirements: [docker (Python SDK) >= 7.0 on the host that talks to the Docker daemon, kubernetes (Python) >= 29.0
-    on the host that talks to Kubernetes]
+requirements: ['PyYAML on the host that talks to Kubernetes, for a kubeconfig written in YAML (no Kubernetes SDK
+    is needed)', docker (Python SDK) >= 7.0 on the host that talks to the Docker daemon]
 notes: ['For a vault host outside the Key Vault domains (C(*.vault.azure.net) and the sovereign clouds'' equivalents),
     such as a private DNS name, the SDK cannot match its authentication challenge to the host, so that check is
     turned off (C(verify_challenge_resource=False)); tokens are then still issued only for Key Vault scopes.']
@@ -1260,8 +1260,8 @@ options:
       'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_GCP_TRANSPORT), then V(rest).']
     type: str
     choices: [rest, grpc]
-requirements: [docker (Python SDK) >= 7.0 on the host that talks to the Docker daemon, kubernetes (Python) >= 29.0
-    on the host that talks to Kubernetes]
+requirements: ['PyYAML on the host that talks to Kubernetes, for a kubeconfig written in YAML (no Kubernetes SDK
+    is needed)', docker (Python SDK) >= 7.0 on the host that talks to the Docker daemon]
 notes: ['For a vault host outside the Key Vault domains (C(*.vault.azure.net) and the sovereign clouds'' equivalents),
     such as a private DNS name, the SDK cannot match its authentication challenge to the host, so that check is
     turned off (C(verify_challenge_resource=False)); tokens are then still issued only for Key Vault scopes.']

@@ -193,7 +193,7 @@ notes:
   - Whatever the Vault auth method, its token must be allowed to manage policies (C(sys/policy)) and, with
     O(identities[].vault) naming an AppRole, AppRole roles.
 requirements:
-  - hvac (Vault), kubernetes (Kubernetes), boto3 (AWS), each only for the systems used
+  - hvac (Vault), boto3 (AWS), each only for the systems used (Kubernetes needs no SDK)
 seealso:
   - module: agentarea.secrets.vault_audit
   - module: agentarea.secrets.secret_scan

@@ -405,7 +405,7 @@ def test_ansible_builder_create(tmp_path):
     assert [c["name"] for c in galaxy["collections"]] == ["collections/agentarea-secrets-%s.tar.gz" % version]
     assert (build / "collections" / ("agentarea-secrets-%s.tar.gz" % version)).is_file()
     python_reqs = (build / "requirements.txt").read_text()
-    for sdk in ("hvac", "boto3", "azure-identity", "google-cloud-secret-manager", "kubernetes"):
+    for sdk in ("hvac", "boto3", "azure-identity", "google-cloud-secret-manager"):
         assert sdk in python_reqs, sdk
     assert (build / "bindep.txt").read_text() == (REPO / "bindep.txt").read_text()
     assert "ansible-runner" in containerfile and "ansible-core" in containerfile

@@ -144,7 +144,7 @@ def _k8s_view(obj):
 
 
 class K8sRbac:
-    """Roles and RoleBindings through the Kubernetes backend's ApiClient."""
+    """Roles and RoleBindings through the Kubernetes backend's REST client."""
 
     def __init__(self, backend, takeover=False):
         self.backend = backend
@@ -154,15 +154,19 @@ class K8sRbac:
     @property
     def api(self):
         if self._api is None:
-            from kubernetes import client  # pylint: disable=import-outside-toplevel
-            self._api = client.RbacAuthorizationV1Api(self.backend.client())
+            self._api = self.backend.api('rbac')
         return self._api
 
     def _call(self, what, func, *args, **kwargs):
-        from kubernetes.client.exceptions import ApiException  # pylint: disable=import-outside-toplevel
+        from ansible_collections.agentarea.secrets.plugins.module_utils.backends.k8s._client import (  # pylint: disable=import-outside-toplevel
+            ApiError,
+        )
+        kwargs.setdefault('_request_timeout', self.backend.options.get('timeout') or 30)
         try:
             return func(*args, **kwargs)
-        except ApiException as exc:
+        except SecretError:
+            raise
+        except ApiError as exc:
             if exc.status == 404:
                 return None
             if exc.status in (401, 403):
@@ -179,8 +183,7 @@ class K8sRbac:
         suffix = 'role' if kind == 'Role' else 'role_binding'
         api = self.api
         what = '%s %s/%s' % (kind, ns, name)
-        raw = self._call('reading ' + what, getattr(api, 'read_namespaced_' + suffix), name, ns)
-        current = api.api_client.sanitize_for_serialization(raw) if raw is not None else None
+        current = self._call('reading ' + what, getattr(api, 'read_namespaced_' + suffix), name, ns)
         if current is not None:
             labels = (current.get('metadata') or {}).get('labels') or {}
             if labels.get('app.kubernetes.io/managed-by') != MANAGED_BY and not self.takeover:
@@ -209,9 +212,10 @@ class K8sRbac:
         for kind, lister in (('Role', self.api.list_role_for_all_namespaces),
                              ('RoleBinding', self.api.list_role_binding_for_all_namespaces)):
             listing = self._call('listing %ss of identity %s' % (kind, identity), lister, label_selector=selector)
-            for item in getattr(listing, 'items', None) or []:
-                obj = {'system': 'k8s', 'kind': kind, 'namespace': item.metadata.namespace,
-                       'name': item.metadata.name, 'identity': identity, 'secrets': [], 'body': None, 'attach': None}
+            for item in (listing or {}).get('items') or []:
+                meta = item.get('metadata') or {}
+                obj = {'system': 'k8s', 'kind': kind, 'namespace': meta.get('namespace'),
+                       'name': meta.get('name'), 'identity': identity, 'secrets': [], 'body': None, 'attach': None}
                 if object_id(obj) not in keep:
                     found.append(obj)
         return found

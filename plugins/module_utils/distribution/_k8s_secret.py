@@ -161,9 +161,7 @@ def predict(current, req, steps):
 def read_secret(backend, namespace, name):
     """The Secret as a plain dict (data still base64), or None."""
     try:
-        resp = backend.call('core', 'read_namespaced_secret', name, namespace, _preload_content=False,
-                            _what='Secret %s/%s' % (namespace, name))
-        return json.loads(resp.data)
+        return backend.call('core', 'read_namespaced_secret', name, namespace, _what='Secret %s/%s' % (namespace, name))
     except SecretNotFound:
         return None
 
@@ -190,24 +188,22 @@ def ensure_present(backend, req, check_mode=False, retries=CONFLICT_RETRIES):
             # check mode asks the server (dryRun=All): a missing namespace, a key it refuses or missing RBAC
             # fail now, not on the real run
             if steps['action'] == 'create':
-                after = backend.call('core', 'create_namespaced_secret', req.namespace, req.body(),
-                                     _preload_content=False, _what=what, **dry_run)
+                after = backend.call('core', 'create_namespaced_secret', req.namespace, req.body(), _what=what,
+                                     **dry_run)
             elif steps['action'] == 'recreate':
                 backend.call('core', 'delete_namespaced_secret', req.name, req.namespace,
                              body={'preconditions': {'resourceVersion': current['metadata']['resourceVersion']}},
                              _what=what)
-                after = backend.call('core', 'create_namespaced_secret', req.namespace, req.body(),
-                                     _preload_content=False, _what=what)
+                after = backend.call('core', 'create_namespaced_secret', req.namespace, req.body(), _what=what)
             else:
                 after = backend.call('core', 'patch_namespaced_secret', req.name, req.namespace,
-                                     req.patch(current, steps), _preload_content=False, _what=what, **dry_run)
+                                     req.patch(current, steps), _what=what, **dry_run)
         except SecretConflict:
             # someone wrote (or created) it between our read and our write: read again and redo the plan
             time.sleep(min(0.05 * (2 ** attempt), 1.0))
             continue
         if check_mode:
             return result, current, predict(current, req, steps)
-        after = json.loads(after.data)
         result['resource_version'] = after['metadata'].get('resourceVersion')
         result['uid'] = after['metadata'].get('uid')
         return result, current, after
@@ -219,9 +215,9 @@ def ensure_absent(backend, namespace, name, hashed=False, check_mode=False):
     """Delete the Secret (with append_hash: every Secret hashed from ``name``). Returns (result, before list)."""
     if hashed:
         found = backend.call('core', 'list_namespaced_secret', namespace,
-                             label_selector='%s=%s' % (HASHED_FROM_LABEL, name), _preload_content=False,
+                             label_selector='%s=%s' % (HASHED_FROM_LABEL, name),
                              _what='Secrets hashed from %s/%s' % (namespace, name))
-        objects = json.loads(found.data).get('items') or []
+        objects = (found or {}).get('items') or []
     else:
         obj = read_secret(backend, namespace, name)
         objects = [obj] if obj else []

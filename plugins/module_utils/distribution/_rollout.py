@@ -104,19 +104,13 @@ def k8s_status(kind, obj):
 
 
 def k8s_read(backend, kind, namespace, name):
-    import json  # pylint: disable=import-outside-toplevel
-    resp = backend.call('apps', K8S_KINDS[kind][0], name, namespace, _preload_content=False,
-                        _what='%s %s/%s' % (kind, namespace, name))
-    return json.loads(resp.data)
+    return backend.call('apps', K8S_KINDS[kind][0], name, namespace, _what='%s %s/%s' % (kind, namespace, name))
 
 
 def k8s_restart(backend, kind, namespace, name, stamp):
     """Set the restartedAt annotation (a new pod template: a rolling restart). Returns the patched object."""
-    import json  # pylint: disable=import-outside-toplevel
     body = {'spec': {'template': {'metadata': {'annotations': {RESTARTED_AT: stamp}}}}}
-    resp = backend.call('apps', K8S_KINDS[kind][1], name, namespace, body, _preload_content=False,
-                        _what='%s %s/%s' % (kind, namespace, name))
-    return json.loads(resp.data)
+    return backend.call('apps', K8S_KINDS[kind][1], name, namespace, body, _what='%s %s/%s' % (kind, namespace, name))
 
 
 # -- Docker --------------------------------------------------------------------------------------------------------

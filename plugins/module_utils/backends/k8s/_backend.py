@@ -4,8 +4,9 @@
 """``k8s://namespace/name[#key]``: the keys of a Kubernetes Secret, decoded.
 
 The Secret's ``resourceVersion`` is the version used for check-and-set; labels are ``metadata['tags']``. How the
-backend connects (kubeconfig, host and token, in-cluster service account) is in _k8s_client.py. The modules
-(k8s_secret, rollout, external_secret) reuse :meth:`K8sBackend.call`.
+backend connects (kubeconfig, host and token, in-cluster service account) and talks to the API (our own REST
+client, no SDK) is in _client.py. The modules (k8s_secret, rollout, external_secret) and the RBAC of access_policy
+reuse :meth:`K8sBackend.call` / :meth:`K8sBackend.api`.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -125,20 +126,17 @@ class K8sBackend(SecretBackend):
         return 'k8s:%s:%s:%s' % (source, where, self.options.get('host') or '')
 
     def configuration(self):
-        """A ``kubernetes.client.Configuration`` for the options (reads the kubeconfig or service account)."""
+        """A :class:`_client.Config` for the options (reads the kubeconfig or service account; no network)."""
         return _k8s_client.configuration(self.options, self._environ)
 
     def connect(self):
-        from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
-        return k8s_client.ApiClient(self.configuration())
+        return _k8s_client.Transport(self.configuration())
 
     def api(self, name):
-        """``core`` (CoreV1Api), ``apps`` (AppsV1Api) or ``custom`` (CustomObjectsApi), sharing one client."""
+        """``core``, ``apps``, ``rbac`` or ``custom`` (:class:`_client.Api`, the SDK's method names), sharing one
+        connection."""
         if name not in self._apis:
-            from kubernetes import client as k8s_client  # pylint: disable=import-outside-toplevel
-            cls = {'core': k8s_client.CoreV1Api, 'apps': k8s_client.AppsV1Api,
-                   'custom': k8s_client.CustomObjectsApi}[name]
-            self._apis[name] = cls(self.client())
+            self._apis[name] = _k8s_client.Api(self.client(), name)
         return self._apis[name]
 
     def call(self, api, method, *args, **kwargs):
@@ -150,7 +148,7 @@ class K8sBackend(SecretBackend):
             return getattr(self.api(api), method)(*args, **kwargs)
         except SecretError:
             raise
-        except Exception as exc:  # ApiException, urllib3 and socket errors alike
+        except Exception as exc:  # ApiError, socket, ssl and http.client errors alike
             error = api_error(exc, ref=ref, what=what, backend=self.NAME)
         if isinstance(error, SecretNotFound) and api in ('core', 'apps'):
             namespace = _namespace_arg(method, args)
@@ -173,8 +171,7 @@ class K8sBackend(SecretBackend):
         Secret in a namespace that does not exist; the second is a configuration error, not a missing secret."""
         if namespace not in self._namespaces:
             try:
-                self.api('core').read_namespace(namespace, _request_timeout=self.options.get('timeout') or 30,
-                                                _preload_content=False)
+                self.api('core').read_namespace(namespace, _request_timeout=self.options.get('timeout') or 30)
                 self._namespaces[namespace] = True
             except Exception as exc:  # pylint: disable=broad-except
                 self._namespaces[namespace] = False if getattr(exc, 'status', None) == 404 else None
@@ -199,9 +196,7 @@ class K8sBackend(SecretBackend):
     def read_object(self, ref):
         """The Secret as a plain dict (``data`` still base64), or raise SecretNotFound."""
         namespace, name = self._where(ref)
-        obj = self.call('core', 'read_namespaced_secret', name, namespace, _ref=ref, _preload_content=False)
-        import json
-        return json.loads(obj.data)
+        return self.call('core', 'read_namespaced_secret', name, namespace, _ref=ref)
 
     @staticmethod
     def secret_from_object(obj):
@@ -352,8 +347,8 @@ class K8sBackend(SecretBackend):
             raise InvalidReference('listing needs a namespace (k8s://namespace)', backend=self.NAME)
         namespace, start = parts[0], '/'.join(parts[1:])
         found = self.call('core', 'list_namespaced_secret', namespace, _what='namespace %s' % namespace)
-        return sorted('%s/%s' % (namespace, s.metadata.name) for s in found.items
-                      if s.metadata.name.startswith(start))
+        names = [(s.get('metadata') or {}).get('name') or '' for s in (found or {}).get('items') or []]
+        return sorted('%s/%s' % (namespace, n) for n in names if n and n.startswith(start))
 
 
 def _namespace_arg(method, args):

@@ -5,7 +5,6 @@ import base64
 import json
 
 import pytest
-from kubernetes.client.rest import ApiException
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable,
@@ -82,8 +81,8 @@ def test_in_cluster_configuration_uses_the_service_account(tmp_path, monkeypatch
     (sa / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
     monkeypatch.setattr(_k8s_client, "SA_DIR", str(sa))
     cfg = backend({"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}).configuration()
-    assert cfg.host == "https://10.0.0.1:443" and cfg.ssl_ca_cert == str(sa / "ca.crt")
-    assert cfg.auth_settings()["BearerToken"]["value"].lower() == "bearer " + TOKEN
+    assert cfg.host == "https://10.0.0.1:443" and cfg.ca_file == str(sa / "ca.crt")
+    assert cfg.credentials() == ("Bearer " + TOKEN, None)
 
 
 def test_kubeconfig_context_and_overrides(tmp_path):
@@ -91,8 +90,8 @@ def test_kubeconfig_context_and_overrides(tmp_path):
     assert backend(kubeconfig=path).configuration().host == "https://k8s.example.invalid:6443"
     assert backend(kubeconfig=path, context="b").configuration().host == "https://k8s.example.invalid:64431"
     cfg = backend(kubeconfig=path, host="https://other:6443", api_key="t2", validate_certs=False).configuration()
-    assert cfg.host == "https://other:6443" and cfg.verify_ssl is False
-    assert cfg.auth_settings()["BearerToken"]["value"] == "Bearer t2"  # not the kubeconfig's token
+    assert cfg.host == "https://other:6443" and cfg.verify is False
+    assert cfg.credentials()[0] == "Bearer t2"  # not the kubeconfig's token
     # several files joined with ':' as in KUBECONFIG
     second = kubeconfig(tmp_path, name="kc2")
     assert backend({"KUBECONFIG": "%s:%s" % (tmp_path / "missing", second)}).configuration().host
@@ -109,9 +108,8 @@ def test_identity_never_holds_a_credential(tmp_path):
 
 
 def api_exception(status, reason, message):
-    exc = ApiException(status=status, reason=reason)
-    exc.body = json.dumps({"kind": "Status", "reason": reason, "message": message, "code": status})
-    return exc
+    return _k8s_client.ApiError(status, reason, json.dumps({"kind": "Status", "reason": reason, "message": message,
+                                                            "code": status}))
 
 
 @pytest.mark.parametrize("status,cls", [(404, SecretNotFound), (403, SecretAccessDenied), (401, SecretAccessDenied),
