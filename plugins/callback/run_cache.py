@@ -71,7 +71,7 @@ _PRELOAD = {
     'ssm': ('boto3', 'botocore.config', 'botocore.session'),
     'azure': ('azure.keyvault.secrets', 'azure.core.exceptions', 'azure.core.credentials', 'azure.identity'),
     'gcp': ('google.auth', 'google.cloud.secretmanager', 'google.oauth2.credentials', 'google_crc32c'),
-    'k8s': ('kubernetes.client', 'kubernetes.config'),
+    'k8s': (),  # our own REST client (backends/k8s/_client.py): nothing beyond the backend module
     'docker': ('docker', 'docker.tls'),
 }
 _LOOKUPS = ('vault', 'aws', 'ssm', 'azure', 'gcp', 'k8s', 'pass', 'dotenv', 'file', 'env', 'secret')
