@@ -21,7 +21,7 @@ description:
   - Connects and logs in as the P(agentarea.secrets.vault#lookup) lookup does (the same options, variables and
     auth methods); with the P(agentarea.secrets.run_cache#callback) callback enabled each path is listed once per
     run (set O(cache=false) for a path that something else changes during the run).
-  - A path with nothing under it is missing (Vault answers 404): see O(on_missing).
+  - A path with nothing under it is missing (Vault answers 404); see O(on_missing).
 requirements:
   - hvac (Python library) on the controller
 options:

@@ -70,7 +70,7 @@ options:
     elements: dict
     suboptions:
       name:
-        description: A label for the item's result (RV(results[].name)), such as the catalog entry's name.
+        description: A label for the item's result (C(name) in RV(results)), such as the catalog entry's name.
         type: str
       ref:
         description: The secret reference (see O(ref)).

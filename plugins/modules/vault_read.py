@@ -51,6 +51,7 @@ attributes:
     description: Reads as usual (a read changes nothing).
   diff_mode:
     support: none
+    description: Nothing changes.
 notes:
   - A path with nothing at it fails with a "not found" error, a forbidden one with "permission denied", both naming
     the path, namespace, auth method and URL. A response that carries a lease (a dynamic credential) is not

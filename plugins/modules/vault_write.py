@@ -65,6 +65,7 @@ attributes:
         RV(data) is empty).
   diff_mode:
     support: none
+    description: A write to an arbitrary path has no before and after to show; the data is never shown.
   idempotent:
     support: none
     description:
@@ -96,7 +97,7 @@ EXAMPLES = r"""
   changed_when: false
   register: encrypted
 
-- name: Decrypt it again (the plaintext is a secret: no_log)
+- name: Decrypt it again (the plaintext is a secret, hence no_log)
   agentarea.secrets.vault_write:
     path: transit/decrypt/app
     data:

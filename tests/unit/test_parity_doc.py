@@ -50,7 +50,7 @@ def anchors():
         pytest.skip("ansible-doc is not installed beside this Python")
     options = {}
     for kind in ("module", "lookup"):
-        wanted = sorted(set(name for plugins, _ in listed for name in plugins))
+        wanted = sorted(set(name for plugins, _table in listed for name in plugins))
         try:
             got = ansible_doc(kind, wanted)
         except subprocess.CalledProcessError:
@@ -105,7 +105,7 @@ def test_rows_name_options_that_exist(anchors, ours):
 
 def test_no_row_says_no_without_a_reason(anchors):
     """A row that says "not offered" or "not yet" gives a reason, or points ("See `x`.") to a row that does."""
-    listed, _ = anchors
+    listed = anchors[0]
     bare = []
     for plugins, table in listed:
         reasons = dict((row[0], row[2]) for row in table)

@@ -225,7 +225,9 @@ class SecretModule:
         ``concurrency``; a module adds them to its ``OPTIONS`` after its class body."""
         own = dict((k, v) for k, v in cls.OPTIONS.items() if k in cls.BATCH_OPTIONS)
         return {
-            cls.BATCH: {'type': 'list', 'elements': 'dict', 'options': batch_item_spec(own)},
+            # not no_log as a whole: the items' names and references are shown; their secret options (value, a
+            # target's credentials) are no_log in the items' own spec
+            cls.BATCH: {'type': 'list', 'elements': 'dict', 'options': batch_item_spec(own), 'no_log': False},
             'concurrency': {'type': 'int', 'default': 1},
         }
 

@@ -164,8 +164,7 @@ class SsmBackend(SecretBackend):
         token = None
         while True:
             resp = self._call(ref, action, method, **dict(kwargs, NextToken=token) if token else kwargs)
-            for item in resp.get(key) or []:
-                yield item
+            yield from resp.get(key) or []
             token = resp.get('NextToken')
             if not token:
                 return

@@ -128,7 +128,7 @@ def test_a_lease_in_a_generic_read_is_revoked_at_the_end_of_the_run(monkeypatch)
     api.cache = Cache()
     monkeypatch.setattr(api, "api_read", lambda path, ref=None: {"data": {"username": "u"}, "lease_id": "db/creds/x/1",
                                                                  "lease_duration": 60})
-    monkeypatch.setattr(api, "client", lambda: type("C", (), {"token": "t"})())
+    monkeypatch.setattr(api, "client", type("Client", (), {"token": "t"}))  # called: an object with a token
     secret = api.read(api.ref_from_term("db/creds/x"))
     assert secret.value == {"username": "u"} and secret.metadata["lease_id"] == "db/creds/x/1"
     assert [r["lease_id"] for r in api.cache.finish.values()] == ["db/creds/x/1"]
