@@ -43,7 +43,7 @@ options:
   assume_role_arn:
     description:
       - Assume this IAM role with the credentials above and use the role's temporary credentials.
-      - With the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.
+      - Lookups assume the role once per playbook run (the run's broker keeps its credentials).
       - STS is reached through boto3's usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not
         O(endpoint_url).
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).

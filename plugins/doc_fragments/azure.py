@@ -31,8 +31,8 @@ options:
       - V(access_token) uses O(access_token) as it is.
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH). Unset means V(access_token) when O(access_token) is
         set, V(client_secret) when O(client_secret) is set, else V(default).
-      - With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per identity; tokens are
-        only ever issued for Key Vault scopes.
+      - Lookups get one token per identity per run (the run's broker keeps it); tokens are only ever issued for
+        Key Vault scopes.
     type: str
     choices: [default, client_secret, managed_identity, access_token]
   tenant_id:

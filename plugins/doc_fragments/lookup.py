@@ -46,8 +46,11 @@ options:
   cache:
     description:
       - Use the run cache, so that each secret is read once per playbook run however many tasks refer to it.
-      - Needs the P(agentarea.secrets.run_cache#callback) callback enabled; without it the lookup reads on every
-        call and says once how to enable it (set this to V(false) to read every time and silence that).
+      - Remote stores (Vault, AWS, Azure, Google, Kubernetes) keep it in the run's broker, a process that the first
+        such lookup of a run starts (or the P(agentarea.secrets.run_cache#callback) callback, before the first
+        task) and that ends with C(ansible-playbook); nothing to configure. Local stores (files, C(.env), C(pass))
+        need the callback; without it they are read on every call, with one hint how to enable it. V(false) reads
+        the store every time.
     type: bool
     default: true
     env:

@@ -53,13 +53,14 @@ options:
         then V(token).', 'V(token) uses O(token), or the token in O(token_file), as it is (no login, never revoked).
         V(none) sends no token at all, for a Vault Agent (or another proxy) in front of Vault that adds its own
         (C(use_auto_auth_token)); point O(url) at the agent''s listener. The others log in once per playbook run
-        with the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is revoked at
-        the end of the run unless O(keep_token).', 'V(approle) uses O(role_id) and O(secret_id); V(userpass) and
-        V(ldap) O(username) and O(password); V(jwt) O(role) and O(jwt); V(kubernetes) O(role) and the pod''s service-account
-        token (O(kubernetes_token_path), or O(jwt)); V(cert) the TLS client certificate O(client_cert)/O(client_key)
-        and optionally O(role); V(aws_iam) a C(sts:GetCallerIdentity) request signed with AWS credentials (O(aws_access_key)
-        and O(aws_secret_key), else botocore''s chain of O(aws_profile), the C(AWS_*) environment variables, the
-        instance or task role) and optionally O(role). V(aws_iam) needs the C(botocore) Python package.']
+        in lookups (the run''s broker holds the token; see O(cache)), and the token they get is revoked at the end
+        of the run unless O(keep_token). A module logs in once per task.', 'V(approle) uses O(role_id) and O(secret_id);
+        V(userpass) and V(ldap) O(username) and O(password); V(jwt) O(role) and O(jwt); V(kubernetes) O(role) and
+        the pod''s service-account token (O(kubernetes_token_path), or O(jwt)); V(cert) the TLS client certificate
+        O(client_cert)/O(client_key) and optionally O(role); V(aws_iam) a C(sts:GetCallerIdentity) request signed
+        with AWS credentials (O(aws_access_key) and O(aws_secret_key), else botocore''s chain of O(aws_profile),
+        the C(AWS_*) environment variables, the instance or task role) and optionally O(role). V(aws_iam) needs
+        the C(botocore) Python package.']
     type: str
     choices: [approle, aws_iam, cert, jwt, kubernetes, ldap, none, token, userpass]
   mount_point:
@@ -165,7 +166,8 @@ options:
         (the location is the full API path), and returns a dict with the engine''s fields (C(username), C(password)
         ...) and C(lease_id), C(lease_duration), C(renewable). The lease is revoked at the end of the playbook run
         unless O(keep_lease); each credential is issued once per run and shared by every task that uses it.', 'V(dynamic)
-        needs the P(agentarea.secrets.run_cache#callback) callback (which revokes the lease), or O(keep_lease=true).']
+        needs something that revokes the lease when the run ends (the run''s broker in lookups, see O(cache), or
+        else the P(agentarea.secrets.run_cache#callback) callback), or O(keep_lease=true).']
     type: str
     choices: [kv, dynamic]
     default: kv
@@ -249,10 +251,10 @@ options:
         to E(ANSIBLE_AGENTAREA_SECRETS_AWS_SESSION_TOKEN).]
     type: str
   assume_role_arn:
-    description: [Assume this IAM role with the credentials above and use the role's temporary credentials., 'With
-        the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.', 'STS
-        is reached through boto3''s usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not O(endpoint_url).',
-      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).]
+    description: [Assume this IAM role with the credentials above and use the role's temporary credentials., Lookups
+        assume the role once per playbook run (the run's broker keeps its credentials)., 'STS is reached through
+        boto3''s usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not O(endpoint_url).', Defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).]
     type: str
   assume_role_session_name: {description: Session name for O(assume_role_arn) (shows in CloudTrail)., type: str,
     default: agentarea-secrets}
@@ -373,8 +375,8 @@ options:
         as AWX''s Azure credential injects them.', V(managed_identity) is the machine's managed identity (user-assigned
         with O(client_id))., V(access_token) uses O(access_token) as it is., 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH).
         Unset means V(access_token) when O(access_token) is set, V(client_secret) when O(client_secret) is set,
-        else V(default).', 'With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per
-        identity; tokens are only ever issued for Key Vault scopes.']
+        else V(default).', Lookups get one token per identity per run (the run's broker keeps it); tokens are only
+        ever issued for Key Vault scopes.]
     type: str
     choices: [default, client_secret, managed_identity, access_token]
   tenant_id:
@@ -568,13 +570,14 @@ options:
         then V(token).', 'V(token) uses O(token), or the token in O(token_file), as it is (no login, never revoked).
         V(none) sends no token at all, for a Vault Agent (or another proxy) in front of Vault that adds its own
         (C(use_auto_auth_token)); point O(url) at the agent''s listener. The others log in once per playbook run
-        with the P(agentarea.secrets.run_cache#callback) callback enabled, and the token they get is revoked at
-        the end of the run unless O(keep_token).', 'V(approle) uses O(role_id) and O(secret_id); V(userpass) and
-        V(ldap) O(username) and O(password); V(jwt) O(role) and O(jwt); V(kubernetes) O(role) and the pod''s service-account
-        token (O(kubernetes_token_path), or O(jwt)); V(cert) the TLS client certificate O(client_cert)/O(client_key)
-        and optionally O(role); V(aws_iam) a C(sts:GetCallerIdentity) request signed with AWS credentials (O(aws_access_key)
-        and O(aws_secret_key), else botocore''s chain of O(aws_profile), the C(AWS_*) environment variables, the
-        instance or task role) and optionally O(role). V(aws_iam) needs the C(botocore) Python package.']
+        in lookups (the run''s broker holds the token; see O(cache)), and the token they get is revoked at the end
+        of the run unless O(keep_token). A module logs in once per task.', 'V(approle) uses O(role_id) and O(secret_id);
+        V(userpass) and V(ldap) O(username) and O(password); V(jwt) O(role) and O(jwt); V(kubernetes) O(role) and
+        the pod''s service-account token (O(kubernetes_token_path), or O(jwt)); V(cert) the TLS client certificate
+        O(client_cert)/O(client_key) and optionally O(role); V(aws_iam) a C(sts:GetCallerIdentity) request signed
+        with AWS credentials (O(aws_access_key) and O(aws_secret_key), else botocore''s chain of O(aws_profile),
+        the C(AWS_*) environment variables, the instance or task role) and optionally O(role). V(aws_iam) needs
+        the C(botocore) Python package.']
     type: str
     choices: [approle, aws_iam, cert, jwt, kubernetes, ldap, none, token, userpass]
   mount_point:
@@ -821,7 +824,8 @@ options:
         (the location is the full API path), and returns a dict with the engine''s fields (C(username), C(password)
         ...) and C(lease_id), C(lease_duration), C(renewable). The lease is revoked at the end of the playbook run
         unless O(keep_lease); each credential is issued once per run and shared by every task that uses it.', 'V(dynamic)
-        needs the P(agentarea.secrets.run_cache#callback) callback (which revokes the lease), or O(keep_lease=true).']
+        needs something that revokes the lease when the run ends (the run''s broker in lookups, see O(cache), or
+        else the P(agentarea.secrets.run_cache#callback) callback), or O(keep_lease=true).']
     type: str
     choices: [kv, dynamic]
     default: kv
@@ -981,10 +985,10 @@ options:
       - {name: ansible_agentarea_secrets_aws_assume_role_arn}
     ini:
       - {section: agentarea_secrets_aws, key: assume_role_arn}
-    description: [Assume this IAM role with the credentials above and use the role's temporary credentials., 'With
-        the P(agentarea.secrets.run_cache#callback) callback, the role is assumed once per playbook run.', 'STS
-        is reached through boto3''s usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not O(endpoint_url).',
-      Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).]
+    description: [Assume this IAM role with the credentials above and use the role's temporary credentials., Lookups
+        assume the role once per playbook run (the run's broker keeps its credentials)., 'STS is reached through
+        boto3''s usual endpoint (E(AWS_ENDPOINT_URL_STS), E(AWS_ENDPOINT_URL)), not O(endpoint_url).', Defaults
+        to E(ANSIBLE_AGENTAREA_SECRETS_AWS_ASSUME_ROLE_ARN).]
     type: str
   assume_role_session_name: {description: Session name for O(assume_role_arn) (shows in CloudTrail)., type: str,
     default: agentarea-secrets}
@@ -1135,8 +1139,8 @@ options:
         as AWX''s Azure credential injects them.', V(managed_identity) is the machine's managed identity (user-assigned
         with O(client_id))., V(access_token) uses O(access_token) as it is., 'Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH).
         Unset means V(access_token) when O(access_token) is set, V(client_secret) when O(client_secret) is set,
-        else V(default).', 'With the P(agentarea.secrets.run_cache#callback) callback, a run gets one token per
-        identity; tokens are only ever issued for Key Vault scopes.']
+        else V(default).', Lookups get one token per identity per run (the run's broker keeps it); tokens are only
+        ever issued for Key Vault scopes.]
     type: str
     choices: [default, client_secret, managed_identity, access_token]
   tenant_id:

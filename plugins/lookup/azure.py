@@ -18,8 +18,8 @@ description:
   - A JSON secret comes back as a dict, or one field of it with O(key).
   - A disabled secret or version, and a soft-deleted secret, are reported as deleted (O(on_deleted)); a missing one
     as missing (O(on_missing)); a refusal by the vault's access policy or RBAC as denied (O(on_denied)).
-  - Several terms in one call share one client and one token; with the P(agentarea.secrets.run_cache#callback)
-    callback, one token per playbook run.
+  - Several terms in one call share one client and one token; through the run's broker (see O(cache)), one token
+    per playbook run.
   - Only reads. M(agentarea.secrets.secret) writes secrets, their tags, content type and expiry, and deletes them.
 requirements:
   - azure-keyvault-secrets and azure-identity (Python libraries) on the controller

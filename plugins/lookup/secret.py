@@ -19,7 +19,7 @@ description:
     C(pass), C(dotenv), C(file), C(env) (C(docker) secrets cannot be read back). See the collection README."
   - Without C(#key) a map or JSON secret comes back as a dict; with it, that one field.
   - Each backend is built once per call, so several terms of one store share one client and one login;
-    with the P(agentarea.secrets.run_cache#callback) callback enabled, one login and one read per playbook run.
+    through the run's broker (see O(cache)), one login and one read per playbook run for the remote stores.
   - Connection options are those of each backend and are read only by that backend.
 options:
   _terms:

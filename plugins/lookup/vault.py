@@ -19,7 +19,7 @@ description:
   - With O(engine=dynamic), reads a dynamic credential such as C(database/creds/agentarea-ro) and returns it with
     its lease (C(lease_id), C(lease_duration), C(renewable)); the lease is revoked when the playbook run ends.
   - Logs in with any of the auth methods AWX uses (token, AppRole, userpass, JWT, Kubernetes, TLS certificate).
-    With the P(agentarea.secrets.run_cache#callback) callback enabled, a run logs in once per identity and reads
+    Through the run's broker (see O(cache); no configuration needed), a run logs in once per identity and reads
     each secret once, even when the lookup sits in C(group_vars) and every task refers to it; the token is renewed
     when it nears its TTL and revoked at the end of the run (unless O(keep_token)).
   - Several terms in one call are read with one client and one login.

@@ -19,7 +19,7 @@ description:
   - Each term is the API path, without C(/v1/) (a C(vault://) prefix is accepted). Names that end in C(/) are
     folders, as Vault returns them.
   - Connects and logs in as the P(agentarea.secrets.vault#lookup) lookup does (the same options, variables and
-    auth methods); with the P(agentarea.secrets.run_cache#callback) callback enabled each path is listed once per
+    auth methods); through the run's broker (see O(cache)) each path is listed once per
     run (set O(cache=false) for a path that something else changes during the run).
   - A path with nothing under it is missing (Vault answers 404); see O(on_missing).
 requirements:

@@ -19,7 +19,7 @@ description:
   - Each term is the API path, without C(/v1/) (a C(vault://) prefix is accepted); C(#field) or O(key) returns one
     field of the data.
   - Connects and logs in as the P(agentarea.secrets.vault#lookup) lookup does (the same options, variables and
-    auth methods). With the P(agentarea.secrets.run_cache#callback) callback enabled, each path is read once per
+    auth methods). Through the run's broker (see O(cache)), each path is read once per
     run (a task of this collection that changes a store drops what was read; set O(cache=false) for a path that
     something else changes during the run).
   - A response that carries a lease (a dynamic credential read this way) has it revoked at the end of the run,
