@@ -310,8 +310,10 @@ class Broker:
         self._lock = threading.Lock()
         self._backends = {}       # key -> backend
         self._creating = {}       # key -> lock (one connect per identity)
-        self._values = {}         # (key, ref) -> (freshness, secret dict)
-        self._flights = {}        # (key, ref) -> _Flight
+        # values and reads in flight are per (backend identity, reference), as the file run cache keys them: two
+        # lookups with different options of one identity (the vault and the secret lookup, on_missing ...) share them
+        self._values = {}         # (identity, ref) -> (freshness, secret dict)
+        self._flights = {}        # (identity, ref) -> _Flight
         self._generation = 0      # bumped by invalidate: reads started before it are not kept
         self._listener = None
         self._finished = None
@@ -443,6 +445,10 @@ class Broker:
             key, backend = self._backend(request['scheme'], request.get('options') or {}, request.get('basedir'))
         except Exception as exc:  # pylint: disable=broad-except
             return [error_to_wire(exc)] * len(refs)
+        try:
+            ident = backend.identity()
+        except Exception:  # pylint: disable=broad-except
+            ident = key
         use_cache = bool(request.get('cache')) and backend.CACHEABLE
         outcomes = {}
         waits = []
@@ -451,7 +457,7 @@ class Broker:
             generation = self._generation
             seen = set()
             for ref in refs:
-                slot = (key, str(ref))
+                slot = (ident, str(ref))
                 if slot in seen:
                     continue
                 seen.add(slot)
@@ -496,7 +502,7 @@ class Broker:
                             del self._flights[slot]
         for slot, flight in waits:
             outcomes[slot] = flight.wait()
-        return [outcomes[(key, str(ref))] for ref in refs]
+        return [outcomes[(ident, str(ref))] for ref in refs]
 
     def invalidate(self):
         """A task of ours changed a store: forget every value (reads in flight are not kept either)."""
