@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core import _errors
+from ansible_collections.agentarea.secrets.plugins.module_utils.core import _audit, _errors
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
@@ -476,6 +476,8 @@ class Broker:
                 fetch.append((ref, slot, flight))
         if fetch:
             tokens = results = None
+            # the store's retries of each read, for the audit event that the asking worker writes
+            retried = [_audit.retries_of(ref) for ref, _s, _f in fetch]
             try:
                 tokens = [backend.freshness(ref) for ref, _s, _f in fetch]
                 results = backend.read_many([ref for ref, _s, _f in fetch])
@@ -488,16 +490,17 @@ class Broker:
                     tokens = [None] * len(fetch)
             with self._lock:
                 keep = use_cache and generation == self._generation
-                for (ref, slot, flight), token, result in zip(fetch, tokens, results):
+                for (ref, slot, flight), token, result, before in zip(fetch, tokens, results, retried):
                     if isinstance(result, Secret):
                         wire = {'secret': result.to_dict()}
                         if keep and result.metadata.get('cache', True):
                             self._values[slot] = (token, wire['secret'])
                     else:
                         wire = error_to_wire(result)
-                    outcomes[slot] = wire
+                    retries = _audit.retries_of(ref) - before
+                    outcomes[slot] = dict(wire, retries=retries) if retries else wire
                     if flight is not None:
-                        flight.set(wire)
+                        flight.set(wire)  # the waiters did not retry: only the asking worker's event says so
                         if self._flights.get(slot) is flight:
                             del self._flights[slot]
         for slot, flight in waits:
@@ -715,7 +718,8 @@ def read(scheme, options, basedir, refs, cache):
     if not isinstance(outcomes, list) or len(outcomes) != len(refs):
         raise BrokerUnavailable('the broker gave an unexpected answer')
     out = []
-    for outcome in outcomes:
+    for ref, outcome in zip(refs, outcomes):
+        _audit.note_retries(ref, outcome.get('retries'))
         if 'secret' in outcome:
             out.append(Secret.from_dict(outcome['secret']))
         else:

@@ -192,7 +192,10 @@ def test_store_restarts_and_stays_down_mid_sync_to_20_hosts(ansible, ssh_fleet, 
         # 2. killed and kept down longer than the retry budget
         started = time.monotonic()
         v2 = put_all("v2")
-        budget = {"ansible_agentarea_secrets_retries": 1, "ansible_agentarea_secrets_timeout": 2}
+        # cache off: the run's broker would otherwise answer every host from the values it read before the outage
+        # (a green, complete run); with it off every host's lookup reads the store, and the outage must fail cleanly
+        budget = {"ansible_agentarea_secrets_retries": 1, "ansible_agentarea_secrets_timeout": 2,
+                  "ansible_agentarea_secrets_cache": False}
         down, held, landed = sync_killing_the_store(v1, v2, restart=False, **budget)
         fresh = sum(held[n] == v2[n] for n in where)
         print("store down mid-sync (%d of 50 new when killed): rc=%s, %d new after, %.1fs"
