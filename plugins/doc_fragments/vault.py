@@ -30,8 +30,8 @@ options:
       - V(token) uses O(token), or the token in O(token_file), as it is (no login, never revoked). V(none) sends no
         token at all, for a Vault Agent (or another proxy) in front of Vault that adds its own
         (C(use_auto_auth_token)); point O(url) at the agent's listener. The others log in once per playbook run in
-        lookups (the run's broker holds the token; see O(cache)), and the token they get is revoked at the end of
-        the run unless O(keep_token). A module logs in once per task.
+        lookups (the run's broker holds the token, see the lookups' C(cache) option), and the token they get is
+        revoked at the end of the run unless O(keep_token). A module logs in once per task.
       - V(approle) uses O(role_id) and O(secret_id); V(userpass) and V(ldap) O(username) and O(password); V(jwt)
         O(role) and O(jwt); V(kubernetes) O(role) and the pod's service-account token (O(kubernetes_token_path), or
         O(jwt)); V(cert) the TLS client certificate O(client_cert)/O(client_key) and optionally O(role);
@@ -188,8 +188,8 @@ options:
         and returns a dict with the engine's fields (C(username), C(password) ...) and C(lease_id),
         C(lease_duration), C(renewable). The lease is revoked at the end of the playbook run unless O(keep_lease);
         each credential is issued once per run and shared by every task that uses it.
-      - V(dynamic) needs something that revokes the lease when the run ends (the run's broker in lookups, see
-        O(cache), or else the P(agentarea.secrets.run_cache#callback) callback), or O(keep_lease=true).
+      - V(dynamic) needs something that revokes the lease when the run ends (the run's broker in lookups, see their
+        C(cache) option, or else the P(agentarea.secrets.run_cache#callback) callback), or O(keep_lease=true).
     type: str
     choices: [kv, dynamic]
     default: kv
