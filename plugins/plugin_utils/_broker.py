@@ -54,6 +54,9 @@ DIR_ENV = 'ANSIBLE_AGENTAREA_SECRETS_BROKER_DIR'
 PREFIX = 'agentarea-secrets-broker-'
 SOCKET = 'sock'
 LOCK = 'lock'
+#: held (flock) by the broker from its start to its exit: a directory whose owner is gone but whose broker is still
+#: revoking the run's logins is not stale yet
+ALIVE = 'alive'
 #: seconds a worker waits for a broker it started (or that another worker is starting)
 START_TIMEOUT = 15.0
 #: seconds between checks of the owner when pidfd_open is not available
@@ -166,7 +169,24 @@ def remove_stale():
             check_dir(path)
         except (ValueError, BrokerUnavailable):
             continue
+        if broker_running(path):
+            continue  # its owner is gone and it is finishing (revoking the run's logins): it removes the directory
         shutil.rmtree(path, ignore_errors=True)
+
+
+def broker_running(path):
+    """True while the broker of run directory ``path`` holds its ``alive`` lock."""
+    try:
+        fd = os.open(os.path.join(path, ALIVE), os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def _pid_exists(pid):
@@ -316,6 +336,7 @@ class Broker:
         self._flights = {}        # (identity, ref) -> _Flight
         self._generation = 0      # bumped by invalidate: reads started before it are not kept
         self._listener = None
+        self._alive = None
         self._finished = None
         self._finishing = threading.Lock()
         self.answered = threading.Event()
@@ -323,6 +344,9 @@ class Broker:
 
     # -- serving
     def listen(self):
+        alive = os.open(os.path.join(self.dir, ALIVE), os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
+        fcntl.flock(alive, fcntl.LOCK_EX)  # released by the kernel when this process ends, however it ends
+        self._alive = alive
         tmp = os.path.join(self.dir, '%s.%d' % (SOCKET, os.getpid()))
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)

@@ -3,6 +3,7 @@
 concurrent requests of the same reference), ``cache: false``, invalidation racing a read, typed errors over the
 wire (never an SDK's text), the run directory's checks, which tasks drop cached values, and a real broker process
 that ends when it is stopped or when its owner dies, leaving nothing behind."""
+import fcntl
 import os
 import shutil
 import socket
@@ -309,3 +310,39 @@ def test_a_run_directory_that_is_not_private_is_never_used(short_base):
     with pytest.raises(_broker.BrokerUnavailable, match="not private"):
         _broker.client(start=False)
     assert os.listdir(directory) == []  # no socket, no lock file made in it
+
+
+def test_a_finishing_broker_keeps_its_directory_until_it_is_done(short_base):
+    """The owner is gone, its broker still revokes the run's logins: another run's start (remove_stale) must not
+    remove the directory under it (the fleet tests wait for the directory to go before counting revocations)."""
+    owner = subprocess.Popen(["sleep", "60"])
+    try:
+        sock = _broker.connect(start=True, owner=owner.pid)
+        sock.close()
+        directory = _broker.run_dir(owner.pid)
+        started = _broker.start_time(owner.pid)
+        owner.kill()
+        owner.wait()
+        # as if the owner had ended and its broker were still finishing: the alive lock is held
+        stale = os.path.join(short_base, "%s%d-%d-%s" % (_broker.PREFIX, os.getuid(), owner.pid + 100000, started))
+        os.mkdir(stale, 0o700)
+        holder = os.open(os.path.join(stale, _broker.ALIVE), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        try:
+            _broker.remove_stale()
+            assert os.path.isdir(stale)
+        finally:
+            os.close(holder)
+        _broker.remove_stale()
+        assert not os.path.exists(stale)
+        assert gone_dir(directory)
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def gone_dir(path, seconds=10.0):
+    deadline = time.time() + seconds
+    while os.path.exists(path) and time.time() < deadline:
+        time.sleep(0.05)
+    return not os.path.exists(path)
