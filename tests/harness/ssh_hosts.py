@@ -1,7 +1,7 @@
 """Managed hosts over SSH for the integration tests: a private sshd on a loopback port and a fleet of inventory
 hosts that all point at it with different users.
 
-    fleet = SSHFleet(run_dir, hosts=52).start()    # as root; users, key pair, sshd, inventory
+    fleet = SSHFleet(run_dir, hosts=40).start()    # as root; users, key pair, sshd, inventory
     fleet.inventory                                 # path of the YAML inventory (groups below)
     fleet.stop()                                    # sshd and its sessions by PID, users, sudoers file, files
 
@@ -112,7 +112,7 @@ def pids_of_uids(uids):
 class SSHFleet:
     """A private sshd, users, a key pair and an inventory of ``hosts`` hosts (see the module docstring)."""
 
-    def __init__(self, run_dir, hosts=52, users=4, become_hosts=4):
+    def __init__(self, run_dir, hosts=40, users=4, become_hosts=4):
         if hosts < 3:
             raise ValueError("a fleet needs at least 3 hosts")
         self.n_hosts, self.n_users, self.n_become = hosts, users, become_hosts
@@ -348,13 +348,14 @@ class SSHFleet:
 
 @pytest.fixture(scope="session")
 def ssh_fleet(harness):
-    """The fleet of managed hosts over SSH, started once per session (``AGENTAREA_TEST_FLEET_HOSTS``, default 52).
+    """The fleet of managed hosts over SSH, started once per session (``AGENTAREA_TEST_FLEET_HOSTS``, default 40:
+    the fleet size at which forks 10 broke for users).
 
     A test module asks for it with ``pytest_plugins = ["tests.harness.ssh_hosts"]`` and an ``ssh_fleet`` argument;
     run ansible with ``args=["-i", ssh_fleet.inventory]``."""
     if os.geteuid() != 0:
         pytest.skip("managed hosts over SSH need root (sshd, useradd)")
-    fleet = SSHFleet(harness.run_dir, hosts=int(os.environ.get("AGENTAREA_TEST_FLEET_HOSTS", "52")))
+    fleet = SSHFleet(harness.run_dir, hosts=int(os.environ.get("AGENTAREA_TEST_FLEET_HOSTS", "40")))
     atexit.register(fleet.stop)  # also when pytest is interrupted before the fixture's finaliser
     fleet.start()
     try:
