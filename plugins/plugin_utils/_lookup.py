@@ -11,6 +11,7 @@ __metaclass__ = type
 import contextlib
 import json
 import os
+import sys
 import time
 
 from ansible.errors import AnsibleLookupError
@@ -18,13 +19,11 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AuditLog
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker, _runcache
+from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker
 
 display = Display()
 
@@ -33,6 +32,15 @@ _HINT = ('agentarea.secrets: the run cache is not enabled, so every task reads i
          'cache=false on the lookup to silence this.')
 
 _SKIPPED = object()
+
+_RUNCACHE = 'ansible_collections.agentarea.secrets.plugins.plugin_utils._runcache'
+
+
+def _runcache():
+    """The file run cache's module when this run has one, else None. The run_cache callback imports and starts it in
+    the main process before any worker forks; without the callback it is never started, so a worker does not import
+    it at all (Ansible compiles a collection's plugin files from source in every worker, for every task)."""
+    return sys.modules.get(_RUNCACHE)
 
 #: why this process cannot use the broker (set once; it then reads directly, as lookups did before the broker)
 _NO_BROKER = {}
@@ -213,12 +221,17 @@ class SecretLookupBase(LookupBase):
         self.resolve_options(variables, kwargs)
         self._backends = {}
         self._want_cache = bool(self.get_option('cache'))
-        self._cache = _runcache.RunCache() if self._want_cache else None
+        runcache = _runcache()
+        self._cache = runcache.RunCache() if self._want_cache and runcache is not None else None
         if self._cache is not None and not self._cache.enabled:
             self._cache = None
         self._hinted = False
         audit_path = self.get_option('audit_log')
-        self._audit = AuditLog(audit_path) if audit_path else None
+        if audit_path:
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AuditLog  # pylint: disable=import-outside-toplevel
+            self._audit = AuditLog(audit_path)
+        else:
+            self._audit = None
 
         refs = [self._ref(term) for term in terms]
         results = [None] * len(refs)
@@ -281,9 +294,11 @@ class SecretLookupBase(LookupBase):
             if exc.ref is None:
                 exc.ref = ref
             raise AnsibleLookupError(self._message(exc)) from exc
-        _runcache.learn('lookup', self._plugin_name())
-        if self._cache is not None and not _brokered(scheme):
-            _runcache.learn('backend', scheme)
+        runcache = _runcache()
+        if runcache is not None:
+            runcache.learn('lookup', self._plugin_name())
+            if self._cache is not None and not _brokered(scheme):
+                runcache.learn('backend', scheme)
         self._backends[scheme] = backend
         return backend
 
@@ -409,6 +424,7 @@ class SecretLookupBase(LookupBase):
     def _emit(self, action, outcome, backend, ref, version, value, **details):
         if self._audit is None:
             return
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint  # pylint: disable=import-outside-toplevel
         fp = fingerprint(value, self.get_option('fingerprint_key')) if value is not None else None
         self._audit.emit(action, outcome, backend=ref.scheme, ref=ref, version=version, fingerprint=fp,
                          plugin=self._plugin_name(), **details)

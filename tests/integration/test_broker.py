@@ -41,7 +41,7 @@ def broker_processes(directory=None):
             argv = Path(cmdline).read_bytes().split(b"\0")
         except OSError:
             continue
-        if any(b"_broker.main" in a for a in argv) and (directory is None or directory.encode() in argv):
+        if any(b"_broker_server.main" in a for a in argv) and (directory is None or directory.encode() in argv):
             pids.append(int(cmdline.split("/")[2]))
     return pids
 

@@ -20,7 +20,6 @@ import json
 import os
 import socket
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core import _fileio
 
 AUDIT_ENV = 'AGENTAREA_SECRETS_AUDIT_LOG'
 
@@ -100,6 +99,8 @@ class AuditLog:
             return None
         record = event(action, outcome, **fields)
         line = (json.dumps(record, sort_keys=True, default=str) + '\n').encode('utf-8')
+        # imported here: a lookup that keeps no audit log (the common case) never loads the file helpers
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core import _fileio  # pylint: disable=import-outside-toplevel
         # never through a symbolic link: the log may sit in a directory other users can write
         fd = _fileio.safe_open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600, create_dirs=True,
                                backend='audit log')

@@ -18,7 +18,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core import _reg
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError, SecretNotFound
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker
+from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker, _broker_server
 
 CANARY = "canary-93d1c4aa-broker-unit"
 
@@ -81,7 +81,7 @@ def broker(monkeypatch, tmp_path):
     monkeypatch.setattr(_registry, "backend_class", lambda scheme: FakeBackend)
     directory = tmp_path / "run"
     directory.mkdir(mode=0o700)
-    return _broker.Broker(str(directory), os.getpid(), _broker.start_time(os.getpid()))
+    return _broker_server.Broker(str(directory), os.getpid(), _broker.start_time(os.getpid()))
 
 
 def request(refs, cache=True, **options):
@@ -159,7 +159,7 @@ def test_finish_runs_the_clean_ups_and_removes_the_directory(broker):
 
 
 def test_memory_cache_hands_out_copies():
-    cache = _broker.MemoryCache()
+    cache = _broker_server.MemoryCache()
     entry = {"token": "t"}
     cache.put("token", "id", entry)
     entry["token"] = "changed"
