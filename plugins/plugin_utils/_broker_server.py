@@ -38,7 +38,6 @@ def error_to_wire(exc):
             'ref': None, 'backend': None}
 
 
-
 # -- the run cache, in the broker's memory ------------------------------------------------------------------------
 class MemoryCache:
     """The run cache the backends see in the broker (``get``/``put``/``lock``/``on_finish``, as ``RunCache``):

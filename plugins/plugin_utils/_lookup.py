@@ -42,6 +42,7 @@ def _runcache():
     it at all (Ansible compiles a collection's plugin files from source in every worker, for every task)."""
     return sys.modules.get(_RUNCACHE)
 
+
 #: why this process cannot use the broker (set once; it then reads directly, as lookups did before the broker)
 _NO_BROKER = {}
 
