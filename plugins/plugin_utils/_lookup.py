@@ -298,7 +298,9 @@ class SecretLookupBase(LookupBase):
         runcache = _runcache()
         if runcache is not None:
             runcache.learn('lookup', self._plugin_name())
-            if self._cache is not None and not _brokered(scheme):
+            if self._cache is not None or _brokered(scheme):
+                # the callback imports the backend's modules for the next tasks (for a brokered store: ours, and
+                # never its SDK)
                 runcache.learn('backend', scheme)
         self._backends[scheme] = backend
         return backend

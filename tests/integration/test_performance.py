@@ -20,7 +20,10 @@ CANARY2 = "canary-0be3a9f2-perf"
 LOOKUP_PLUGINS = str(Path(__file__).parent / "lookup_plugins")
 OTHER_SDKS = ["boto3", "botocore", "google.cloud", "google.auth", "azure", "azure.identity",
               "azure.keyvault.secrets", "kubernetes", "docker"]
-WATCHED = ["hvac", "ansible_collections.agentarea.secrets.plugins.lookup.vault"] + OTHER_SDKS
+#: our Vault backend's module (no SDK in it): the callback imports it for brokered stores too, since every worker
+#: builds the backend (options, references) and would otherwise compile it from source on every task
+VAULT_BACKEND = "ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend"
+WATCHED = ["hvac", "ansible_collections.agentarea.secrets.plugins.lookup.vault", VAULT_BACKEND] + OTHER_SDKS
 
 
 def watched():
@@ -92,6 +95,7 @@ def test_preloading_imports_only_what_the_run_uses(ansible, vault, root, prefix,
     assert before["pid"] == after["pid"] != second["pid"]
     if mode != "preload: none":
         assert "ansible_collections.agentarea.secrets.plugins.lookup.vault" in second["loaded"]
+        assert VAULT_BACKEND in second["loaded"], (mode, second)
     # the run's cache directory (learned names included) is gone with the run
     assert second["run_dir"] and not os.path.exists(second["run_dir"])
 
