@@ -134,24 +134,17 @@ class CallbackModule(CallbackBase):
             return
         self._preloaded.add((kind, name))
         # pylint: disable=import-outside-toplevel
-        if kind == 'backend' and self._broker and name in _broker.SCHEMES:
-            # The broker reads this store, so nobody here needs its SDK. But every worker still builds the backend
-            # (options, references, validation) from our modules, and Ansible compiles a collection's files from
-            # source in each worker: imported here once, they are inherited by every fork (no SDK is imported).
-            try:
-                from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
-                backend_class(name)
-            except Exception as exc:  # pylint: disable=broad-except
-                self._display.vvv('agentarea.secrets.run_cache: cannot preload %s %s: %s'
-                                  % (kind, name, type(exc).__name__))
-            return
         try:
             if kind == 'lookup':
                 from ansible.plugins.loader import lookup_loader
                 lookup_loader.get(name, class_only=True)
                 return
             from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
+            # our backend's modules (no SDK): every worker builds the backend (options, references, validation),
+            # and Ansible compiles a collection's files from source in each worker; imported here, forks inherit them
             cls = backend_class(name)
+            if self._broker and name in _broker.SCHEMES:
+                return  # the broker reads this store: nobody here needs its SDK
             for module in _PRELOAD.get(name, ()):
                 importlib.import_module(module)
             hook = getattr(cls, 'preload', None)
