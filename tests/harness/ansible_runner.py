@@ -14,6 +14,22 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+COMPILE_CACHE_SITE = Path(__file__).resolve().parent / "compile_cache"
+#: The test session's cache directory for tests/harness/compile_cache (set by the integration tests' conftest; None
+#: turns it off): Ansible's module packaging and the modules' zip imports, cached for every run the tests start.
+COMPILE_CACHE = None
+
+
+def compile_cache_env(cache=None, pythonpath=None):
+    """The environment that lets an ``ansible-playbook`` run (and the modules it runs on localhost) use the compile
+    caches of tests/harness/compile_cache; ``pythonpath`` is the run's own PYTHONPATH, kept in front."""
+    cache = cache or COMPILE_CACHE
+    if not cache:
+        return {}
+    return {"AGENTAREA_TEST_COMPILE_CACHE": str(cache),
+            "PYTHONPATH": os.pathsep.join(p for p in (pythonpath, str(COMPILE_CACHE_SITE)) if p)}
+
+
 # The ansible-core under test: this venv's, or the one AGENTAREA_ANSIBLE_BIN names (`make matrix` runs the same
 # scenarios with each claimed release line's ansible-playbook); modules on localhost run with that venv's python
 # (AGENTAREA_ANSIBLE_PYTHON, else the python beside ansible-playbook).
@@ -62,8 +78,9 @@ class PlaybookResult:
 class AnsibleRunner:
     """``ansible.playbook(...)`` runs one playbook; ``canaries`` are values that must not appear anywhere."""
 
-    def __init__(self, collections_path: Path, base: Path):
+    def __init__(self, collections_path: Path, base: Path, compile_cache: Path = None):
         self.collections_path = collections_path
+        self.compile_cache = compile_cache or COMPILE_CACHE
         self.base = base
         self.home = base / "home"
         self.home.mkdir(parents=True, exist_ok=True)
@@ -95,6 +112,7 @@ class AnsibleRunner:
         env["ANSIBLE_CALLBACKS_ENABLED"] = ("agentarea.secrets.run_cache,record_results" if run_cache
                                             else "record_results")
         env.update({k: str(v) for k, v in (extra or {}).items()})
+        env.update(compile_cache_env(self.compile_cache, env.get("PYTHONPATH")))
         return env
 
     def playbook(self, playbook, extra_vars=None, env=None, check=False, diff=False, verbosity=0, canaries=(),

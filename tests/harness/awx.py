@@ -35,6 +35,8 @@ import yaml
 from jinja2.defaults import DEFAULT_NAMESPACE
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from tests.harness.ansible_runner import compile_cache_env
+
 REPO = Path(__file__).resolve().parents[2]
 AWX_DIR = REPO / "awx"
 VENV_BIN = Path(sys.executable).parent
@@ -246,6 +248,7 @@ def run_job(base, playbook, credentials=(), extra_vars=None, inventory_vars=None
     # What an execution environment provides: PATH, HOME, the installed collection; nothing of the test process.
     base_env = {"PATH": "%s:/usr/local/bin:/usr/bin:/bin" % VENV_BIN, "HOME": str(home), "LANG": "C.UTF-8",
                 "PWD": str(pdd / "project")}
+    base_env.update(compile_cache_env())  # the test session's compile caches (tests/harness/compile_cache)
     envvars = {"ANSIBLE_HOST_KEY_CHECKING": "False", "ANSIBLE_RETRY_FILES_ENABLED": "False",
                "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True", "ANSIBLE_FORCE_COLOR": "False",
                "ANSIBLE_LOCAL_TEMP": str(pdd / "tmp"), "PYTHONWARNINGS": "ignore",

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.ansible_runner import compile_cache_env
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 SCENARIOS = sorted(p.parent.name for p in (REPO / "extensions" / "molecule").glob("*/molecule.yml"))
@@ -47,6 +49,7 @@ def molecule_env(base: Path) -> dict:
         "NO_COLOR": "1",
         "PYTHONWARNINGS": "ignore",
     })
+    env.update(compile_cache_env(pythonpath=env.get("PYTHONPATH")))  # tests/harness/compile_cache
     return env
 
 
