@@ -122,3 +122,25 @@ def test_per_store_variables_reach_modules_of_those_stores_only():
     assert _action.option_vars(("vault",))["vault_ca_cert"] == "ansible_agentarea_secrets_vault_ca_cert"
     assert "azure_ca_cert" not in _action.option_vars(("vault",))
     assert not any(name.startswith("vault_") for name in _action.option_vars(("k8s",)))
+
+
+def test_the_heap_is_frozen_in_a_task_worker_only():
+    """gc.freeze in the forked worker of a task; never in the process that loaded the plugin (here: pytest)."""
+    import gc
+    import multiprocessing
+
+    before = gc.get_freeze_count()
+    _action.settle_worker_heap()
+    assert gc.get_freeze_count() == before
+
+    def child(queue):
+        _action.settle_worker_heap()
+        queue.put(gc.get_freeze_count())
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=child, args=(queue,))
+    proc.start()
+    frozen = queue.get(timeout=30)
+    proc.join(30)
+    assert frozen > 0
