@@ -135,6 +135,8 @@ options:
     description:
       - Description of a secret the module writes in AWS Secrets Manager (C(CreateSecret), else C(UpdateSecret)
         without a new value). A change alone changes no version. Unset keeps the current one.
+      - For an C(ssm://) parameter, its description (C(PutParameter)). A change alone writes the current value again
+        (a new version with the same value), as SSM has no other way to change it.
     type: str
   resource_policy:
     description:

@@ -50,6 +50,12 @@ options:
         creates missing parameters only and fails with a conflict where one exists with another value.
     type: bool
     default: true
+  description:
+    description:
+      - Description of an C(ssm://) parameter the module writes (C(PutParameter)). A change alone writes the current
+        value again (a new version with the same value), as SSM has no other way to change it. Unset keeps the
+        current one. The same option sets a Secrets Manager secret's description.
+    type: str
 """
 
     # Sources of the SSM-only connection option for lookups.

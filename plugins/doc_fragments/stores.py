@@ -18,6 +18,7 @@ class ModuleDocFragment:
     #   ca_cert.description of k8s (vault wins)
     #   validate_certs.description of k8s (vault wins)
     #   retries.description of aws (vault wins)
+    #   description.description of ssm.modules (aws.modules wins)
     #   ca_cert.description of azure (vault wins)
     #   validate_certs.description of azure (vault wins)
     DOCUMENTATION = r"""
@@ -303,7 +304,9 @@ options:
     type: str
   description:
     description: ['Description of a secret the module writes in AWS Secrets Manager (C(CreateSecret), else C(UpdateSecret)
-        without a new value). A change alone changes no version. Unset keeps the current one.']
+        without a new value). A change alone changes no version. Unset keeps the current one.', 'For an C(ssm://)
+        parameter, its description (C(PutParameter)). A change alone writes the current value again (a new version
+        with the same value), as SSM has no other way to change it.']
     type: str
   resource_policy:
     description: ['Resource policy of a secret the module writes in AWS (a dict, or its JSON text). Compared with
@@ -499,6 +502,7 @@ notes: ['For a vault host outside the Key Vault domains (C(*.vault.azure.net) an
     #   ca_cert.description of k8s (vault wins)
     #   validate_certs.description of k8s (vault wins)
     #   retries.description of aws (vault wins)
+    #   description.description of ssm.modules (aws.modules wins)
     #   ca_cert.description of azure (vault wins)
     #   validate_certs.description of azure (vault wins)
     SECRET_LOOKUP = r"""
@@ -1049,7 +1053,9 @@ options:
     type: str
   description:
     description: ['Description of a secret the module writes in AWS Secrets Manager (C(CreateSecret), else C(UpdateSecret)
-        without a new value). A change alone changes no version. Unset keeps the current one.']
+        without a new value). A change alone changes no version. Unset keeps the current one.', 'For an C(ssm://)
+        parameter, its description (C(PutParameter)). A change alone writes the current value again (a new version
+        with the same value), as SSM has no other way to change it.']
     type: str
   resource_policy:
     description: ['Resource policy of a secret the module writes in AWS (a dict, or its JSON text). Compared with

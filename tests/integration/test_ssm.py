@@ -145,6 +145,48 @@ def test_bypath_recursive_and_paginated(ansible, aws, ssm, prefix):
     ssm.delete_parameters(Names=sorted(expected))
 
 
+def test_description_is_written_changed_alone_and_kept_when_unset(ansible, aws, ssm, prefix):
+    """amazon.aws.ssm_parameter's ``description``: set on create, a change alone writes the value again (SSM has
+    no other way), unset keeps it; check mode and a second run change nothing. One playbook, a task per step."""
+    name = "/%s/described" % prefix
+    steps = play("""
+        - name: create
+          agentarea.secrets.secret: {ref: "ssm://%(p)s/described", value: "{{ value }}", description: first}
+          register: created
+        - name: again
+          agentarea.secrets.secret: {ref: "ssm://%(p)s/described", value: "{{ value }}", description: first}
+        - name: check
+          agentarea.secrets.secret: {ref: "ssm://%(p)s/described", value: "{{ value }}", description: second}
+          check_mode: true
+        - name: checked
+          agentarea.secrets.secret_info: {ref: "ssm://%(p)s/described"}
+        - name: change
+          agentarea.secrets.secret: {ref: "ssm://%(p)s/described", value: "{{ value }}", description: second}
+        - name: unchanged
+          agentarea.secrets.secret: {ref: "ssm://%(p)s/described", value: "{{ value }}", description: second}
+        - name: new value, description unset
+          agentarea.secrets.secret: {ref: "ssm://%(p)s/described", value: "{{ value2 }}"}
+        - name: info
+          agentarea.secrets.secret_info: {ref: "ssm://%(p)s/described"}
+    """ % {"p": prefix})
+    run = ansible.playbook(steps, extra_vars={"value": CANARY, "value2": CANARY2}, env=aws["env"], diff=True,
+                           canaries=ALL, allowed_files=["_extra_vars.json"])
+    created, again, check = run.task("create"), run.task("again"), run.task("check")
+    assert created["changed"] and created["action"] == "created" and created["version"] == "1"
+    assert not again["changed"]
+    assert check["changed"] and check["action"] == "tagged"
+    assert run.task("checked")["metadata"]["description"] == "first" and run.task("checked")["version"] == "1"
+    change = run.task("change")
+    assert change["changed"] and change["action"] == "tagged" and change["version"] == "2"
+    assert change["fingerprint"] == created["fingerprint"]
+    assert not run.task("unchanged")["changed"]
+    assert run.task("new value, description unset")["action"] == "updated"
+    info = run.task("info")
+    assert info["version"] == "3" and info["metadata"]["description"] == "second"
+    assert describe(ssm, name)["Description"] == "second"
+    assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == CANARY2
+
+
 def test_secret_module_type_tier_kms_tags_and_overwrite(ansible, aws, ssm, kms_key, prefix):
     name = "/%s/api/token" % prefix
     env = aws["env"]

@@ -37,13 +37,12 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._au
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
-    stored_text, string_tags, with_field, without_field,
+    flag, stored_text, string_tags, with_field, without_field,
 )
 
 TYPES = ('String', 'StringList', 'SecureString')
 TIERS = ('Standard', 'Advanced', 'Intelligent-Tiering')
 PAGE = 10  # GetParametersByPath and GetParameters take at most 10
-_TRUE = ('1', 'true', 'yes', 'on')
 
 #: the AWS connection options, declared as the aws backend declares them (one set of credentials for both stores)
 CONNECTION = ('region', 'profile', 'access_key', 'secret_key', 'session_token', 'assume_role_arn',
@@ -55,6 +54,7 @@ _ARGSPEC.update({
     'ssm_tier': {'type': 'str', 'choices': list(TIERS)},
     'ssm_key_id': {'type': 'str', 'no_log': False},
     'ssm_overwrite': {'type': 'bool', 'default': True},
+    'description': dict(AwsBackend.ARGSPEC['description']),  # one option for both AWS stores
 })
 _ENV = dict((name, tuple(AwsBackend.ENV[name])) for name in CONNECTION if name in AwsBackend.ENV and name != 'endpoint_url')
 _ENV['ssm_endpoint_url'] = ('ANSIBLE_AGENTAREA_SECRETS_SSM_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SSM')
@@ -91,13 +91,6 @@ def ssm_error(exc, ref, action, context=None):
     if code in _REFUSED:
         return InvalidReference('%s: Parameter Store refused the request (%s)' % (action, code), **where)
     return to_error(exc, ref, action, 'ssm', context=context)
-
-
-def flag(value):
-    """A ``?bypath=`` / ``?recursive=`` parameter (or lookup option) as a bool."""
-    if isinstance(value, bool) or value is None:
-        return bool(value)
-    return str(value).strip().lower() in _TRUE
 
 
 class SsmBackend(SecretBackend):
@@ -369,11 +362,13 @@ class SsmBackend(SecretBackend):
             kwargs['KeyId'] = o['ssm_key_id']
         if tier or o.get('ssm_tier'):
             kwargs['Tier'] = tier or o['ssm_tier']
+        if o.get('description') is not None:
+            kwargs['Description'] = o['description']
         return kwargs
 
     def property_changes(self, secret):
         """``{property: (now, wanted)}`` of ``ssm_type``, ``ssm_tier`` (Standard/Advanced; Intelligent-Tiering lets
-        AWS choose) and ``ssm_key_id`` against the parameter read. :meth:`set_tags` applies them."""
+        AWS choose), ``ssm_key_id`` and ``description`` against the parameter read. :meth:`set_tags` applies them."""
         o, meta, changes = self.options, secret.metadata, {}
         if o.get('ssm_type') and meta.get('type') and o['ssm_type'] != meta['type']:
             changes['type'] = (meta['type'], o['ssm_type'])
@@ -383,6 +378,8 @@ class SsmBackend(SecretBackend):
         key = o.get('ssm_key_id')
         if key and kind == 'SecureString' and not (meta.get('key_id') or '').endswith(key):
             changes['key_id'] = (meta.get('key_id'), key)
+        if o.get('description') is not None and (meta.get('description') or '') != o['description']:
+            changes['description'] = (meta.get('description'), o['description'])
         return changes
 
     def _apply_tags(self, ref, name, tags):
@@ -399,8 +396,9 @@ class SsmBackend(SecretBackend):
         return bool(remove or changed)
 
     def set_tags(self, ref, tags):
-        """Replace the parameter's tags (no new version); a type, tier or KMS key that :meth:`property_changes`
-        reports is applied by writing the current value again (a new version with the same value)."""
+        """Replace the parameter's tags (no new version); a type, tier, KMS key or description that
+        :meth:`property_changes` reports is applied by writing the current value again (a new version with the same
+        value: PutParameter is SSM's only way to change them)."""
         self._writable(ref)
         current = self._current(ref)
         if current is None:
@@ -411,7 +409,7 @@ class SsmBackend(SecretBackend):
         if self.property_changes(current):
             kwargs = self._put_kwargs(name, current.value, current, tier=self.property_changes(current).get(
                 'tier', (None, None))[1])
-            version = str(self._call(ref, 'changing type, tier or KMS key', 'put_parameter', **kwargs).get('Version'))
+            version = str(self._call(ref, 'changing type, tier, KMS key or description', 'put_parameter', **kwargs).get('Version'))
         self._apply_tags(ref, name, tags)
         return Secret(None, version, None, None, {'tags': string_tags(tags)})
 
