@@ -22,20 +22,33 @@ description:
     C(secretsmanager:BatchGetSecretValue) permission).
   - A secret scheduled for deletion is reported as deleted (O(on_deleted)), a missing secret or label as missing
     (O(on_missing)), a refusal by IAM or KMS as denied (O(on_denied)).
+  - With O(bypath), a term is a path and its value is a dict of every secret under it (names that start with the
+    path and a C(/)), full name to current value (C(ListSecrets), then C(BatchGetSecretValue)), as amazon.aws's
+    C(bypath) does.
   - Only reads. M(agentarea.secrets.secret) writes, tags, labels (C(?stage=AWSPENDING)) and deletes secrets.
 requirements:
   - boto3 (Python library) on the controller
 options:
   _terms:
-    description: Secret names or ARNs, or C(aws://) references.
+    description: Secret names or ARNs, paths (with O(bypath)), or C(aws://) references.
     type: list
     elements: str
     required: true
   key:
     description:
-      - Return this field of a JSON secret instead of the whole secret (a dict).
+      - Return this field of a JSON secret instead of the whole secret (a dict); with O(bypath), the value of the
+        secret with this full name.
       - The same as C(#key) in a reference; a C(#key) in the term wins.
     type: str
+  bypath:
+    description:
+      - Read every secret under the path each term names (C(agentarea/prod) reads C(agentarea/prod/db) and
+        C(agentarea/prod/api/key), not C(agentarea/production)), as one dict from full name to current value. The
+        same as C(?bypath=true) in a reference. Secrets scheduled for deletion are left out; a binary secret's value
+        is its base64 text. A path that holds no secret is missing (O(on_missing)).
+      - Reads C(AWSCURRENT) only, so it cannot be combined with O(version_stage) or O(version_id).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - agentarea.secrets.lookup
   - agentarea.secrets.lookup.backend
@@ -66,6 +79,11 @@ EXAMPLES = r"""
                            assume_role_arn='arn:aws:iam::123456789012:role/agentarea-deploy') }}"
   no_log: true
 
+- name: Every secret under a path (a dict from full name to value)
+  ansible.builtin.set_fact:
+    prod_secrets: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/', bypath=true) }}"
+  no_log: true
+
 - name: An optional secret that may not exist yet
   ansible.builtin.set_fact:
     sentry_dsn: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/sentry', on_missing='skip') | default('', true) }}"
@@ -76,7 +94,8 @@ RETURN = r"""
 _raw:
   description:
     - One value per term, in order (terms skipped by O(on_missing), O(on_denied) or O(on_deleted) are left out).
-    - A string, a dict for a JSON object read without O(key), or bytes for a binary secret.
+    - A string, a dict for a JSON object read without O(key), or bytes for a binary secret; with O(bypath) a dict of
+      full name to value.
   type: list
   elements: raw
 """
@@ -86,4 +105,5 @@ from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import S
 
 class LookupModule(SecretLookupBase):
     SCHEME = 'aws'
-    REF_PARAMS = ()  # version_stage / version_id are backend options, folded into the reference by the backend
+    # version_stage / version_id are backend options, folded into the reference by the backend; bypath is the lookup's
+    REF_PARAMS = ('bypath',)

@@ -113,6 +113,61 @@ def test_lookups_json_keys_arns_batches_and_stages(ansible, aws, sm, prefix):
         sm.delete_secret(SecretId="%s/%s" % (prefix, name), ForceDeleteWithoutRecovery=True)
 
 
+def test_bypath_reads_every_current_secret_under_a_prefix(ansible, aws, sm, prefix):
+    """amazon.aws's ``bypath``: one dict of full name to current value of the secrets under a path (not a sibling
+    whose name only starts the same); scheduled deletions left out, binary as base64 text, ``key`` picks one name, a
+    path holding nothing is missing, stages and versions refused. With the run cache (the broker) and without."""
+    app = prefix + "/app/"
+    sm.create_secret(Name=app + "db", SecretString=json.dumps({"password": CANARY}))
+    sm.create_secret(Name=app + "token", SecretString=CANARY2)
+    sm.create_secret(Name=app + "blob", SecretBinary=CANARY3.encode())
+    sm.create_secret(Name=app + "gone", SecretString=CANARY3)
+    sm.delete_secret(SecretId=app + "gone", RecoveryWindowInDays=7)
+    sm.create_secret(Name=prefix + "/other", SecretString=CANARY3)
+    sm.create_secret(Name=prefix + "/application", SecretString=CANARY3)  # a sibling: not under app/
+    reads = play("""
+        - name: read
+          ansible.builtin.set_fact:
+            all: "{{ lookup('agentarea.secrets.aws', '%(app)s', bypath=true) }}"
+            via_ref: "{{ lookup('agentarea.secrets.secret', 'aws://%(app)s?bypath=true') }}"
+            one: "{{ lookup('agentarea.secrets.aws', '%(app)s', bypath=true, key='%(app)stoken') }}"
+            nothing: "{{ query('agentarea.secrets.aws', '%(p)s/nothing/', bypath=true, on_missing='skip') }}"
+          no_log: true
+        - name: check
+          ansible.builtin.assert:
+            that:
+              - all.keys() | sort == ['%(app)sblob', '%(app)sdb', '%(app)stoken']
+              - (all['%(app)sdb'] | from_json).password | hash('sha256') == '%(h)s'
+              - all['%(app)stoken'] | hash('sha256') == '%(h2)s'
+              - all['%(app)sblob'] | b64decode | hash('sha256') == '%(h3)s'
+              - via_ref == all
+              - one | hash('sha256') == '%(h2)s'
+              - nothing == []
+            quiet: true
+        - name: a stage with bypath
+          ansible.builtin.debug:
+            msg: "{{ lookup('agentarea.secrets.aws', '%(app)s', bypath=true, version_stage='AWSPREVIOUS') }}"
+          register: staged
+          ignore_errors: true
+        - name: nothing under the prefix
+          ansible.builtin.debug:
+            msg: "{{ lookup('agentarea.secrets.aws', '%(p)s/nothing/', bypath=true) }}"
+          register: missing
+          ignore_errors: true
+    """ % {"p": prefix, "app": app, "h": sha(CANARY), "h2": sha(CANARY2), "h3": sha(CANARY3)})
+    for run_cache in (True, False):
+        run = ansible.playbook(reads, env=aws["env"], canaries=ALL, run_cache=run_cache)
+        staged, missing = run.task("a stage with bypath"), run.task("nothing under the prefix")
+        assert staged["_status"] == "failed" and "?bypath= reads the current values" in staged["msg"], staged
+        assert "aws://%s" % app.rstrip("/") in staged["msg"]
+        assert missing["_status"] == "failed" and "no secret under %s/nothing/" % prefix in missing["msg"], missing
+        assert "Traceback" not in run.output
+    for name in ("db", "token", "blob", "gone"):
+        sm.delete_secret(SecretId=app + name, ForceDeleteWithoutRecovery=True)
+    for name in ("other", "application"):
+        sm.delete_secret(SecretId="%s/%s" % (prefix, name), ForceDeleteWithoutRecovery=True)
+
+
 def test_staging_labels_pending_promote_previous_and_stale_pending(ansible, aws, sm, prefix):
     name = prefix + "/database"
     first = sm.create_secret(Name=name, SecretString=json.dumps({"user": "app", "password": CANARY}))["VersionId"]

@@ -17,6 +17,16 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend im
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidReference
 
 
+_TRUE = ('1', 'true', 'yes', 'on')
+
+
+def flag(value):
+    """A reference parameter such as ``?bypath=`` / ``?recursive=`` (or the lookup option it came from) as a bool."""
+    if isinstance(value, bool) or value is None:
+        return bool(value)
+    return str(value).strip().lower() in _TRUE
+
+
 def as_map(current, ref=None, backend=None):
     """The current value as a dict, for a ``#key`` write (None or empty -> {})."""
     if current is None or current == '':

@@ -33,7 +33,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._au
     make_session, to_error, warm, who,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
-    stored_text, string_tags, with_field, without_field,
+    flag, stored_text, string_tags, with_field, without_field,
 )
 
 AWSCURRENT = 'AWSCURRENT'
@@ -200,7 +200,9 @@ class AwsBackend(SecretBackend):
     # -- references ---------------------------------------------------------------------------------------------
     def ref_from_term(self, term, key=None, version=None, **params):
         """A lookup term; ``version_stage``/``version_id`` become ``?stage=``/``?version=`` (so the run cache keeps
-        AWSCURRENT and AWSPENDING apart)."""
+        AWSCURRENT and AWSPENDING apart), the ``bypath`` option ``?bypath=true``."""
+        if 'bypath' in params:
+            params['bypath'] = 'true' if flag(params['bypath']) else None
         ref = super(AwsBackend, self).ref_from_term(term, key=key, version=version, **params)
         if ref.param('stage') is None and ref.version is None:
             ref = ref.replace(params={'stage': self.options.get('version_stage'),
@@ -265,13 +267,55 @@ class AwsBackend(SecretBackend):
         })
         return secret
 
+    @staticmethod
+    def _bypath(ref):
+        return flag(ref.param('bypath'))
+
     def read(self, ref):
-        """The value at the stage or version the reference names, with the secret's tags and times."""
+        """The value at the stage or version the reference names, with the secret's tags and times; with
+        ``?bypath=true`` every secret whose name starts with the location (see :meth:`read_path`)."""
+        if self._bypath(ref):
+            return self.read_path(ref)
         try:
             secret = self._get(ref)
         except SecretNotFound as exc:
             raise self._misplaced(exc)
         return self._add_facts(secret, self._describe(ref))
+
+    def read_path(self, ref):
+        """``{name: value}`` of every secret under the reference's location as a path (names that start with it and
+        a ``/``; ListSecrets with a name filter, paged; then the current values 20 per BatchGetSecretValue call, the
+        rest one by one). Secrets scheduled for deletion are not listed. A binary secret's value is its base64 text
+        (a dict holds text). A path that holds none is missing: an empty dict would be a run that read nothing."""
+        if ref.version is not None or ref.param('stage') not in (None, AWSCURRENT):
+            raise InvalidReference('?bypath= reads the current values (AWSCURRENT): remove ?version=/?stage=',
+                                   ref=ref, backend=self.NAME)
+        prefix = ref.location.rstrip('/') + '/'
+        names = self.list(prefix=prefix)
+        if not names:
+            raise SecretNotFound('reading by path: no secret under %s' % prefix, ref=ref,
+                                 backend=self.NAME)
+        found = {}
+        for start in range(0, len(names), BATCH_SIZE):
+            self._batch(names[start:start + BATCH_SIZE], found)
+        values, versions = {}, {}
+        for name in names:
+            secret = found.get(name)
+            if secret is None:
+                try:
+                    secret = self._get(SecretRef(self.NAME, name, params={'stage': AWSCURRENT}))
+                except SecretNotFound:
+                    continue  # deleted between the listing and the read
+                except SecretDeleted:
+                    continue
+            value = secret.value
+            if isinstance(value, bytes):
+                value = base64.b64encode(value).decode('ascii')
+            values[name], versions[name] = value, secret.version
+        if not values:
+            raise SecretNotFound('reading by path: no secret under %s' % prefix, ref=ref,
+                                 backend=self.NAME)
+        return Secret(values, None, None, None, {'path': prefix, 'versions': versions})
 
     def _batch(self, ids, found):
         """BatchGetSecretValue for ``ids`` (botocore retries a throttled call); still throttled, the batch is split
@@ -297,7 +341,8 @@ class AwsBackend(SecretBackend):
         the store is unavailable (down, throttled after every retry, too slow), the remaining references are not
         tried again one by one: each gets that error, so a run against a store in trouble ends in bounded time."""
         out = [None] * len(refs)
-        batchable = [i for i, ref in enumerate(refs) if self._selector(ref) == (AWSCURRENT, None)]
+        batchable = [i for i, ref in enumerate(refs)
+                     if self._selector(ref) == (AWSCURRENT, None) and not self._bypath(ref)]
         ids = sorted(set(refs[i].location for i in batchable))
         found = {}
         if len(ids) > 1:
@@ -316,9 +361,9 @@ class AwsBackend(SecretBackend):
                 out[i] = BackendUnavailable('not read: %s' % down.cause, ref=ref, backend=self.NAME)
                 continue
             try:
-                out[i] = self._get(ref)
+                out[i] = self.read_path(ref) if self._bypath(ref) else self._get(ref)
             except SecretNotFound as exc:
-                out[i] = self._misplaced(exc)
+                out[i] = exc if self._bypath(ref) else self._misplaced(exc)
             except SecretError as exc:
                 out[i] = exc
                 if getattr(exc, 'store_down', False):

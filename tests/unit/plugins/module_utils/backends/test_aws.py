@@ -158,6 +158,14 @@ def test_lookup_terms_take_stage_and_version_from_options_unless_the_reference_n
     assert backend().ref_from_term(arn).location == arn
 
 
+def test_the_bypath_option_becomes_a_reference_parameter_and_refuses_stages():
+    assert str(backend().ref_from_term("agentarea/prod/", bypath=True)) == "aws://agentarea/prod?bypath=true"
+    assert str(backend().ref_from_term("agentarea/prod", bypath=False)) == "aws://agentarea/prod"
+    assert str(backend().ref_from_term("aws://agentarea/prod?bypath=true")) == "aws://agentarea/prod?bypath=true"
+    with pytest.raises(InvalidReference, match="reads the current values"):
+        backend(version_stage="AWSPREVIOUS").read(backend(version_stage="AWSPREVIOUS").ref_from_term("p/", bypath=True))
+
+
 def test_every_read_names_its_stage():
     """moto returns a stale value for a read without VersionStage after a promotion; we always send one."""
     stub = Stub({"v1": ("one", ["AWSCURRENT"]), "v0": ("zero", ["AWSPREVIOUS"])})
