@@ -40,6 +40,15 @@ options:
         secret with this full name.
       - The same as C(#key) in a reference; a C(#key) in the term wins.
     type: str
+  nested:
+    description:
+      - Read a path into a JSON secret, as amazon.aws's C(nested) does; a term C(agentarea/prod/database.primary.password)
+        is the secret C(agentarea/prod/database) and the path C(primary.password). With O(key) or C(#key) the key is
+        the dotted path instead (for a secret whose name has a dot). A number indexes a list.
+      - A step that is not there is missing (O(on_missing)), naming the path and the keys that are there. The same
+        as C(?nested=true) in a reference.
+    type: bool
+    default: false
   bypath:
     description:
       - Read every secret under the path each term names (C(agentarea/prod) reads C(agentarea/prod/db) and
@@ -79,6 +88,12 @@ EXAMPLES = r"""
                            assume_role_arn='arn:aws:iam::123456789012:role/agentarea-deploy') }}"
   no_log: true
 
+- name: A value deep inside a JSON secret (amazon.aws's nested form), and the same for a name with a dot in it
+  ansible.builtin.set_fact:
+    primary_password: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/database.primary.password', nested=true) }}"
+    replica_password: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/db.v2', key='replicas.0.password', nested=true) }}"
+  no_log: true
+
 - name: Every secret under a path (a dict from full name to value)
   ansible.builtin.set_fact:
     prod_secrets: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/', bypath=true) }}"
@@ -106,4 +121,4 @@ from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import S
 class LookupModule(SecretLookupBase):
     SCHEME = 'aws'
     # version_stage / version_id are backend options, folded into the reference by the backend; bypath is the lookup's
-    REF_PARAMS = ('bypath',)
+    REF_PARAMS = ('bypath', 'nested')

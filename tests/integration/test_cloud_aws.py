@@ -113,12 +113,14 @@ def test_lookups_json_keys_arns_batches_and_stages(ansible, aws, sm, prefix):
         sm.delete_secret(SecretId="%s/%s" % (prefix, name), ForceDeleteWithoutRecovery=True)
 
 
-def test_bypath_reads_every_current_secret_under_a_prefix(ansible, aws, sm, prefix):
+def test_bypath_and_nested_lookup_shapes(ansible, aws, sm, prefix):
     """amazon.aws's ``bypath``: one dict of full name to current value of the secrets under a path (not a sibling
     whose name only starts the same); scheduled deletions left out, binary as base64 text, ``key`` picks one name, a
-    path holding nothing is missing, stages and versions refused. With the run cache (the broker) and without."""
+    path holding nothing is missing, stages and versions refused. amazon.aws's ``nested``: a dotted path into the
+    JSON, from the term or the key; a missing step names the path. With the run cache (the broker) and without."""
     app = prefix + "/app/"
-    sm.create_secret(Name=app + "db", SecretString=json.dumps({"password": CANARY}))
+    sm.create_secret(Name=app + "db", SecretString=json.dumps({"password": CANARY,
+                                                               "replicas": [{"password": CANARY2}]}))
     sm.create_secret(Name=app + "token", SecretString=CANARY2)
     sm.create_secret(Name=app + "blob", SecretBinary=CANARY3.encode())
     sm.create_secret(Name=app + "gone", SecretString=CANARY3)
@@ -132,6 +134,9 @@ def test_bypath_reads_every_current_secret_under_a_prefix(ansible, aws, sm, pref
             via_ref: "{{ lookup('agentarea.secrets.secret', 'aws://%(app)s?bypath=true') }}"
             one: "{{ lookup('agentarea.secrets.aws', '%(app)s', bypath=true, key='%(app)stoken') }}"
             nothing: "{{ query('agentarea.secrets.aws', '%(p)s/nothing/', bypath=true, on_missing='skip') }}"
+            deep: "{{ lookup('agentarea.secrets.aws', '%(app)sdb.password', nested=true) }}"
+            deep_key: "{{ lookup('agentarea.secrets.aws', '%(app)sdb', key='replicas.0.password', nested=true) }}"
+            deep_ref: "{{ lookup('agentarea.secrets.secret', 'aws://%(app)sdb#replicas.0.password?nested=true') }}"
           no_log: true
         - name: check
           ansible.builtin.assert:
@@ -143,7 +148,14 @@ def test_bypath_reads_every_current_secret_under_a_prefix(ansible, aws, sm, pref
               - via_ref == all
               - one | hash('sha256') == '%(h2)s'
               - nothing == []
+              - deep | hash('sha256') == '%(h)s'
+              - deep_key | hash('sha256') == '%(h2)s' and deep_ref == deep_key
             quiet: true
+        - name: a nested step that is not there
+          ansible.builtin.debug:
+            msg: "{{ lookup('agentarea.secrets.aws', '%(app)sdb.replicas.3.password', nested=true) }}"
+          register: no_step
+          ignore_errors: true
         - name: a stage with bypath
           ansible.builtin.debug:
             msg: "{{ lookup('agentarea.secrets.aws', '%(app)s', bypath=true, version_stage='AWSPREVIOUS') }}"
@@ -161,6 +173,8 @@ def test_bypath_reads_every_current_secret_under_a_prefix(ansible, aws, sm, pref
         assert staged["_status"] == "failed" and "?bypath= reads the current values" in staged["msg"], staged
         assert "aws://%s" % app.rstrip("/") in staged["msg"]
         assert missing["_status"] == "failed" and "no secret under %s/nothing/" % prefix in missing["msg"], missing
+        no_step = run.task("a nested step that is not there")
+        assert no_step["_status"] == "failed" and "'replicas' has no '3'" in no_step["msg"], no_step
         assert "Traceback" not in run.output
     for name in ("db", "token", "blob", "gone"):
         sm.delete_secret(SecretId=app + name, ForceDeleteWithoutRecovery=True)

@@ -87,6 +87,27 @@ def encode_value(value):
     return value
 
 
+def select_path(data, path, ref=None, backend=None):
+    """The part of ``data`` (a decoded JSON value) at the dotted ``path``; a missing step is SecretNotFound naming
+    the path walked so far and the keys that were there (never a value)."""
+    walked = []
+    for step in path.split('.'):
+        where = "'%s'" % '.'.join(walked) if walked else 'the secret'
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and step.isdigit() and int(step) < len(data):
+            data = data[int(step)]
+        elif isinstance(data, (dict, list)):
+            have = ', '.join(sorted(str(k) for k in data)) if isinstance(data, dict) else '%d items' % len(data)
+            raise SecretNotFound("%s has no '%s' (the nested path '%s'; it has: %s)"
+                                 % (where, step, path, have or 'none'), ref=ref, backend=backend)
+        else:
+            raise InvalidReference("the nested path '%s' goes into %s, which is a single value, not a map or a JSON "
+                                   "object" % (path, where), ref=ref, backend=backend)
+        walked.append(step)
+    return data
+
+
 class Secret:
     """A value with its metadata. ``repr`` never shows the value.
 
@@ -108,11 +129,14 @@ class Secret:
         return 'Secret(version=%r, keys=%r)' % (
             self.version, sorted(self.value) if isinstance(self.value, dict) else None)
 
-    def select(self, key, ref=None, backend=None):
-        """The whole value (a dict for JSON objects), or one field of it."""
+    def select(self, key, ref=None, backend=None, nested=False):
+        """The whole value (a dict for JSON objects), or one field of it; ``nested``: ``key`` is a dotted path into
+        the JSON (``database.primary.password``; a number indexes a list)."""
         data = decode_structured(self.value)
         if key is None:
             return data
+        if nested:
+            return select_path(data, key, ref=ref, backend=backend)
         if not isinstance(data, dict):
             raise InvalidReference("'#%s' selects a field, but the secret is a single value, not a map or a JSON "
                                    "object" % key, ref=ref, backend=backend)

@@ -46,7 +46,7 @@ class _Scheme:
 
 SCHEMES = {
     'vault': _Scheme(2, params=('version', 'kv_version', 'mount'), what='mount/path'),
-    'aws': _Scheme(1, params=('version', 'stage', 'bypath'), what='secret name, name prefix or ARN'),
+    'aws': _Scheme(1, params=('version', 'stage', 'bypath', 'nested'), what='secret name, path or ARN'),
     'ssm': _Scheme(1, params=('version', 'label', 'bypath', 'recursive'), what='parameter name, path or ARN'),
     'azure': _Scheme(2, 2, params=('version',), what='vault/name'),
     'gcp': _Scheme(2, 2, params=('version',), what='project/name'),

@@ -203,6 +203,13 @@ class AwsBackend(SecretBackend):
         AWSCURRENT and AWSPENDING apart), the ``bypath`` option ``?bypath=true``."""
         if 'bypath' in params:
             params['bypath'] = 'true' if flag(params['bypath']) else None
+        if flag(params.pop('nested', None)):
+            # amazon.aws's nested form: 'name.key1.key2' is the secret 'name' and a path into its JSON (a plain term
+            # without #key or key=; otherwise the key itself is the dotted path)
+            plain = not term.startswith(('aws://', 'arn:')) and '#' not in term
+            if plain and key is None and '.' in term:
+                term, key = term.split('.', 1)
+            params['nested'] = 'true'
         ref = super(AwsBackend, self).ref_from_term(term, key=key, version=version, **params)
         if ref.param('stage') is None and ref.version is None:
             ref = ref.replace(params={'stage': self.options.get('version_stage'),
@@ -270,6 +277,10 @@ class AwsBackend(SecretBackend):
     @staticmethod
     def _bypath(ref):
         return flag(ref.param('bypath'))
+
+    def select(self, secret, ref):
+        """``#key`` of a JSON secret; with ``?nested=true`` a dotted path into it (amazon.aws's ``nested``)."""
+        return secret.select(ref.key, ref=ref, backend=self.NAME, nested=flag(ref.param('nested')))
 
     def read(self, ref):
         """The value at the stage or version the reference names, with the secret's tags and times; with
@@ -384,6 +395,9 @@ class AwsBackend(SecretBackend):
         return {'SecretBinary': text} if isinstance(text, bytes) else {'SecretString': text}
 
     def _write_stage(self, ref):
+        if flag(ref.param('nested')) or self._bypath(ref):
+            raise InvalidReference('?nested= and ?bypath= are for reads: write the secret by its name (#key for one '
+                                   'field)', ref=ref, backend=self.NAME)
         stage, version = self._selector(ref)
         if version is not None:
             raise InvalidReference('a write creates a new version: remove ?version=/version_id (use ?stage= or '

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ParamValidationError
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAS_CREATE
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAS_CREATE, Secret
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     BackendUnavailable,
     InvalidOption,
@@ -164,6 +164,24 @@ def test_the_bypath_option_becomes_a_reference_parameter_and_refuses_stages():
     assert str(backend().ref_from_term("aws://agentarea/prod?bypath=true")) == "aws://agentarea/prod?bypath=true"
     with pytest.raises(InvalidReference, match="reads the current values"):
         backend(version_stage="AWSPREVIOUS").read(backend(version_stage="AWSPREVIOUS").ref_from_term("p/", bypath=True))
+
+
+def test_nested_splits_a_plain_term_and_walks_the_json():
+    b = backend()
+    ref = b.ref_from_term("agentarea/prod/database.primary.password", nested=True)
+    assert (ref.location, ref.key, ref.param("nested")) == ("agentarea/prod/database", "primary.password", "true")
+    assert b.ref_from_term("db.v2", key="a.b", nested=True).location == "db.v2"
+    assert b.ref_from_term("db.v2", nested=False).location == "db.v2"
+    secret = Secret('{"primary": {"password": "%s"}, "replicas": [{"password": "p1"}]}' % CANARY, "v1")
+    assert b.select(secret, ref) == CANARY
+    assert b.select(secret, b.ref_from_term("db", key="replicas.0.password", nested=True)) == "p1"
+    with pytest.raises(SecretNotFound, match="'primary' has no 'user'") as err:
+        b.select(secret, b.ref_from_term("db.primary.user", nested=True))
+    assert CANARY not in str(err.value)
+    with pytest.raises(InvalidReference, match="single value"):
+        b.select(secret, b.ref_from_term("db.primary.password.x", nested=True))
+    with pytest.raises(InvalidReference, match="are for reads"):
+        b.write(ref, "x")
 
 
 def test_every_read_names_its_stage():
