@@ -394,10 +394,13 @@ class AwsBackend(SecretBackend):
                                        'shown)', ref=ref, backend=self.NAME)
         return {'SecretBinary': text} if isinstance(text, bytes) else {'SecretString': text}
 
-    def _write_stage(self, ref):
+    def _for_reads_only(self, ref):
         if flag(ref.param('nested')) or self._bypath(ref):
             raise InvalidReference('?nested= and ?bypath= are for reads: write the secret by its name (#key for one '
                                    'field)', ref=ref, backend=self.NAME)
+
+    def _write_stage(self, ref):
+        self._for_reads_only(ref)
         stage, version = self._selector(ref)
         if version is not None:
             raise InvalidReference('a write creates a new version: remove ?version=/version_id (use ?stage= or '
@@ -610,6 +613,7 @@ class AwsBackend(SecretBackend):
 
     def set_tags(self, ref, tags):
         """Replace the tags and apply the property options (description, policy, replicas, rotation)."""
+        self._for_reads_only(ref)
         desc = self._describe(ref)
         self._apply_tags(ref, desc, tags)
         self._apply_properties(ref, desc)
@@ -618,6 +622,7 @@ class AwsBackend(SecretBackend):
     def delete(self, ref, **kwargs):
         """Schedule the secret for deletion (``recovery_window_days``, AWS's default 30) or, with ``force_delete``,
         delete it at once. With ``#key`` only that field of the JSON secret goes (a new AWSCURRENT version)."""
+        self._for_reads_only(ref)
         if ref.key is not None:
             try:
                 current = self._get(ref.without_key()).value
