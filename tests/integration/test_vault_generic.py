@@ -16,6 +16,7 @@ from tests.harness.vault_helpers import (
     ensure_engine,
     env_for,
     play,
+    read_policy,
 )
 
 pytest_plugins = ["tests.harness.vault_fixtures"]  # vault, root, prefix
@@ -224,3 +225,76 @@ def test_reads_are_cached_per_run_and_a_write_drops_them(ansible, vault, root, t
     assert audit.count("transit/keys/", "list") == 2                # Vault logs a list with its slash
     # writes are never cached nor retried: one request
     assert audit.count("transit/keys/%s/rotate" % key) == 1
+
+
+def test_vault_token_creates_child_orphan_and_wrapped_tokens_into_stores(ansible, vault, root, prefix, tmp_path):
+    """community.hashi_vault.vault_token_create, value-free: the token goes to a store, never to the result or the
+    output; check mode creates nothing; a store that cannot take it fails before a token exists; a failed write
+    revokes the token it made."""
+    policy = read_policy(root, prefix, "secret/data/%s/*" % prefix)
+    out = tmp_path / "out"
+    out.mkdir()
+    audit_log = tmp_path / "audit.jsonl"
+    playbook = play("""
+        - name: check
+          agentarea.secrets.vault_token: {policies: ["%(pol)s"], ttl: 1h, dest: "file://%(out)s/checked"}
+          check_mode: true
+        - name: child
+          agentarea.secrets.vault_token:
+            policies: ["%(pol)s"]
+            ttl: 1h
+            display_name: deploy
+            meta: {job: "7"}
+            dest: "file://%(out)s/child"
+            audit_log: "%(log)s"
+        - name: orphan
+          agentarea.secrets.vault_token:
+            policies: ["%(pol)s"]
+            no_default_policy: true
+            orphan: true
+            num_uses: 5
+            dest: "file://%(out)s/orphan"
+            keep_token: true
+        - name: wrapped
+          agentarea.secrets.vault_token: {policies: ["%(pol)s"], ttl: 10m, wrap_ttl: 5m, dest: "file://%(out)s/wrapped"}
+        - name: read-only store
+          agentarea.secrets.vault_token: {policies: ["%(pol)s"], dest: "env://HOME"}
+          ignore_errors: true
+        - name: failed write
+          agentarea.secrets.vault_token:
+            policies: ["%(pol)s"]
+            dest: "file://%(out)s/child/not-a-directory"
+            audit_log: "%(log)s"
+          ignore_errors: true
+    """ % {"pol": policy, "out": out, "log": audit_log})
+    result = ansible.playbook(playbook, env=env_for(vault), verbosity=3)
+    check = result.task("check")
+    assert check["changed"] and not (out / "checked").exists() and "accessor" not in check
+    child, orphan, wrapped = (result.task(n) for n in ("child", "orphan", "wrapped"))
+    tokens = {n: (out / n).read_text().strip() for n in ("child", "orphan", "wrapped")}
+    ansible.assert_no_leak(result, list(tokens.values()))
+    for task in (child, orphan, wrapped):
+        assert task["changed"] and task["fingerprint"].startswith("hmac-sha256:")
+        assert not any(t in json.dumps(task) for t in tokens.values())
+    assert oct((out / "child").stat().st_mode & 0o777) == "0o600"
+    looked = root.auth.token.lookup(tokens["child"])["data"]
+    assert looked["accessor"] == child["accessor"] and sorted(looked["policies"]) == sorted(["default", policy])
+    assert looked["meta"] == {"job": "7"} and looked["display_name"] == "token-deploy" and not looked["orphan"]
+    assert 3500 < child["ttl"] <= 3600 and child["expires"].endswith("Z") and child["orphan"] is False
+    looked = root.auth.token.lookup(tokens["orphan"])["data"]
+    assert looked["orphan"] and looked["policies"] == [policy] and looked["num_uses"] == 5 and orphan["orphan"]
+    assert wrapped["wrapped"] and wrapped["wrap_accessor"] and "accessor" not in wrapped
+    unwrapped = hvac.Client(url=vault["url"], token=tokens["wrapped"]).sys.unwrap()["auth"]
+    assert policy in unwrapped["policies"] and unwrapped["client_token"] not in result.output
+    read_only = result.task("read-only store")
+    assert read_only["_status"] == "failed" and "env://HOME" in read_only["msg"]
+    failed = result.task("failed write")
+    assert failed["_status"] == "failed" and "not-a-directory" in failed["msg"]
+    events = [json.loads(line) for line in audit_log.read_text().splitlines()]
+    assert [e["outcome"] for e in events] == ["created", "error"]
+    # the token whose write failed was revoked: its accessor is gone
+    with pytest.raises(hvac.exceptions.VaultError):
+        root.auth.token.lookup_accessor(events[1]["accessor"])
+    assert not any(t in audit_log.read_text() for t in tokens.values())
+    for name in ("child", "orphan"):
+        root.auth.token.revoke(tokens[name])

@@ -112,7 +112,7 @@ def field_names(response):
 class VaultApi:
     """Mixin of the Vault backend: requests to any API path."""
 
-    def _api_call(self, method, path, what, data=None, ref=None):
+    def _api_call(self, method, path, what, data=None, ref=None, wrap_ttl=None):
         hvac, requests, _retry = import_hvac()
         client = self.client()
         url = '/v1/%s' % path
@@ -123,6 +123,8 @@ class VaultApi:
             if method == 'list':
                 return client.adapter.list(url)
             if method == 'post':
+                if wrap_ttl:  # response wrapping: Vault answers with wrap_info (a single-use wrapping token)
+                    return client.adapter.post(url, json=data or {}, wrap_ttl=wrap_ttl)
                 return client.adapter.post(url, json=data or {})
             return client.adapter.get(url)
         try:
@@ -160,8 +162,9 @@ class VaultApi:
                                  ref=ref if ref is not None else 'vault://%s' % path, backend='vault')
         return list(keys)
 
-    def api_write(self, path, data):
-        """POST ``data`` to ``path``; the whole response ({} for 204 No Content). Never retried (see RETRY_METHODS)."""
+    def api_write(self, path, data, wrap_ttl=None):
+        """POST ``data`` to ``path``; the whole response ({} for 204 No Content). Never retried (see RETRY_METHODS).
+        ``wrap_ttl``: ask Vault to wrap the response (its ``wrap_info`` then holds a wrapping token)."""
         if data is not None and not isinstance(data, dict):
             raise InvalidOption('data must be a dict', ref='vault://%s' % path, backend='vault')
-        return self._api_call('post', path, 'write', data=data)
+        return self._api_call('post', path, 'write', data=data, wrap_ttl=wrap_ttl)
