@@ -35,6 +35,13 @@ options:
       - The request body (a dict), sent as JSON. Never printed or returned, at any verbosity.
     type: dict
     default: {}
+  wrap_ttl:
+    description:
+      - Ask Vault to wrap the response (response wrapping, C(X-Vault-Wrap-TTL)) for this long, such as V(5m). The
+        response then holds only C(wrap_info), so name C(wrap_info.token) (a secret, so put C(no_log=true) on the task),
+        C(wrap_info.accessor) and C(wrap_info.ttl) in O(return_fields).
+      - To put a new token straight into a store instead, see M(agentarea.secrets.vault_token).
+    type: str
   return_fields:
     description:
       - The response fields to return in RV(data). A name is a field of the response's C(data)
@@ -136,6 +143,14 @@ EXAMPLES = r"""
   changed_when: false
   register: signed
 
+- name: An AppRole secret ID, response-wrapped for the machine that will unwrap it (only the wrapping token leaves)
+  agentarea.secrets.vault_write:
+    path: auth/approle/role/deploy/secret-id
+    wrap_ttl: 10m
+    return_fields: [wrap_info.token, wrap_info.accessor]
+  no_log: true
+  register: wrapped_secret_id
+
 - name: Enable a secrets engine (a sys endpoint)
   agentarea.secrets.vault_write:
     path: sys/mounts/transit
@@ -172,6 +187,7 @@ class VaultWrite(SecretModule):
         path=dict(type='str', required=True),
         data=dict(type='dict', default={}, no_log=True),
         return_fields=dict(type='list', elements='str', default=[], no_log=False),
+        wrap_ttl=dict(type='str'),
     )
     CONNECTIONS = ('vault',)
 
@@ -183,7 +199,7 @@ class VaultWrite(SecretModule):
         if self.check_mode:
             self.result['changed'] = True
             return self.result
-        response = backend.api_write(path, params['data'])
+        response = backend.api_write(path, params['data'], wrap_ttl=params['wrap_ttl'])
         self.result['changed'] = True
         picked, missing = pick_fields(response, params['return_fields'])
         if missing:

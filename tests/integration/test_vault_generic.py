@@ -239,6 +239,12 @@ def test_vault_token_creates_child_orphan_and_wrapped_tokens_into_stores(ansible
         - name: check
           agentarea.secrets.vault_token: {policies: ["%(pol)s"], ttl: 1h, dest: "file://%(out)s/checked"}
           check_mode: true
+        - name: wrapped write
+          agentarea.secrets.vault_write:
+            path: auth/token/create
+            data: {policies: ["%(pol)s"], ttl: 10m}
+            wrap_ttl: 5m
+            return_fields: [wrap_info.accessor, wrap_info.ttl]
         - name: child
           agentarea.secrets.vault_token:
             policies: ["%(pol)s"]
@@ -270,6 +276,9 @@ def test_vault_token_creates_child_orphan_and_wrapped_tokens_into_stores(ansible
     result = ansible.playbook(playbook, env=env_for(vault), verbosity=3)
     check = result.task("check")
     assert check["changed"] and not (out / "checked").exists() and "accessor" not in check
+    # vault_write's wrap_ttl (community.hashi_vault's): the response is wrapped, only the named fields come back
+    wrapped_write = result.task("wrapped write")["data"]
+    assert sorted(wrapped_write) == ["wrap_info.accessor", "wrap_info.ttl"] and wrapped_write["wrap_info.ttl"] == 300
     child, orphan, wrapped = (result.task(n) for n in ("child", "orphan", "wrapped"))
     tokens = {n: (out / n).read_text().strip() for n in ("child", "orphan", "wrapped")}
     ansible.assert_no_leak(result, list(tokens.values()))
