@@ -260,7 +260,8 @@ class VaultToken(SecretModule):
         token, accessor, facts = self.token_of(response, path)
         try:
             written = store.write(dest, token)
-        except SecretError as exc:
+        except Exception as exc:  # pylint: disable=broad-except
+            # whatever failed, nobody holds the new token: revoke it, then report the write's error
             self.revoke(vault, accessor)
             self.audit.emit('token', 'error', backend=dest.scheme, ref=dest, error=type(exc).__name__,
                             accessor=accessor)
