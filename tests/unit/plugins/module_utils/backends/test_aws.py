@@ -180,7 +180,7 @@ def test_nested_splits_a_plain_term_and_walks_the_json():
     assert CANARY not in str(err.value)
     with pytest.raises(InvalidReference, match="single value"):
         b.select(secret, b.ref_from_term("db.primary.password.x", nested=True))
-    for change in (lambda r: b.write(r, "x"), lambda r: b.delete(r), lambda r: b.set_tags(r, {})):
+    for change in (lambda r: b.write(r, "x"), b.delete, lambda r: b.set_tags(r, {})):
         for r in (ref, b.ref_from_term("agentarea/prod", bypath=True)):
             with pytest.raises(InvalidReference, match="are for reads"):
                 change(r)
