@@ -284,7 +284,7 @@ class AwsBackend(SecretBackend):
 
     def read(self, ref):
         """The value at the stage or version the reference names, with the secret's tags and times; with
-        ``?bypath=true`` every secret whose name starts with the location (see :meth:`read_path`)."""
+        ``?bypath=true`` every secret under the location as a path (see :meth:`read_path`)."""
         if self._bypath(ref):
             return self.read_path(ref)
         try:
@@ -304,8 +304,7 @@ class AwsBackend(SecretBackend):
         prefix = ref.location.rstrip('/') + '/'
         names = self.list(prefix=prefix)
         if not names:
-            raise SecretNotFound('reading by path: no secret under %s' % prefix, ref=ref,
-                                 backend=self.NAME)
+            raise SecretNotFound('reading by path: no secret under %s' % prefix, ref=ref, backend=self.NAME)
         found = {}
         for start in range(0, len(names), BATCH_SIZE):
             self._batch(names[start:start + BATCH_SIZE], found)
@@ -315,17 +314,14 @@ class AwsBackend(SecretBackend):
             if secret is None:
                 try:
                     secret = self._get(SecretRef(self.NAME, name, params={'stage': AWSCURRENT}))
-                except SecretNotFound:
+                except (SecretNotFound, SecretDeleted):
                     continue  # deleted between the listing and the read
-                except SecretDeleted:
-                    continue
             value = secret.value
             if isinstance(value, bytes):
                 value = base64.b64encode(value).decode('ascii')
             values[name], versions[name] = value, secret.version
         if not values:
-            raise SecretNotFound('reading by path: no secret under %s' % prefix, ref=ref,
-                                 backend=self.NAME)
+            raise SecretNotFound('reading by path: no secret under %s' % prefix, ref=ref, backend=self.NAME)
         return Secret(values, None, None, None, {'path': prefix, 'versions': versions})
 
     def _batch(self, ids, found):
