@@ -199,7 +199,7 @@ fingerprint:
 
 import datetime
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAP_WRITE
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import CAP_WRITE, iso, utc_now
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._module import SecretModule
 
@@ -288,10 +288,7 @@ class VaultToken(SecretModule):
         if not auth.get('client_token'):
             self.fail("vault 'vault://%s': the response has no token (auth.client_token)" % path, **self.result)
         ttl = int(auth.get('lease_duration') or 0)
-        expires = None
-        if ttl:
-            when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=ttl)
-            expires = when.replace(microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ')
+        expires = iso(utc_now().replace(microsecond=0) + datetime.timedelta(seconds=ttl)) if ttl else None
         facts = {'accessor': auth.get('accessor'), 'policies': list(auth.get('policies') or []), 'ttl': ttl,
                  'expires': expires, 'renewable': bool(auth.get('renewable')), 'orphan': bool(auth.get('orphan')),
                  'token_type': auth.get('token_type')}
