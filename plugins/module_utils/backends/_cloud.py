@@ -27,6 +27,15 @@ def flag(value):
     return str(value).strip().lower() in _TRUE
 
 
+def flag_params(params, *names):
+    """Lookup options that become reference parameters when true (``bypath=true`` -> ``?bypath=true``); false or
+    unset leaves the parameter out, so the run cache keys a plain read the same either way."""
+    for name in names:
+        if name in params:
+            params[name] = 'true' if flag(params[name]) else None
+    return params
+
+
 def as_map(current, ref=None, backend=None):
     """The current value as a dict, for a ``#key`` write (None or empty -> {})."""
     if current is None or current == '':

@@ -33,7 +33,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._au
     make_session, to_error, warm, who,
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
-    flag, stored_text, string_tags, with_field, without_field,
+    flag, flag_params, stored_text, string_tags, with_field, without_field,
 )
 
 AWSCURRENT = 'AWSCURRENT'
@@ -201,8 +201,7 @@ class AwsBackend(SecretBackend):
     def ref_from_term(self, term, key=None, version=None, **params):
         """A lookup term; ``version_stage``/``version_id`` become ``?stage=``/``?version=`` (so the run cache keeps
         AWSCURRENT and AWSPENDING apart), the ``bypath`` option ``?bypath=true``."""
-        if 'bypath' in params:
-            params['bypath'] = 'true' if flag(params['bypath']) else None
+        flag_params(params, 'bypath')
         if flag(params.pop('nested', None)):
             # amazon.aws's nested form: 'name.key1.key2' is the secret 'name' and a path into its JSON (a plain term
             # without #key or key=; otherwise the key itself is the dotted path)

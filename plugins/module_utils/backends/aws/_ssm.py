@@ -37,7 +37,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._au
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.aws._backend import AwsBackend
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
-    flag, stored_text, string_tags, with_field, without_field,
+    flag, flag_params, stored_text, string_tags, with_field, without_field,
 )
 
 TYPES = ('String', 'StringList', 'SecureString')
@@ -165,9 +165,7 @@ class SsmBackend(SecretBackend):
     # -- references ---------------------------------------------------------------------------------------------
     def ref_from_term(self, term, key=None, version=None, **params):
         """A lookup term; the ``label``, ``bypath`` and ``recursive`` options become reference parameters."""
-        for name in ('bypath', 'recursive'):
-            if name in params:
-                params[name] = 'true' if flag(params[name]) else None
+        flag_params(params, 'bypath', 'recursive')
         if params.get('label') in ('', None):
             params.pop('label', None)
         return super(SsmBackend, self).ref_from_term(term, key=key, version=version, **params)
