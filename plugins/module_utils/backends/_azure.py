@@ -129,7 +129,9 @@ class AzureBackend(SecretBackend):
     def identity(self):
         o = self.options
         principal = '%s@%s' % (o.get('client_id'), o.get('tenant_id'))
-        who = {'client_secret': principal, 'client_certificate': principal,
+        who = {'client_secret': principal,
+               # which certificate file: a wrong one in the same run must not get the right one's token
+               'client_certificate': '%s|%s' % (principal, hashed(str(o.get('client_certificate') or ''))),
                'managed_identity': o.get('client_id') or 'system', 'default': o.get('client_id') or '',
                'access_token': hashed(o.get('access_token') or '')}[self._auth()]
         try:

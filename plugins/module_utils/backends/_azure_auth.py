@@ -105,6 +105,8 @@ def load_error(exc, password):
     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
     if password and password in text:  # never expected; a password is never echoed
         return type(exc).__name__
+    if isinstance(exc, TypeError) and 'not encrypted' in text.lower():
+        return 'the key is not encrypted: unset client_certificate_password (%s)' % text
     if isinstance(exc, TypeError) and 'password' in text.lower():
         return 'the key is encrypted: set client_certificate_password (%s)' % text
     if 'password' in text.lower() or 'decrypt' in text.lower():
