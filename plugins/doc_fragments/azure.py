@@ -15,9 +15,10 @@ options:
     description:
       - URL of the key vault, such as C(https://agentarea-vault.vault.azure.net/), for bare secret names in the
         P(agentarea.secrets.azure#lookup) lookup.
-      - In an C(azure://<vault>/<name>) reference a vault name means C(https://<vault>.vault.azure.net) (or this URL
-        when its host starts with that name, for sovereign clouds), and a host with a dot or a port, such as a
-        private endpoint, means C(https://<host>).
+      - In an C(azure://<vault>/<name>) reference a vault name means C(https://<vault>.vault.azure.net)
+        (C(.vault.azure.cn) or C(.vault.usgovcloudapi.net) when O(authority) names that cloud; or this URL when its
+        host starts with that name), and a host with a dot or a port, such as a private endpoint, means
+        C(https://<host>).
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_VAULT_URL), then E(AZURE_KEYVAULT_URL).
     type: str
   auth:
@@ -27,28 +28,60 @@ options:
         Azure CLI ...); with O(client_id) it picks that user-assigned managed identity.
       - V(client_secret) is a service principal (O(tenant_id), O(client_id), O(client_secret)), as AWX's Azure
         credential injects them.
+      - V(client_certificate) is a service principal with a certificate (O(tenant_id), O(client_id),
+        O(client_certificate), O(client_certificate_password)), through azure-identity's C(CertificateCredential).
       - V(managed_identity) is the machine's managed identity (user-assigned with O(client_id)).
       - V(access_token) uses O(access_token) as it is.
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTH). Unset means V(access_token) when O(access_token) is
-        set, V(client_secret) when O(client_secret) is set, else V(default).
+        set, V(client_secret) when O(client_secret) is set, V(client_certificate) when O(client_certificate) is
+        set (the order of azure-identity's C(EnvironmentCredential)), else V(default).
       - Lookups get one token per identity per run (the run's broker keeps it); tokens are only ever issued for
         Key Vault scopes.
     type: str
-    choices: [default, client_secret, managed_identity, access_token]
+    choices: [default, client_secret, client_certificate, managed_identity, access_token]
   tenant_id:
     description:
-      - Entra ID (Azure AD) tenant of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID),
-        then E(AZURE_TENANT_ID).
+      - Entra ID (Azure AD) tenant of O(auth=client_secret) and O(auth=client_certificate). Defaults to
+        E(ANSIBLE_AGENTAREA_SECRETS_AZURE_TENANT_ID), then E(AZURE_TENANT_ID).
     type: str
   client_id:
     description:
-      - Application (client) ID of O(auth=client_secret), or of a user-assigned managed identity.
+      - Application (client) ID of O(auth=client_secret) and O(auth=client_certificate), or of a user-assigned
+        managed identity.
       - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_ID), then E(AZURE_CLIENT_ID).
     type: str
   client_secret:
     description:
       - Client secret of O(auth=client_secret). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET), then
         E(AZURE_CLIENT_SECRET).
+    type: str
+  client_certificate:
+    description:
+      - Certificate of O(auth=client_certificate) on the host that talks to Key Vault (the controller for lookups),
+        a PEM file with the private key and the certificate, or a PKCS#12 (C(.pfx)) file. The key must be RSA (as
+        Entra ID requires); its certificate is the one uploaded to the app registration.
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_CERTIFICATE), then E(AZURE_CLIENT_CERTIFICATE_PATH).
+      - A file that cannot be loaded (missing, a wrong password) and a certificate Entra ID refuses fail with an
+        error naming the vault, the client, the tenant and the cause (such as C(AADSTS700027)); never the key or
+        its password.
+    type: path
+  client_certificate_password:
+    description:
+      - Password of an encrypted O(client_certificate).
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_CERTIFICATE_PASSWORD), then
+        E(AZURE_CLIENT_CERTIFICATE_PASSWORD).
+    type: str
+  authority:
+    description:
+      - The Entra ID authority that issues tokens, as a cloud name (V(AzureCloud), V(AzureChinaCloud),
+        V(AzureUSGovernment), as azure.azcollection's C(cloud_environment)), a host such as
+        C(login.microsoftonline.us), or an C(https://) URL (Azure Stack Hub, a private cloud). Unset means the
+        public cloud (C(login.microsoftonline.com)).
+      - A sovereign cloud's authority also makes a bare vault name in a reference mean that cloud's vault
+        (C(https://<vault>.vault.azure.cn)).
+      - An authority that is not one of these clouds' is used without instance discovery (MSAL's
+        C(disable_instance_discovery)), and its token requests trust O(ca_cert) too.
+      - Defaults to E(ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTHORITY), then E(AZURE_AUTHORITY_HOST).
     type: str
   access_token:
     description:
@@ -62,7 +95,8 @@ options:
     description:
       - CA certificate file that signed the server certificate of the store.
       - For Azure Key Vault (a private endpoint with an internal CA), defaults to
-        E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CA_CERT), then the system's CA bundle (or E(REQUESTS_CA_BUNDLE)).
+        E(ANSIBLE_AGENTAREA_SECRETS_AZURE_CA_CERT), then the system's CA bundle (or E(REQUESTS_CA_BUNDLE)). It
+        applies to token requests only with a custom O(authority); O(validate_certs) never does.
     type: path
   validate_certs:
     description:
@@ -156,6 +190,27 @@ options:
       - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_SECRET
     vars:
       - name: ansible_agentarea_secrets_azure_client_secret
+  client_certificate:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_CERTIFICATE
+    vars:
+      - name: ansible_agentarea_secrets_azure_client_certificate
+    ini:
+      - section: agentarea_secrets_azure
+        key: client_certificate
+  client_certificate_password:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_CLIENT_CERTIFICATE_PASSWORD
+    vars:
+      - name: ansible_agentarea_secrets_azure_client_certificate_password
+  authority:
+    env:
+      - name: ANSIBLE_AGENTAREA_SECRETS_AZURE_AUTHORITY
+    vars:
+      - name: ansible_agentarea_secrets_azure_authority
+    ini:
+      - section: agentarea_secrets_azure
+        key: authority
 """
 
     # Sources of the options other backends share. Only for the azure lookup: in agentarea.secrets.secret a source

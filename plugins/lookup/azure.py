@@ -51,6 +51,13 @@ EXAMPLES = r"""
     jwt_secret: "{{ lookup('agentarea.secrets.azure', 'azure://agentarea-vault/jwt-secret', auth='client_secret') }}"
   no_log: true
 
+- name: A service principal with a certificate in US Government cloud (also AZURE_CLIENT_CERTIFICATE_PATH and friends)
+  ansible.builtin.set_fact:
+    api_key: "{{ lookup('agentarea.secrets.azure', 'azure://agentarea-vault/api-key', tenant_id=sp_tenant,
+                        client_id=sp_client_id, client_certificate='/etc/agentarea/sp.pem',
+                        client_certificate_password=sp_cert_password, authority='AzureUSGovernment') }}"
+  no_log: true
+
 - name: One field of a JSON secret, through a private endpoint with an internal CA
   ansible.builtin.set_fact:
     redis_password: "{{ lookup('agentarea.secrets.azure', 'azure://kv-agentarea.privatelink.internal/redis#password',

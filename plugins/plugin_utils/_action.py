@@ -34,7 +34,8 @@ OPTION_VARS = {
     'aws': ('access_key', 'secret_key', 'session_token', 'profile', 'region', 'endpoint_url', 'assume_role_arn',
             'retry_mode'),
     'ssm': ('ssm_endpoint_url',),  # the rest of its connection is aws's (one AWS identity)
-    'azure': ('vault_url', 'auth', 'tenant_id', 'client_id', 'client_secret'),
+    'azure': ('vault_url', 'auth', 'tenant_id', 'client_id', 'client_secret', 'client_certificate',
+              'client_certificate_password', 'authority'),
     'gcp': ('project', 'credentials_file', 'service_account_info', 'location', 'api_endpoint', 'transport'),
     'k8s': ('kubeconfig', 'context', 'host', 'api_key', 'in_cluster'),
     'docker': ('docker_host', 'docker_cert_path', 'docker_tls_verify'),

@@ -6,6 +6,8 @@ picks a free port and writes it to F). HTTPS only, because the SDK refuses beare
 Clients need ``verify_challenge_resource=False`` (the challenge names vault.azure.net, not 127.0.0.1) and
 ``connection_verify=<CA bundle>``. Any bearer token is accepted unless ``--token`` is given; a token that starts
 with ``deny-`` is an identity without permissions (403 Forbidden, as for a missing access policy or RBAC role).
+With ``--aad CONFIG`` the same port also serves a tenant's Entra ID token endpoint (tests/fakes/azure_ad.py), the
+401 challenge names it, and only bearer tokens it issued (signature, audience, issuer, expiry) are accepted.
 
 Every place where this differs from the real service carries a ``DIFF:`` comment.
 """
@@ -24,6 +26,7 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 if __package__ in (None, ""):  # run as a script: import tests.* from the repository root, not from tests/fakes
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tests.fakes.fake_http import FakeHandler, add_port_arguments, listen, serve_forever  # noqa: E402
+from tests.fakes.azure_ad import Directory  # noqa: E402
 
 NAME_RE = re.compile(r"^[0-9a-zA-Z-]{1,127}$")
 VERSION_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -102,6 +105,7 @@ class Handler(FakeHandler):
     server_version = "FakeAzureKeyVault/1.0"
     vault = None  # set by serve()
     token = None
+    directory = None  # an azure_ad.Directory with --aad
 
     def setup(self):
         # The TLS handshake runs here, in the request's thread, so one stalled client cannot block accept().
@@ -142,18 +146,29 @@ class Handler(FakeHandler):
         auth = self.headers.get("Authorization") or ""
         if not auth.startswith("Bearer ") or not auth[7:].strip():
             return False
+        if self.directory is not None:
+            self._token_error = self.directory.check_token(auth[7:].strip())
+            return self._token_error is None
         # DIFF: the real service validates the JWT (issuer, audience, expiry); we accept any bearer token
         # unless --token was given.
         return self.token is None or auth[7:].strip() == self.token
 
     def _dispatch(self, method):
+        if self.directory is not None and self.directory.handles(self.path):
+            length = int(self.headers.get("Content-Length") or 0)
+            self._send(*self.directory.handle(method, self.path, self._base(),
+                                              self.rfile.read(length) if length else b""))
+            return
         try:
             self._body_cache = self._body()
+            self._token_error = None
             if not self._authorised():
-                challenge = ('Bearer authorization="https://login.microsoftonline.com/'
-                             '72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net"')
-                self._send(401, {"error": {"code": "Unauthorized",
-                                           "message": "AKV10000: Request is missing a Bearer or PoP token."}},
+                authority = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47"
+                if self.directory is not None:  # DIFF: the real challenge names login.microsoftonline.com
+                    authority = "%s/%s" % (self._base(), self.directory.tenant)
+                challenge = 'Bearer authorization="%s", resource="https://vault.azure.net"' % authority
+                self._send(401, {"error": {"code": "Unauthorized", "message": self._token_error
+                                           or "AKV10000: Request is missing a Bearer or PoP token."}},
                            {"WWW-Authenticate": challenge})
                 return
             if (self.headers.get("Authorization") or "")[7:].strip().startswith("deny-"):
@@ -386,8 +401,9 @@ class Handler(FakeHandler):
         return self._page(items, query, "/deletedsecrets")
 
 
-def serve(port, cert, key, token=None, port_file=None, host="127.0.0.1"):
-    handler = type("BoundHandler", (Handler,), {"vault": Vault(), "token": token})
+def serve(port, cert, key, token=None, port_file=None, host="127.0.0.1", aad=None):
+    directory = Directory.from_file(aad) if aad else None
+    handler = type("BoundHandler", (Handler,), {"vault": Vault(), "token": token, "directory": directory})
     return listen(handler, port, port_file, host, tls=(cert, key))
 
 
@@ -397,8 +413,10 @@ def main(argv=None):
     ap.add_argument("--cert", required=True)
     ap.add_argument("--key", required=True)
     ap.add_argument("--token", help="accept only this bearer token (default: any)")
+    ap.add_argument("--aad", metavar="CONFIG", help="serve this tenant's Entra ID token endpoint (JSON: see "
+                    "tests/fakes/azure_ad.py) and accept only the tokens it issues")
     args = ap.parse_args(argv)
-    server = serve(args.port, args.cert, args.key, args.token, args.port_file)
+    server = serve(args.port, args.cert, args.key, args.token, args.port_file, aad=args.aad)
     serve_forever(server, "fake Azure Key Vault on https://127.0.0.1:%d")
 
 

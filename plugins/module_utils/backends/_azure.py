@@ -3,13 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """``azure://<vault name or host[:port]>/<secret name>[#key][?version=<id>]``: Azure Key Vault secrets.
 
-A vault name means ``https://<name>.vault.azure.net`` (or ``vault_url`` when its host starts with that name, for
-sovereign clouds); a host (with a dot or a port) means ``https://<host>``, such as a private endpoint.
+A vault name means ``https://<name>.vault.azure.net`` (``.vault.azure.cn``, ``.vault.usgovcloudapi.net`` with the
+``authority`` of that cloud; or ``vault_url`` when its host starts with that name); a host (with a dot or a port)
+means ``https://<host>``, such as a private endpoint.
 
-Credentials (``auth``): ``default`` (azure-identity's DefaultAzureCredential: environment, workload identity,
-managed identity, Azure CLI ...), ``client_secret`` (a service principal), ``managed_identity``, or
-``access_token`` (a bearer token for ``https://vault.azure.net`` obtained elsewhere). Tokens are kept in the
-encrypted run cache, so a playbook run asks Entra ID once per identity.
+Credentials (``auth``, built in ``_azure_auth``): ``default`` (azure-identity's DefaultAzureCredential: environment,
+workload identity, managed identity, Azure CLI ...), ``client_secret`` and ``client_certificate`` (a service
+principal), ``managed_identity``, or ``access_token`` (a bearer token for ``https://vault.azure.net`` obtained
+elsewhere). ``authority`` names the Entra ID of a sovereign cloud or Azure Stack. Tokens are kept in the encrypted
+run cache, so a playbook run asks Entra ID once per identity.
 
 The SDK checks that the resource named in the vault's 401 challenge belongs to the vault's domain; for hosts outside
 the Key Vault domains (private DNS names, test servers) that check cannot pass and is turned off
@@ -20,8 +22,6 @@ Key Vault scopes, so a host that challenges for another resource (Azure Resource
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import (
     CAP_CAS, CAP_DELETE, CAP_LIST, CAP_METADATA, CAP_READ, CAP_VERSIONS, CAP_WRITE, CAS_CREATE,
@@ -36,16 +36,15 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs impor
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._cloud import (
     hashed, stored_text, string_tags, with_field, without_field,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.backends._azure_auth import (
+    KV_SUFFIXES, VaultCredential as _VaultCredential, authority_url, credential, token_error,
+    vault_suffix,
+)
 
 try:
     from urllib.parse import urlsplit
 except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
-
-# Key Vault (and Managed HSM) DNS suffixes of the public and sovereign clouds, and their token resources.
-KV_SUFFIXES = ('.vault.azure.net', '.vault.azure.cn', '.vault.usgovcloudapi.net', '.vault.microsoftazure.de',
-               '.managedhsm.azure.net', '.managedhsm.azure.cn', '.managedhsm.usgovcloudapi.net')
-KV_RESOURCES = tuple('https://' + s[1:] for s in KV_SUFFIXES)
 
 
 def _sdk(ref=None):
@@ -54,51 +53,19 @@ def _sdk(ref=None):
     return secrets.SecretClient, exceptions
 
 
-class _VaultCredential:
-    """What the SDK gets as its credential: tokens for Key Vault scopes only, from the run cache while they have
-    five minutes left, else from the configured credential (``inner``, or the static ``token``)."""
-
-    def __init__(self, inner=None, token=None, cache=None, ident=''):
-        self.inner, self.token, self.cache, self.ident = inner, token, cache, ident
-
-    def get_token(self, *scopes, **kwargs):
-        from azure.core.credentials import AccessToken  # pylint: disable=import-outside-toplevel
-        from azure.core.exceptions import ClientAuthenticationError  # pylint: disable=import-outside-toplevel
-        if not scopes or not all(s.rstrip('/').startswith(KV_RESOURCES) for s in scopes):
-            raise ClientAuthenticationError('refusing a token for %s: only Key Vault scopes are served'
-                                            % ', '.join(scopes))
-        if self.token is not None:
-            return AccessToken(self.token, int(time.time()) + 3600)
-        ident = '%s|%s|%s' % (self.ident, ' '.join(scopes), kwargs.get('tenant_id') or '')
-        got = self._cached(ident)
-        if got is not None:
-            return got
-        if self.cache is None:
-            return self.inner.get_token(*scopes, **kwargs)
-        with self.cache.lock('azure-token', ident):  # single flight: workers that miss together ask Entra ID once
-            got = self._cached(ident)
-            if got is None:
-                got = self.inner.get_token(*scopes, **kwargs)
-                self.cache.put('azure-token', ident, {'token': got.token, 'expires_on': got.expires_on})
-        return got
-
-    def _cached(self, ident):
-        from azure.core.credentials import AccessToken  # pylint: disable=import-outside-toplevel
-        cached = self.cache.get('azure-token', ident) if self.cache is not None else None
-        if cached and cached['expires_on'] - time.time() > 300:
-            return AccessToken(cached['token'], cached['expires_on'])
-        return None
-
-
 class AzureBackend(SecretBackend):
     NAME = 'azure'
     CAPABILITIES = frozenset((CAP_READ, CAP_WRITE, CAP_DELETE, CAP_VERSIONS, CAP_CAS, CAP_LIST, CAP_METADATA))
     ARGSPEC = {
         'vault_url': {'type': 'str'},
-        'auth': {'type': 'str', 'choices': ['default', 'client_secret', 'managed_identity', 'access_token']},
+        'auth': {'type': 'str', 'choices': ['default', 'client_secret', 'client_certificate', 'managed_identity',
+                                            'access_token']},
         'tenant_id': {'type': 'str'},
         'client_id': {'type': 'str'},
         'client_secret': {'type': 'str', 'no_log': True},
+        'client_certificate': {'type': 'path'},
+        'client_certificate_password': {'type': 'str', 'no_log': True},
+        'authority': {'type': 'str'},
         'access_token': {'type': 'str', 'no_log': True},
         'ca_cert': {'type': 'path'},
         'validate_certs': {'type': 'bool'},
@@ -116,6 +83,9 @@ class AzureBackend(SecretBackend):
         'tenant_id': (_OWN + 'TENANT_ID', 'AZURE_TENANT_ID'),
         'client_id': (_OWN + 'CLIENT_ID', 'AZURE_CLIENT_ID'),
         'client_secret': (_OWN + 'CLIENT_SECRET', 'AZURE_CLIENT_SECRET'),
+        'client_certificate': (_OWN + 'CLIENT_CERTIFICATE', 'AZURE_CLIENT_CERTIFICATE_PATH'),
+        'client_certificate_password': (_OWN + 'CLIENT_CERTIFICATE_PASSWORD', 'AZURE_CLIENT_CERTIFICATE_PASSWORD'),
+        'authority': (_OWN + 'AUTHORITY', 'AZURE_AUTHORITY_HOST'),
         'access_token': (_OWN + 'ACCESS_TOKEN',),
         'ca_cert': (_OWN + 'CA_CERT',),
         'validate_certs': (_OWN + 'VALIDATE_CERTS',),
@@ -130,14 +100,22 @@ class AzureBackend(SecretBackend):
         o = self.options
         if o.get('auth'):
             return o['auth']
-        return 'access_token' if o.get('access_token') else 'client_secret' if o.get('client_secret') else 'default'
+        if o.get('access_token'):
+            return 'access_token'
+        # azure-identity's EnvironmentCredential order: a client secret, then a certificate
+        return 'client_secret' if o.get('client_secret') else \
+            'client_certificate' if o.get('client_certificate') else 'default'
 
     def validate(self):
         o, auth = self.options, self._auth()
-        if auth == 'client_secret':
-            missing = [n for n in ('tenant_id', 'client_id', 'client_secret') if not o.get(n)]
+        if auth in ('client_secret', 'client_certificate'):
+            missing = [n for n in ('tenant_id', 'client_id', auth) if not o.get(n)]
             if missing:
-                raise self.invalid('auth=client_secret needs %s' % ', '.join(missing))
+                raise self.invalid('auth=%s needs %s' % (auth, ', '.join(missing)))
+        try:
+            authority_url(o.get('authority'))
+        except ValueError as exc:
+            raise self.invalid(str(exc))
         if auth == 'access_token' and not o.get('access_token'):
             raise self.invalid('auth=access_token needs access_token')
         for name in ('expires', 'valid_from'):
@@ -150,10 +128,17 @@ class AzureBackend(SecretBackend):
 
     def identity(self):
         o = self.options
-        who = {'client_secret': '%s@%s' % (o.get('client_id'), o.get('tenant_id')),
+        principal = '%s@%s' % (o.get('client_id'), o.get('tenant_id'))
+        who = {'client_secret': principal,
+               # which certificate file: a wrong one in the same run must not get the right one's token
+               'client_certificate': '%s|%s' % (principal, hashed(str(o.get('client_certificate') or ''))),
                'managed_identity': o.get('client_id') or 'system', 'default': o.get('client_id') or '',
                'access_token': hashed(o.get('access_token') or '')}[self._auth()]
-        return 'azure|%s|%s' % (self._auth(), who)
+        try:
+            authority = authority_url(o.get('authority'))
+        except ValueError:
+            authority = None
+        return 'azure|%s|%s%s' % (self._auth(), who, '|' + authority if authority else '')
 
     def connect(self):
         """The credential (clients are per vault: :meth:`_kv`)."""
@@ -161,14 +146,7 @@ class AzureBackend(SecretBackend):
         _sdk()
         if auth == 'access_token':
             return _VaultCredential(token=o['access_token'])
-        identity = requires('azure.identity', package='azure-identity', backend=self.NAME)
-        if auth == 'client_secret':
-            inner = identity.ClientSecretCredential(o['tenant_id'], o['client_id'], o['client_secret'])
-        elif auth == 'managed_identity':
-            inner = identity.ManagedIdentityCredential(client_id=o.get('client_id'))
-        else:
-            inner = identity.DefaultAzureCredential(managed_identity_client_id=o.get('client_id'))
-        return _VaultCredential(inner, cache=self.cache, ident=self.identity())
+        return _VaultCredential(credential(o, auth), cache=self.cache, ident=self.identity())
 
     def vault_url(self, ref):
         vault, option = ref.parts[0], (self.options.get('vault_url') or '').rstrip('/')
@@ -176,19 +154,23 @@ class AzureBackend(SecretBackend):
             return 'https://' + vault
         if option and urlsplit(option).hostname and urlsplit(option).hostname.split('.')[0] == vault:
             return option
-        return 'https://%s.vault.azure.net' % vault
+        return 'https://%s%s' % (vault, vault_suffix(self.options.get('authority')))
 
     def _kv(self, ref):
         url = self.vault_url(ref)
         if url not in self._clients:
             SecretClient, _exc = _sdk(ref)
             o = self.options
+            try:
+                cred = self.client()
+            except InvalidOption as exc:  # a certificate that does not load: name the reference too
+                raise InvalidOption(exc.cause, ref=exc.ref if exc.ref is not None else ref, backend=self.NAME)
             verify = o.get('ca_cert') or True
             if o.get('validate_certs') is False:
                 verify = False
             host = (urlsplit(url).hostname or '').lower()
             self._clients[url] = SecretClient(
-                url, self.client(), verify_challenge_resource=host.endswith(KV_SUFFIXES), connection_verify=verify,
+                url, cred, verify_challenge_resource=host.endswith(KV_SUFFIXES), connection_verify=verify,
                 connection_timeout=o.get('timeout') or 30, read_timeout=o.get('timeout') or 30, retry_total=3)
         return self._clients[url]
 
@@ -215,6 +197,10 @@ class AzureBackend(SecretBackend):
         if type(exc).__name__ == 'CredentialUnavailableError':
             return InvalidOption('%s: no Azure credential available (auth=%s): %s'
                                  % (action, self._auth(), describe_exception(exc)), **where)
+        if isinstance(exc, ae.ClientAuthenticationError) and getattr(exc, 'response', None) is None:
+            # raised by the credential, not by the vault: no token (Entra ID refused it, or was not reached)
+            return SecretAccessDenied('%s %s: %s' % (action, self.vault_url(ref) if ref is not None else 'the vault',
+                                                     token_error(exc, self._auth(), self.options)), **where)
         if isinstance(exc, ae.ClientAuthenticationError) or status in (401, 403):
             why = code or status or type(exc).__name__
             return SecretAccessDenied('%s: access denied (%s)%s' % (action, why, ': ' + message if message else ''),
@@ -244,8 +230,9 @@ class AzureBackend(SecretBackend):
                 raise InvalidOption('a bare secret name needs vault_url (or write azure://<vault>/<name>)',
                                     ref=text, backend=self.NAME)
             host = (urlsplit(url).netloc or '').lower()
-            if host.endswith(KV_SUFFIXES[0]):  # canonical form: azure://<vault name>/<name>
-                host = host[:-len(KV_SUFFIXES[0])]
+            suffix = vault_suffix(self.options.get('authority'))
+            if host.endswith(suffix):  # canonical form: azure://<vault name>/<name>
+                host = host[:-len(suffix)]
             text = '%s/%s' % (host, text)
         return super(AzureBackend, self).ref_from_term(text, key=key, version=version, **params)
 

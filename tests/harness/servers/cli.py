@@ -16,7 +16,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_start = sub.add_parser("start", help="start services and leave them running; prints servers.json")
     p_start.add_argument("--run-dir", required=True)
-    p_start.add_argument("services", nargs="*", help="default: all except vault_tls and aws_iam")
+    p_start.add_argument("services", nargs="*", help="default: all except vault_tls, aws_iam and azure_ad")
     p_stop = sub.add_parser("stop", help="stop every service recorded in the run dir")
     p_stop.add_argument("--run-dir", required=True)
     args = parser.parse_args(argv)
@@ -25,7 +25,7 @@ def main(argv=None):
     if args.cmd == "stop":
         h.stop_all(everything=True)
         return 0
-    names = args.services or [s for s in SERVICES if s not in ("vault_tls", "aws_iam")]
+    names = args.services or [s for s in SERVICES if s not in ("vault_tls", "aws_iam", "azure_ad")]
     t0 = time.monotonic()
     try:
         h.start_many(names)

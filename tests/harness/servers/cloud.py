@@ -1,14 +1,15 @@
 # -*- coding: utf-8 -*-
 """Cloud stores: moto (``aws``, ``aws_iam`` with IAM enforced), drongo (``gcp``) and our fakes (``azure`` over TLS,
-``k8s``, both in tests/fakes)."""
+``azure_ad`` the same with an Entra ID tenant that issues the only tokens it accepts, ``k8s``, all in tests/fakes)."""
 import contextlib
 import json
 import os
 import secrets
 import sys
+import uuid
 
 from tests.harness.servers.common import FAKES, free_port, http_ok, which
-from tests.harness.servers.tls import make_tls_chain
+from tests.harness.servers.tls import make_client_certificate, make_tls_chain
 
 GCP_PROJECT = "agentarea-test"
 AWS_IAM_INITIAL_NO_AUTH = 4
@@ -73,6 +74,25 @@ class CloudServers:
                                           cafile=ca)
         return {"url": url, "ca_cert": ca, "pid": proc.pid, "log": log,
                 "env": {"AZURE_KEYVAULT_URL": url, "REQUESTS_CA_BUNDLE": ca}}
+
+    def _start_azure_ad(self):
+        """Key Vault that accepts only tokens from its own Entra ID tenant, where one application (service
+        principal) has a client secret and a certificate (an encrypted PEM with its key)."""
+        cert_dir = self.path("azure_ad-certs")
+        ca, cert, key = make_tls_chain(cert_dir)
+        tenant, client_id = str(uuid.uuid4()), str(uuid.uuid4())
+        client_secret, password = "cs-" + secrets.token_urlsafe(24), "pw-" + secrets.token_urlsafe(12)
+        pem, public = make_client_certificate(cert_dir, "app", password=password)
+        config = self.path("azure_ad.json")
+        with open(os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            json.dump({"tenant": tenant, "applications": [{"client_id": client_id, "client_secret": client_secret,
+                                                           "certificates": [public]}]}, f)
+        url, proc, log = self._start_fake("azure_ad", "azure_keyvault.py",
+                                          ["--cert", cert, "--key", key, "--aad", config], "https", cafile=ca)
+        return {"url": url, "ca_cert": ca, "pid": proc.pid, "log": log, "authority": url, "tenant_id": tenant,
+                "client_id": client_id, "client_secret": client_secret, "client_certificate": pem,
+                "client_certificate_password": password,
+                "env": {"AZURE_KEYVAULT_URL": url, "AZURE_AUTHORITY_HOST": url, "REQUESTS_CA_BUNDLE": ca}}
 
     def _start_k8s(self):
         token = "k8s-" + secrets.token_hex(16)

@@ -19,7 +19,7 @@ FAKES = os.path.join(TESTS, "fakes")
 BIN_DIRS = [os.path.dirname(sys.executable), "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
             "/sbin", "/bin"] + sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
 
-SERVICES = ("vault", "vault_tls", "aws", "aws_iam", "gcp", "azure", "k8s", "postgres", "mysql", "redis",
+SERVICES = ("vault", "vault_tls", "aws", "aws_iam", "gcp", "azure", "azure_ad", "k8s", "postgres", "mysql", "redis",
             "docker", "pass")
 READY_TIMEOUT = 30.0
 
