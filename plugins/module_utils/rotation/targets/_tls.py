@@ -263,7 +263,7 @@ class TlsTarget(Target):
             cert = load_cert(value['certificate'])
             from cryptography.hazmat.primitives import serialization
             key = serialization.load_pem_private_key(value['private_key'].encode('ascii'), password=None)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, AttributeError):
             self.note('the certificate or the private key cannot be parsed (an encrypted key is not supported)')
             return False
         serial = serial_text(cert.serial_number)
@@ -279,7 +279,13 @@ class TlsTarget(Target):
             self.note('the certificate (serial %s) does not cover %s' % (serial, wanted))
             return False
         if self.opt('handshake'):
-            self.handshake(value, cert, serial)
+            try:
+                self.handshake(value, cert, serial)
+            except TargetRejected as exc:
+                if not login_only:
+                    raise  # the test step: its message names the server and what it presents
+                self.note(str(exc))  # a proof after a rollback, or a resume deciding: refused
+                return False
         return True
 
     def handshake(self, value, cert, serial):

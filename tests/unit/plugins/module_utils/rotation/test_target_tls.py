@@ -268,3 +268,17 @@ def test_consumers_take_tls_crt_and_tls_key():
 def test_wildcards_cover_one_label():
     assert covers({'*.agentarea.test'}, 'api.agentarea.test')
     assert not covers({'*.agentarea.test'}, 'a.b.agentarea.test') and not covers({'x.test'}, 'y.test')
+
+
+def test_a_rehearsal_serves_the_new_certificate_then_the_old_one_again(served):
+    pki, first, server, deploy, crt = served
+    store = MemoryBackend({'secret/web/tls': dict(first)})
+    options = {'issuer': dict(ISSUER), 'deploy': deploy,
+               'handshake': {'host': '127.0.0.1', 'port': server.port, 'server_name': 'localhost', 'wait': 1}}
+    engine = _engine.Rotation(store, parse_ref('vault://secret/web/tls'), 'tls', target_options=options,
+                              stores=Stores(pki), fingerprint_key='k', audit=RecordingAudit(), environ={})
+    out = engine.rotate(rehearse=True)
+    assert out['rehearsal'] == {'rotation': 'ok', 'rollback': 'ok', 'old_credential_works': True,
+                                'new_credential_rejected': True}
+    assert store.current('secret/web/tls') == first and crt.read_text().startswith(first['certificate'].strip())
+    assert pki.revoked == {out['new']['serial']}
