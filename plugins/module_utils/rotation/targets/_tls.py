@@ -140,7 +140,6 @@ class TlsTarget(Target):
 
     def __init__(self, *args, **kwargs):
         super(TlsTarget, self).__init__(*args, **kwargs)
-        self._policy = None
         self._vault = None
 
     # -- options --------------------------------------------------------------------------------------------------
@@ -192,11 +191,11 @@ class TlsTarget(Target):
     def new_value(self, current, policy):
         issuer = self.issuer()
         if issuer is None:
-            self._policy = self.policy(policy)
-            if self._policy.get('kind') != 'tls':
+            policy = self.policy(policy)
+            if policy.get('kind') != 'tls':
                 raise InvalidOption("kind tls without target.issuer generates a self-signed certificate: the "
                                     "generate policy must be {kind: tls, common_name: ...}")
-            return self.generate(self._policy)
+            return self.generate(policy)
         data = {'common_name': issuer['common_name']}
         if issuer.get('alt_names'):
             data['alt_names'] = ','.join(issuer['alt_names'])
@@ -274,7 +273,8 @@ class TlsTarget(Target):
         if not _utc(cert, 'not_valid_before') <= now <= _utc(cert, 'not_valid_after'):
             self.note('the certificate (serial %s) is not valid now' % serial)
             return False
-        wanted = (self.opt('issuer') or {}).get('common_name') or (self._policy or {}).get('common_name')
+        # an issued certificate must name what was asked for (a self-signed one is built from the policy itself)
+        wanted = (self.opt('issuer') or {}).get('common_name')
         if wanted and not covers(cert_names(cert), wanted):
             self.note('the certificate (serial %s) does not cover %s' % (serial, wanted))
             return False
