@@ -13,6 +13,10 @@ give the same result every time, because the collection installed for the sessio
   ``ansible.module_utils.basic`` and our module_utils from source again (0.2-0.5 s of CPU per task). Compiled code
   is kept per interpreter and hash of the source, its file names set to the path the zip import gave.
 
+- **YAML parsed in every run**: each collection's ``meta/runtime.yml`` (ansible.builtin's is 9,700 lines, about
+  0.15 s) and the documentation of every configurable plugin loaded (its options), in every worker too. The parsed
+  result is kept per text, origin and trust (Ansible's tagged values pickle as they are).
+
 The code that runs is the same: the same files in the zip, the same source compiled by the same interpreter. The
 test harness puts this directory on the PYTHONPATH of the runs it starts; AGENTAREA_TEST_COMPILE_CACHE names the
 cache directory (a private directory of the test session) and ``AGENTAREA_TEST_COMPILE_CACHE=0`` for pytest turns
@@ -170,11 +174,80 @@ def _cache_collection_compile(collection_finder):
     collection_finder.compile = cached
 
 
+def _cached_parse(kind, key_parts, text, parse):
+    """``parse()``'s result for ``text``, from the cache when an earlier run parsed the same text (pickled: Ansible's
+    tagged values, their origin and trust included, pickle as they are)."""
+    data = text if isinstance(text, bytes) else str(text).encode("utf-8", "surrogateescape")
+    from ansible import __version__ as ansible_version
+    key = hashlib.sha256(repr((kind, ansible_version, sys.version) + tuple(key_parts)).encode() + data).hexdigest()
+    path = os.path.join(_DIR, "yaml-" + key)
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except Exception:  # pylint: disable=broad-except
+        pass
+    result = parse()
+    try:
+        blob = pickle.dumps(result)
+    except Exception:  # pylint: disable=broad-except
+        return result
+    _store(path, lambda f: f.write(blob))
+    return result
+
+
+def _cache_collection_meta(collection_finder):
+    """A collection's ``meta/runtime.yml`` (ansible.builtin's is 9,700 lines) is parsed in every run: its
+    ``_meta_yml_to_dict`` is the hook ansible-core documents for caching it (it passes a content id for that)."""
+    _cache_collection_compile(collection_finder)
+    to_dict = getattr(collection_finder, "_meta_yml_to_dict", None)
+    if to_dict is None:
+        return
+
+    def cached(yaml_string_data, content_id):
+        return _cached_parse("meta", (repr(content_id),), yaml_string_data,
+                             lambda: to_dict(yaml_string_data, content_id))
+
+    collection_finder._meta_yml_to_dict = cached
+
+
+class _YamlDocs(object):
+    """Stands for the ``yaml`` module in the modules that parse plugin documentation (``yaml.load(text,
+    Loader=AnsibleLoader)`` in ansible-core 2.19 and later): the same parse, cached by text, origin and trust."""
+
+    def __init__(self, real, loader):
+        self._real, self._loader = real, loader
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def load(self, stream, Loader=None, **kwargs):  # pylint: disable=invalid-name
+        if Loader is not self._loader or kwargs or not isinstance(stream, str):
+            return self._real.load(stream, Loader=Loader, **kwargs)
+        from ansible._internal._datatag import _tags
+        origin = _tags.Origin.get_tag(stream)
+        parts = (str(origin.path) if origin else "", _tags.TrustedAsTemplate.is_tagged_on(stream))
+        return _cached_parse("doc", parts, stream, lambda: self._real.load(stream, Loader=Loader))
+
+
+def _cache_docs(module):
+    real = getattr(module, "yaml", None)
+    loader = getattr(module, "AnsibleLoader", None)
+    if real is None or loader is None or not hasattr(real, "load"):
+        return  # ansible-core 2.17 and 2.18 parse documentation differently: left as it is
+    try:
+        from ansible._internal._datatag import _tags  # noqa: F401 pylint: disable=unused-import
+    except ImportError:
+        return
+    module.yaml = _YamlDocs(real, loader)
+
+
 class _PatchAfterImport(object):
     """Wraps the loaders of the Ansible modules to patch so that each is patched once it has run."""
 
     patches = {"ansible.executor.module_common": _wrap_finder,
-               "ansible.utils.collection_loader._collection_finder": _cache_collection_compile}
+               "ansible.utils.collection_loader._collection_finder": _cache_collection_meta,
+               "ansible.plugins.loader": _cache_docs,
+               "ansible.utils.plugin_docs": _cache_docs}
 
     def find_spec(self, fullname, path=None, target=None):
         patch = self.patches.get(fullname)

@@ -122,6 +122,8 @@ class VaultApi:
         def call():
             if method == 'list':
                 return client.adapter.list(url)
+            if method == 'delete':
+                return client.adapter.delete(url)
             if method == 'post':
                 if wrap_ttl:  # response wrapping: Vault answers with wrap_info (a single-use wrapping token)
                     return client.adapter.post(url, json=data or {}, wrap_ttl=wrap_ttl)
@@ -168,3 +170,7 @@ class VaultApi:
         if data is not None and not isinstance(data, dict):
             raise InvalidOption('data must be a dict', ref='vault://%s' % path, backend='vault')
         return self._api_call('post', path, 'write', data=data, wrap_ttl=wrap_ttl)
+
+    def api_delete(self, path):
+        """DELETE ``path`` (Vault answers 204 whether or not there was something); never retried."""
+        return self._api_call('delete', path, 'delete')

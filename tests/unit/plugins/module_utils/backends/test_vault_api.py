@@ -213,6 +213,6 @@ def test_module_takes_what_its_action_plugin_fills(name, monkeypatch):
 
 def test_the_vault_action_group():
     runtime = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())
-    assert runtime["action_groups"]["vault"] == ["vault_read", "vault_write", "vault_audit"]
+    assert runtime["action_groups"]["vault"] == ["vault_read", "vault_write", "vault_audit", "vault_database"]
     for name in MODULES:
         assert name not in runtime["action_groups"]["secrets"]
