@@ -44,7 +44,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs impor
 
 KINDS = ('static', 'postgres', 'mysql', 'redis', 'jwt', 'api_key', 'tls', 'fernet', 'ssh')
 #: kinds the rotation engine knows; the others rotate as ``static`` with their own generation policy
-ROTATE_KINDS = ('static', 'postgres', 'mysql', 'redis', 'jwt', 'api_key')
+ROTATE_KINDS = ('static', 'postgres', 'mysql', 'redis', 'jwt', 'api_key', 'tls')
 STRATEGIES = ('single', 'overlap', 'alternating')
 CONSUMER_TYPES = ('k8s', 'docker', 'env_file', 'file', 'external_secret')
 RESTART_KINDS = ('deployment', 'statefulset', 'daemonset', 'docker_service')

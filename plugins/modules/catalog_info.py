@@ -118,8 +118,14 @@ entries:
       description: Keyed fingerprint of the current value.
       type: str
     due:
-      description: Whether C(rotation.every) has passed since the last change.
+      description:
+        - Whether C(rotation.every) has passed since the last change.
+        - For C(kind=tls) also when the certificate is close to its expiry (C(target.renew_before), by default a third
+          of its lifetime; see C(renew_due)).
       type: bool
+    renew_due:
+      description: For C(kind=tls) - when the certificate is due for renewal (ISO 8601), null when it is due now.
+      type: str
     findings:
       description: Compliance findings, each with C(check), C(severity) and C(detail).
       type: list
@@ -170,6 +176,11 @@ class CatalogInfo(SecretModule):
             described = seen.secret.describe()
             info.update(exists=True, fingerprint=seen.fingerprint, version=seen.secret.version,
                         updated=described['updated'], age_days=described['age_days'])
+            if entry.get('kind') == 'tls':
+                # a certificate is due by its own expiry too (the rotate module skips it until then unless forced)
+                from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._tls import TlsTarget
+                later = TlsTarget(entry.get('target') or {}, 'single').renewal(seen.value)
+                info['renew_due'] = later['next_due'] if later else None
         return info
 
     def run(self):
@@ -195,7 +206,8 @@ class CatalogInfo(SecretModule):
             info = self.describe(entry) if self.params['describe'] else None
             if info is not None:
                 item.update(info)
-                item['due'] = bool(info.get('exists')) and _catalog.is_due(entry, info.get('age_days'))
+                item['due'] = bool(info.get('exists')) and (_catalog.is_due(entry, info.get('age_days')) or
+                                                            ('renew_due' in info and info['renew_due'] is None))
             item['findings'] = _catalog.compliance(entry, info)
             entries.append(item)
         return {'changed': False, 'entries': entries, 'names': [e['name'] for e in entries]}

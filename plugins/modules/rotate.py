@@ -54,10 +54,11 @@ options:
       - What the credential is for, which decides where it is applied and how it is tested.
       - V(postgres) - a role; V(mysql) - a MySQL or MariaDB account; V(redis) - an ACL user (or C(requirepass));
         V(jwt) - a JWT signing key set; V(api_key) - a third-party key registered and revoked by hooks;
-        V(static) - a value whose only home is the store (session keys, webhook secrets).
+        V(static) - a value whose only home is the store (session keys, webhook secrets); V(tls) - a TLS certificate
+        and key, issued by a Vault/OpenBao PKI mount (O(target.issuer)) or self-signed (O(generate)).
       - Required with O(store); with O(rotations), the kind of the items that do not name theirs.
     type: str
-    choices: [postgres, mysql, redis, jwt, api_key, static]
+    choices: [postgres, mysql, redis, jwt, api_key, static, tls]
   strategy:
     description:
       - V(single) - the old credential stops working when the new one is set (the target holds one).
@@ -226,6 +227,81 @@ options:
           ca_path:
             description: CA bundle for the HTTPS call.
             type: path
+      issuer:
+        description:
+          - "TLS - issue the certificate at a Vault/OpenBao PKI mount (C(<vault_pki>/issue/<role>)) with the module's
+            Vault connection options; the contract step revokes the old serial (C(<vault_pki>/revoke)). Without it
+            the certificate is self-signed from O(generate) (C({kind: tls, common_name: ...}))."
+          - The store receives a map with C(certificate), C(private_key), C(ca_chain) and C(serial); consumers take
+            C(tls.crt) (the certificate and its chain) and C(tls.key) as fields.
+        type: dict
+        suboptions:
+          vault_pki:
+            description: The PKI mount, such as C(pki).
+            type: str
+          role:
+            description: The PKI role that issues the certificate.
+            type: str
+          common_name:
+            description: The common name, which the test step checks the certificate covers.
+            type: str
+          alt_names:
+            description: DNS subject alternative names.
+            type: list
+            elements: str
+          ip_sans:
+            description: IP subject alternative names.
+            type: list
+            elements: str
+          ttl:
+            description: Lifetime asked for (V(720h)); the role's default otherwise.
+            type: str
+      renew_before:
+        description:
+          - TLS - a certificate valid for longer than this (V(30d)) is not due - the rotation is skipped (RV(action)
+            C(skipped), with RV(next_due)) unless O(force) is set. Default a third of the certificate's lifetime.
+        type: str
+      deploy:
+        description:
+          - TLS - where the set step writes the new certificate before the test (and the rollback the old one back),
+            so that O(target.handshake) can prove the server presents it before the store is switched over. Each
+            item is a reference (C(file:///etc/nginx/tls/tls.crt), C(k8s://web/web-tls#tls.crt)) and the field of
+            the certificate value it gets.
+        type: list
+        elements: dict
+        suboptions:
+          ref:
+            description: Reference to write to, read and written with the module's store options.
+            type: str
+          field:
+            description: The part of the certificate value - C(tls.crt) is the certificate followed by its chain.
+            type: str
+            choices: [tls.crt, tls.key, certificate, private_key, ca_chain]
+      handshake:
+        description:
+          - TLS - the test step connects to this server and requires that it presents the new certificate, and that
+            it verifies (against O(target.handshake.ca), else the certificate's own chain) for the server name.
+            Needs O(target.deploy) - the test runs before finish, when only O(target.deploy) holds the new certificate.
+          - A failure names the server and the serial it presents; the rotation is rolled back (O(target.deploy)
+            gets the old certificate, the new serial is revoked).
+        type: dict
+        suboptions:
+          host:
+            description: Host of the server.
+            type: str
+          port:
+            description: Port of the server.
+            type: int
+          server_name:
+            description: Server name (SNI and the name verified); default O(target.issuer.common_name), else the host.
+            type: str
+          ca:
+            description: CA bundle to verify the server with.
+            type: path
+          wait:
+            description: Seconds to wait for the server to present the new certificate (a reload picking it up).
+            type: int
+            default: 10
       test:
         description: API keys - the hook that proves a key works (same form as O(target.register)).
         type: dict
@@ -264,6 +340,12 @@ options:
       - Do not rotate a value younger than this (V(30d)); the run reports C(skipped) and when it is due. Makes a
         scheduled rotation idempotent.
     type: str
+  force:
+    description:
+      - Rotate even when the value is not due - younger than O(min_age), or (O(kind=tls)) a certificate far from its
+        expiry (O(target.renew_before)). The rotate role sets it for entries named or tagged explicitly.
+    type: bool
+    default: false
   lock_timeout:
     description:
       - Seconds a rotation's claim on a check-and-set store stays valid when its owner cannot be checked (it ran on
@@ -297,7 +379,7 @@ options:
       kind:
         description: What the credential is for (see O(kind)).
         type: str
-        choices: [postgres, mysql, redis, jwt, api_key, static]
+        choices: [postgres, mysql, redis, jwt, api_key, static, tls]
       strategy:
         description: See O(strategy).
         type: str
@@ -321,6 +403,9 @@ options:
       min_age:
         description: See O(min_age).
         type: str
+      force:
+        description: See O(force).
+        type: bool
       lock_timeout:
         description: See O(lock_timeout).
         type: int
@@ -357,7 +442,8 @@ attributes:
     description: Shows versions and fingerprints before and after, never values.
 notes:
   - Run it where the store and the target are reachable, usually with C(delegate_to=localhost).
-  - Needs C(psycopg) (postgres), C(PyMySQL) (mysql), C(redis) (redis), C(PyJWT) and C(cryptography) (jwt) on that host.
+  - Needs C(psycopg) (postgres), C(PyMySQL) (mysql), C(redis) (redis), C(PyJWT) and C(cryptography) (jwt),
+    C(cryptography) (tls) on that host.
   - "Test-only: E(AGENTAREA_SECRETS_ROTATION_FAULT) (such as V(set:exit)) makes the module exit hard at a phase
     boundary, to test recovery. Never set it in production."
 seealso:
@@ -423,6 +509,20 @@ EXAMPLES = r"""
     concurrency: 4
   register: rotated
 
+- name: A certificate from the PKI mount, pushed to nginx and proven by a handshake before finish
+  agentarea.secrets.rotate:
+    store: vault://secret/agentarea/api-tls
+    kind: tls
+    strategy: overlap
+    overlap: 1h
+    target:
+      issuer: {vault_pki: pki, role: agentarea, common_name: api.agentarea.internal, ttl: 720h}
+      renew_before: 10d
+      deploy:
+        - {ref: "file:///etc/nginx/tls/api.crt", field: tls.crt}
+        - {ref: "file:///etc/nginx/tls/api.key", field: tls.key}
+      handshake: {host: api.agentarea.internal, port: 443, wait: 30}
+
 - name: Session secret in a .env, the previous one kept for the overlap
   agentarea.secrets.rotate:
     store: dotenv:///srv/agentarea/.env#SESSION_SECRET
@@ -453,7 +553,9 @@ rotation_id:
   returned: always
   type: str
 old:
-  description: The value before - C(version), C(fingerprint), and value-free facts such as C(username) or C(active_kid).
+  description: >-
+    The value before - C(version), C(fingerprint), and value-free facts such as C(username), C(active_kid), or a
+    certificate's C(serial) and C(not_after).
   returned: when the store held one
   type: dict
 new:
@@ -499,7 +601,9 @@ previous_ref:
   returned: always
   type: str
 next_due:
-  description: With O(min_age) or O(overlap) - when the rotation or the contract step is due.
+  description: >-
+    With O(min_age), O(overlap) or (O(kind=tls)) O(target.renew_before) - when the rotation or the contract step is
+    due.
   returned: when skipped
   type: str
 notes:
@@ -552,6 +656,7 @@ class Rotate(SecretModule):
         contract=dict(type='bool', default=False),
         overlap=dict(type='str', default='0'),
         min_age=dict(type='str'),
+        force=dict(type='bool', default=False),
         lock_timeout=dict(type='int', default=300),
         pending_ref=dict(type='str'),
         previous_ref=dict(type='str'),
@@ -562,7 +667,7 @@ class Rotate(SecretModule):
     # many rotations in one call: each item takes the per-entry options above (module/_module.py: SecretModule)
     BATCH = 'rotations'
     BATCH_OPTIONS = ('store', 'kind', 'strategy', 'target', 'generate', 'rehearse', 'contract', 'overlap', 'min_age',
-                     'lock_timeout', 'pending_ref', 'previous_ref')
+                     'force', 'lock_timeout', 'pending_ref', 'previous_ref')
     BATCH_REQUIRED = ('store', 'kind')
 
     def __init__(self):
@@ -584,7 +689,7 @@ class Rotate(SecretModule):
             stores=StoreAccess(self.backend, known=[backend]),
             fingerprint_key=params['fingerprint_key'], audit=self.audit,
             overlap=params['overlap'], min_age=params['min_age'], lock_timeout=params['lock_timeout'],
-            pending_ref=params['pending_ref'], previous_ref=params['previous_ref'])
+            pending_ref=params['pending_ref'], previous_ref=params['previous_ref'], force=params['force'])
         self.result = engine.result  # a failure from here on returns what the rotation did
         try:
             if self.check_mode:

@@ -26,10 +26,16 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files 
 
 def fields_of(store_value):
     """The fields a consumer can name. A JWT key set (``{active, keys}``) also offers its active key's fields as
-    ``active_kid``, ``active_alg``, ``active_k`` (an HMAC secret), ``active_private_key``, ``active_public_key``."""
+    ``active_kid``, ``active_alg``, ``active_k`` (an HMAC secret), ``active_private_key``, ``active_public_key``;
+    a TLS certificate (``{certificate, private_key, ca_chain}``) offers ``tls.crt`` (the certificate followed by
+    its chain, what a server presents) and ``tls.key``, the keys of a Kubernetes TLS Secret."""
     if not isinstance(store_value, dict):
         return {'value': store_value}
     fields = dict(store_value)
+    if store_value.get('certificate') and store_value.get('private_key'):
+        chain = str(store_value.get('ca_chain') or '').strip()
+        fields.setdefault('tls.crt', str(store_value['certificate']).strip() + '\n' + (chain + '\n' if chain else ''))
+        fields.setdefault('tls.key', store_value['private_key'])
     keys = store_value.get('keys')
     if 'active' in store_value and isinstance(keys, list):
         active = [k for k in keys if isinstance(k, dict) and k.get('kid') == store_value['active']]

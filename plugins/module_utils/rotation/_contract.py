@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The contract and the gates before a new rotation, a part of the rotation engine (``_engine.py``).
 
-``min_age`` skips a value that is too young; the last rotation's old credential is contracted before a new one
+``min_age`` skips a value that is too young, the target's ``renewal()`` one that is not due (a certificate far from
+its expiry), unless the rotation is forced; the last rotation's old credential is contracted before a new one
 starts (at once when its overlap is over); ``contract: true`` runs the contract alone; ``single`` contracts right
 after finish. After a contract the previous slot keeps the record but no longer the retired credential.
 """
@@ -43,6 +44,18 @@ class ContractSteps:
                            reason='the current value is younger than min_age')
         if record:
             self.emit('skip', 'ok', next_due=iso(due))
+        return True
+
+    def not_due(self, current, record=True):
+        """The target's own gate (``Target.renewal``: a certificate far from its expiry): skipped, with when it is due."""
+        if current.value is None:
+            return False
+        later = self.target.renewal(current.value)
+        if not later:
+            return False
+        self.result.update(action='skipped', changed=False, next_due=later['next_due'], reason=later['reason'])
+        if record:
+            self.emit('skip', 'ok', next_due=later['next_due'])
         return True
 
     def settle_previous(self, current):

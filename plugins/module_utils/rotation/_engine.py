@@ -45,7 +45,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._state 
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._steps import Phase, RotationSteps
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import merge_option_specs
 
-KINDS = ('postgres', 'mysql', 'redis', 'jwt', 'api_key', 'static')
+KINDS = ('postgres', 'mysql', 'redis', 'jwt', 'api_key', 'static', 'tls')
 MAP_KINDS = ('postgres', 'mysql', 'redis')
 STRING_STORES = ('pass', 'dotenv', 'env', 'docker')
 #: test-only fault injection, e.g. ``set:exit`` (die like kill -9 right after set) or ``create:sleep=5``
@@ -72,6 +72,9 @@ def target_class(kind):
     if kind == 'static':
         from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._static import StaticTarget
         return StaticTarget
+    if kind == 'tls':
+        from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._tls import TlsTarget
+        return TlsTarget
     raise InvalidOption("unknown kind '%s' (known: %s)" % (kind, ', '.join(KINDS)))
 
 
@@ -139,7 +142,7 @@ class Rotation(RotationSteps, ResumeSteps, ContractSteps):
 
     def __init__(self, backend, ref, kind, strategy='single', target_options=None, policy=None, stores=None,
                  fingerprint_key=None, audit=None, overlap=None, min_age=None, lock_timeout=300,
-                 pending_ref=None, previous_ref=None, environ=None):
+                 pending_ref=None, previous_ref=None, environ=None, force=False):
         self.backend, self.ref, self.kind = backend, ref, kind
         self.policy = policy
         self.fkey = fingerprint_key
@@ -147,6 +150,7 @@ class Rotation(RotationSteps, ResumeSteps, ContractSteps):
         self.environ = os.environ if environ is None else environ
         self.overlap = parse_duration(overlap, 'overlap') or 0.0
         self.min_age = parse_duration(min_age, 'min_age')
+        self.force = bool(force)  # rotate even when min_age or the target (a certificate far from expiry) says not due
         options = dict(target_options or {})
         options.setdefault('overlap_seconds', self.overlap)
         self.target = target_class(kind)(options, strategy, stores, self.fp)
@@ -279,7 +283,7 @@ class Rotation(RotationSteps, ResumeSteps, ContractSteps):
                     return self.result
                 current = self.read_current()
             self.result['old'] = self.facts(current.value, current.version)
-            if not rehearse and self.too_young(current):
+            if not rehearse and not self.force and (self.too_young(current) or self.not_due(current)):
                 return self.result
             if not rehearse:
                 self.settle_previous(current)
@@ -330,7 +334,8 @@ class Rotation(RotationSteps, ResumeSteps, ContractSteps):
             if found is not None:
                 todo.append('resume rotation %s: test pending and current against the target, then complete or roll '
                             'back' % found.record.get('id'))
-            if not rehearse and self.min_age is not None and found is None and self.too_young(current, False):
+            if not rehearse and not self.force and found is None and \
+                    (self.too_young(current, False) or self.not_due(current, False)):
                 todo[:] = []
             else:
                 if not rehearse and prev is not None and not prev.record.get('contracted') and \

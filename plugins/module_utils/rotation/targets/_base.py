@@ -94,6 +94,11 @@ class Target:
         """Remove ``previous`` from the target after the overlap. May return a new store value (key sets)."""
         return None
 
+    def renewal(self, current):
+        """None when ``current`` is due for rotation as far as the target knows; else ``{'next_due': <iso>,
+        'reason': <value-free text>}`` and the rotation is skipped unless forced (a certificate far from expiry)."""
+        return None
+
     def close(self):
         """Drop connections."""
 
