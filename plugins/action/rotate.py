@@ -8,8 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# first, so that our own files load with bytecode (plugin_utils/_bytecode.py)
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.agentarea.secrets.plugins.plugin_utils._action import SecretActionBase
 
 

@@ -61,8 +61,6 @@ import re
 
 from ansible.plugins.callback import CallbackBase
 
-# first, so that our own files load with bytecode (plugin_utils/_bytecode.py)
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker, _runcache
 
 # What each backend imports when it is used (kept in step with the backends' lazy imports); imported in the main

@@ -8,8 +8,6 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-# first, so that our own files load with bytecode (plugin_utils/_bytecode.py)
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint as _fingerprint
 
 

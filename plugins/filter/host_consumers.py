@@ -12,8 +12,6 @@ from ansible.errors import AnsibleFilterError
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 
-# first, so that our own files load with bytecode (plugin_utils/_bytecode.py)
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
 from ansible_collections.agentarea.secrets.plugins.module_utils.distribution import _distribute
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError

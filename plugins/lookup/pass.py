@@ -58,8 +58,6 @@ _raw:
   elements: str
 """
 
-# first, so that our own files load with bytecode (plugin_utils/_bytecode.py)
-from ansible_collections.agentarea.secrets.plugins.plugin_utils import _bytecode  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
 
 
