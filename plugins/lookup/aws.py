@@ -58,6 +58,15 @@ options:
       - Reads C(AWSCURRENT) only, so it cannot be combined with O(version_stage) or O(version_id).
     type: bool
     default: false
+  join:
+    description:
+      - Return one string, the values of all the terms joined in their order, as amazon.aws's C(join) does (for a
+        value split over several secrets to get past the size limit of one). Every value must be text, so a JSON
+        secret needs O(key) (or C(#key)); a JSON object or a binary value fails the lookup, naming its reference.
+        Terms skipped by O(on_missing), O(on_denied) or O(on_deleted) are left out of the string.
+      - Not with O(bypath), whose value is a dict.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - agentarea.secrets.lookup
   - agentarea.secrets.lookup.backend
@@ -99,6 +108,11 @@ EXAMPLES = r"""
     prod_secrets: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/', bypath=true) }}"
   no_log: true
 
+- name: A certificate bundle stored in three parts, joined into one string
+  ansible.builtin.set_fact:
+    bundle: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/bundle-1', 'agentarea/prod/bundle-2', 'agentarea/prod/bundle-3', join=true) }}"
+  no_log: true
+
 - name: An optional secret that may not exist yet
   ansible.builtin.set_fact:
     sentry_dsn: "{{ lookup('agentarea.secrets.aws', 'agentarea/prod/sentry', on_missing='skip') | default('', true) }}"
@@ -110,10 +124,12 @@ _raw:
   description:
     - One value per term, in order (terms skipped by O(on_missing), O(on_denied) or O(on_deleted) are left out).
     - A string, a dict for a JSON object read without O(key), or bytes for a binary secret; with O(bypath) a dict of
-      full name to value.
+      full name to value; with O(join) one string.
   type: list
   elements: raw
 """
+
+from ansible.errors import AnsibleLookupError
 
 from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
 
@@ -122,3 +138,17 @@ class LookupModule(SecretLookupBase):
     SCHEME = 'aws'
     # version_stage / version_id are backend options, folded into the reference by the backend; bypath is the lookup's
     REF_PARAMS = ('bypath', 'nested')
+
+    def run(self, terms, variables=None, **kwargs):
+        values = super(LookupModule, self).run(terms, variables, **kwargs)
+        if not self.get_option('join'):
+            return values
+        if self.get_option('bypath'):
+            raise AnsibleLookupError("agentarea.secrets.aws: join makes one string of text values, and bypath reads "
+                                     "dicts; give one of them")
+        for term, value in zip(terms, values) if len(values) == len(terms) else ((None, v) for v in values):
+            if not isinstance(value, str):
+                what = 'a binary secret' if isinstance(value, bytes) else 'a JSON object (name one key with key=)'
+                raise AnsibleLookupError("agentarea.secrets.aws: join needs text values, and %s is %s"
+                                         % ("'%s'" % term if term is not None else 'one of the terms', what))
+        return [''.join(values)]

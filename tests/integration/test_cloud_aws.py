@@ -117,7 +117,8 @@ def test_bypath_and_nested_lookup_shapes(ansible, aws, sm, prefix):
     """amazon.aws's ``bypath``: one dict of full name to current value of the secrets under a path (not a sibling
     whose name only starts the same); scheduled deletions left out, binary as base64 text, ``key`` picks one name, a
     path holding nothing is missing, stages and versions refused. amazon.aws's ``nested``: a dotted path into the
-    JSON, from the term or the key; a missing step names the path. With the run cache (the broker) and without."""
+    JSON, from the term or the key; a missing step names the path. join: one string of text values. With the run
+    cache (the broker) and without."""
     app = prefix + "/app/"
     sm.create_secret(Name=app + "db", SecretString=json.dumps({"password": CANARY,
                                                                "replicas": [{"password": CANARY2}]}))
@@ -137,6 +138,7 @@ def test_bypath_and_nested_lookup_shapes(ansible, aws, sm, prefix):
             deep: "{{ lookup('agentarea.secrets.aws', '%(app)sdb.password', nested=true) }}"
             deep_key: "{{ lookup('agentarea.secrets.aws', '%(app)sdb', key='replicas.0.password', nested=true) }}"
             deep_ref: "{{ lookup('agentarea.secrets.secret', 'aws://%(app)sdb#replicas.0.password?nested=true') }}"
+            joined: "{{ lookup('agentarea.secrets.aws', '%(app)stoken', '%(app)sdb#password', join=true) }}"
           no_log: true
         - name: check
           ansible.builtin.assert:
@@ -150,7 +152,13 @@ def test_bypath_and_nested_lookup_shapes(ansible, aws, sm, prefix):
               - nothing == []
               - deep | hash('sha256') == '%(h)s'
               - deep_key | hash('sha256') == '%(h2)s' and deep_ref == deep_key
+              - joined | hash('sha256') == '%(hj)s'
             quiet: true
+        - name: join of a JSON object
+          ansible.builtin.debug:
+            msg: "{{ lookup('agentarea.secrets.aws', '%(app)stoken', '%(app)sdb', join=true) }}"
+          register: join_json
+          ignore_errors: true
         - name: a nested step that is not there
           ansible.builtin.debug:
             msg: "{{ lookup('agentarea.secrets.aws', '%(app)sdb.replicas.3.password', nested=true) }}"
@@ -166,7 +174,8 @@ def test_bypath_and_nested_lookup_shapes(ansible, aws, sm, prefix):
             msg: "{{ lookup('agentarea.secrets.aws', '%(p)s/nothing/', bypath=true) }}"
           register: missing
           ignore_errors: true
-    """ % {"p": prefix, "app": app, "h": sha(CANARY), "h2": sha(CANARY2), "h3": sha(CANARY3)})
+    """ % {"p": prefix, "app": app, "h": sha(CANARY), "h2": sha(CANARY2), "h3": sha(CANARY3),
+           "hj": sha(CANARY2 + CANARY)})
     for run_cache in (True, False):
         run = ansible.playbook(reads, env=aws["env"], canaries=ALL, run_cache=run_cache)
         staged, missing = run.task("a stage with bypath"), run.task("nothing under the prefix")
@@ -175,6 +184,9 @@ def test_bypath_and_nested_lookup_shapes(ansible, aws, sm, prefix):
         assert missing["_status"] == "failed" and "no secret under %s/nothing/" % prefix in missing["msg"], missing
         no_step = run.task("a nested step that is not there")
         assert no_step["_status"] == "failed" and "'replicas' has no '3'" in no_step["msg"], no_step
+        join_json = run.task("join of a JSON object")
+        assert join_json["_status"] == "failed" and "join needs text values, and '%sdb' is a JSON object" % app \
+            in join_json["msg"], join_json
         assert "Traceback" not in run.output
     for name in ("db", "token", "blob", "gone"):
         sm.delete_secret(SecretId=app + name, ForceDeleteWithoutRecovery=True)
