@@ -35,6 +35,14 @@ options:
     type: list
     elements: str
     default: []
+  wrap_ttl:
+    description:
+      - Ask Vault to wrap the response (response wrapping, C(X-Vault-Wrap-TTL)) for this long, such as V(5m), to hand a
+        secret on without it passing through this run - a KV secret, a dynamic credential, an AppRole role ID. The
+        response then holds only C(wrap_info): name C(wrap_info.token) (a secret, so put C(no_log=true) on the task),
+        C(wrap_info.accessor) and C(wrap_info.ttl) in O(return_fields). Whoever gets the token unwraps it once
+        (C(sys/wrapping/unwrap)); if someone else did first, the unwrap fails and shows the token was intercepted.
+    type: str
   # The other Vault connection options come from the vault fragment (below), as the argument spec takes them from
   # the backend.
   vault_ca_cert:
@@ -70,6 +78,14 @@ EXAMPLES = r"""
     path: transit/keys/app
     return_fields: [latest_version, type]
   register: transit_key
+
+- name: Hand a KV secret to a machine that unwraps it once (this run never sees the value)
+  agentarea.secrets.vault_read:
+    path: secret/data/agentarea/bootstrap
+    wrap_ttl: 10m
+    return_fields: [wrap_info.token]
+  no_log: true
+  register: wrapped
 
 - name: Which fields does the response have? (names only)
   agentarea.secrets.vault_read:
@@ -109,6 +125,7 @@ class VaultRead(SecretModule):
     OPTIONS = dict(
         path=dict(type='str', required=True),
         return_fields=dict(type='list', elements='str', default=[], no_log=False),
+        wrap_ttl=dict(type='str'),
     )
     CONNECTIONS = ('vault',)
 
@@ -117,7 +134,7 @@ class VaultRead(SecretModule):
         self.result = {'changed': False, 'data': {}, 'fields': [], 'path': params['path']}
         path = self.result['path'] = api_path(params['path'])
         backend = backend_of(backend_class('vault'), params)
-        response = backend.api_read(path)
+        response = backend.api_read(path, wrap_ttl=params['wrap_ttl'])
         self.result['fields'] = field_names(response)
         picked, missing = pick_fields(response, params['return_fields'])
         if missing:

@@ -114,9 +114,27 @@ def test_approle_secret_id_is_issued_and_works(ansible, vault, root, prefix):
         - name: accessors
           ansible.builtin.debug:
             msg: "{{ lookup('agentarea.secrets.vault_list', 'auth/approle/role/%(p)s/secret-id') }}"
+        - name: the role id, wrapped for a machine to unwrap once
+          agentarea.secrets.vault_read:
+            path: auth/approle/role/%(p)s/role-id
+            wrap_ttl: 5m
+            return_fields: [wrap_info.token, wrap_info.ttl]
+          no_log: true
+          register: wrapped
+        - name: keep the wrapping token for the test
+          ansible.builtin.copy:
+            content: "{{ wrapped.data['wrap_info.token'] }} {{ wrapped.data['wrap_info.ttl'] }} {{ wrapped.data | length }}"
+            dest: wrapped.txt
+            mode: "0600"
+          no_log: true
     """ % {"p": prefix})
     result = ansible.playbook(playbook, env=env_for(vault), verbosity=3, allowed_files=["secret_id.txt"])
     assert (result.workdir / "role_id.txt").read_text() == role_id
+    # the wrapped read: the response never held the role id, and the token unwraps to it once
+    token, ttl, fields = (result.workdir / "wrapped.txt").read_text().split()
+    assert ttl == "300" and fields == "2"
+    unwrapped = hvac.Client(url=vault["url"], token=token).sys.unwrap()
+    assert unwrapped["data"]["role_id"] == role_id
     secret_id, accessor = (result.workdir / "secret_id.txt").read_text().split()
     # the issued secret ID is nowhere but in the file the play wrote (output, registered results, temp files)
     ansible.assert_no_leak(result, [secret_id], allowed_files=["secret_id.txt"])

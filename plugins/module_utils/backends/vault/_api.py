@@ -128,6 +128,8 @@ class VaultApi:
                 if wrap_ttl:  # response wrapping: Vault answers with wrap_info (a single-use wrapping token)
                     return client.adapter.post(url, json=data or {}, wrap_ttl=wrap_ttl)
                 return client.adapter.post(url, json=data or {})
+            if wrap_ttl:
+                return client.adapter.get(url, wrap_ttl=wrap_ttl)
             return client.adapter.get(url)
         try:
             response = self.with_login(call)
@@ -147,9 +149,10 @@ class VaultApi:
             raise self.error(exc, self.where(None, path, what), ref=ref, since=since) from None
         return response if isinstance(response, dict) else {}
 
-    def api_read(self, path, ref=None):
-        """The whole response of GET ``path`` (``data``, ``lease_id`` ...); SecretNotFound when Vault has nothing."""
-        response = self._api_call('get', path, 'read', ref=ref)
+    def api_read(self, path, ref=None, wrap_ttl=None):
+        """The whole response of GET ``path`` (``data``, ``lease_id`` ...); SecretNotFound when Vault has nothing.
+        ``wrap_ttl``: Vault wraps the response (it then holds only ``wrap_info``)."""
+        response = self._api_call('get', path, 'read', ref=ref, wrap_ttl=wrap_ttl)
         if not response:
             raise SecretNotFound('nothing at this path (%s)' % self.where(None, path, 'read'),
                                  ref=ref if ref is not None else 'vault://%s' % path, backend='vault')
