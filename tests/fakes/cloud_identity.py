@@ -135,7 +135,7 @@ class CloudIdentity:
     def start(self, port=0):
         """Serve in a daemon thread; returns ``host:port``."""
         self.server = listen(self.handler(), port)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return "127.0.0.1:%d" % self.server.server_address[1]
 
     def stop(self):
