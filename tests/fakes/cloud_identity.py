@@ -105,6 +105,7 @@ class CloudIdentity:
                               "iss": "https://accounts.google.com"}
                     if query.get("format") == "full":
                         claims["google"] = {"compute_engine": {"project_id": "agentarea-prod", "zone": "europe-west1-b",
+                                                               "instance_id": "4455667788990011223",
                                                                "instance_name": "agentarea-vm"}}
                     return self._answer(200, fake.sign(claims), "application/text", {"Metadata-Flavor": "Google"})
                 self._record("unknown", query)
