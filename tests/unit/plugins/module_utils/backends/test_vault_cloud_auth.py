@@ -115,6 +115,17 @@ def test_options_from_the_environment():
     assert AzureAuth({"role": "r"}).resource() == DEFAULT_AZURE_RESOURCE == "https://management.azure.com/"
 
 
+def test_a_service_account_key_injected_as_json_text_by_an_awx_credential(key):
+    info = account(key)
+    backend = VaultBackend({"url": "http://v:8200"}, environ={
+        "ANSIBLE_AGENTAREA_SECRETS_VAULT_AUTH_METHOD": "gcp", "ANSIBLE_AGENTAREA_SECRETS_VAULT_ROLE": "deployer",
+        "ANSIBLE_AGENTAREA_SECRETS_VAULT_GCP_SERVICE_ACCOUNT_INFO": json.dumps(info),
+        "ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_CLIENT_SECRET": ""})  # AWX sets every injector, empty or not
+    backend.validate()
+    assert backend.auth().account() == info
+    assert info["private_key"] not in backend.login_identity() and "deployer" in backend.login_identity()
+
+
 # -- where the azure token comes from ---------------------------------------------------------------------------
 def test_a_given_jwt_is_used_as_it_is(cloud):
     fake, _host = cloud
