@@ -44,6 +44,7 @@ class CloudIdentity:
         self.kid = kid
         self.seen = []
         self.issued = []
+        self.throttle = 0  # answer this many of the next IMDS requests with 429, as a throttled IMDS does
         self.server = None
 
     def sign(self, claims):
@@ -86,6 +87,9 @@ class CloudIdentity:
                                                   "error_description": "Required metadata header not specified"})
                     if query.get("api-version") != "2018-02-01" or not query.get("resource"):
                         return self._answer(400, {"error": "invalid_request"})
+                    if fake.throttle > 0:
+                        fake.throttle -= 1
+                        return self._answer(429, {"error": "too_many_requests"})
                     return self._answer(200, fake.azure_token(query["resource"],
                                                               query.get("client_id") or SYSTEM_IDENTITY))
                 if url.path == "/msi/token":

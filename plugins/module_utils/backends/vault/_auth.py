@@ -348,14 +348,36 @@ class IdentityError(Exception):
         self.unavailable = unavailable
 
 
-def fetch_identity(what, url, headers, timeout, params=None, form=None, use_proxy=False, field=None):
+#: answers of an identity endpoint worth asking again after a back-off (IMDS throttles with 429)
+IDENTITY_RETRY_STATUS = (429, 500, 502, 503, 504)
+
+
+def retry_count(retries, default=3):
+    """The count of a ``retries`` option (a count, or community.hashi_vault's dict form's ``total``)."""
+    if isinstance(retries, dict):
+        retries = retries.get('total', default)
+    try:
+        return max(0, int(retries if retries is not None else default))
+    except (TypeError, ValueError):
+        return default
+
+
+def fetch_identity(what, url, headers, timeout, params=None, form=None, use_proxy=False, field=None, retries=0):
     """GET (or POST ``form`` to) ``url`` and return the token in the answer: the JSON ``field`` of it, or the whole
     body as text. ``what`` names the endpoint in errors (``the managed identity endpoint``), which name its URL
     without the query and the cause (connection refused, timed out, HTTP status and the OAuth ``error`` code),
-    never the headers, the form, the body or a token. A metadata endpoint is never reached through a proxy."""
-    requests = requires('requests', package='requests', backend='vault')
+    never the headers, the form, the body or a token. A metadata endpoint is never reached through a proxy.
+    ``retries``: how often an answer of IDENTITY_RETRY_STATUS is asked again (an endpoint that does not answer at
+    all is not: off the cloud, it never will)."""
+    requests, retry_mod = requires('requests', 'urllib3.util.retry', package='requests', backend='vault')
     session = requests.Session()
     session.trust_env = bool(use_proxy)  # HTTP(S)_PROXY for login.microsoftonline.com, never for 169.254.169.254
+    if retries:
+        adapter = requests.adapters.HTTPAdapter(max_retries=retry_mod.Retry(
+            total=retries, connect=0, read=0, status=retries, backoff_factor=0.5,
+            status_forcelist=IDENTITY_RETRY_STATUS, allowed_methods=None, raise_on_status=False))
+        session.mount('http://', adapter)
+        session.mount('https://', adapter)
     shown = url.split('?', 1)[0]
     try:
         if form is not None:
@@ -378,7 +400,7 @@ def fetch_identity(what, url, headers, timeout, params=None, form=None, use_prox
             pass
         code = code if isinstance(code, str) and code.replace('_', '').isalnum() and len(code) < 64 else ''
         raise IdentityError('%s refused (HTTP %d%s) (%s)' % (what, resp.status_code, ', %s' % code if code else '',
-                                                             shown), unavailable=resp.status_code >= 500)
+                                                             shown), unavailable=resp.status_code in IDENTITY_RETRY_STATUS)
     if field is None:
         token = resp.text.strip()
     else:
@@ -447,6 +469,7 @@ class AzureAuth(_RoleAuth):
         """The JWT to send: ``jwt``, or a token for ``azure_resource`` fetched as ``source()`` says."""
         if self.options.get('jwt'):
             return self.options['jwt']
+        retries = retry_count(self.options.get('retries'))
         resource = self.resource()
         client_id = self.options.get('azure_client_id')
         if self.options.get('azure_client_secret'):
@@ -459,7 +482,7 @@ class AzureAuth(_RoleAuth):
             return fetch_identity('the Azure AD token endpoint', '%s/%s/oauth2/v2.0/token'
                                   % (authority, self.options['azure_tenant_id']),
                                   {'Accept': 'application/json'}, timeout, form=form, use_proxy=True,
-                                  field='access_token')
+                                  field='access_token', retries=retries)
         params = {'resource': resource}
         if client_id:
             params['client_id'] = client_id
@@ -467,11 +490,12 @@ class AzureAuth(_RoleAuth):
         if endpoint and header:
             params['api-version'] = '2019-08-01'
             return fetch_identity('the App Service managed identity endpoint (IDENTITY_ENDPOINT)', endpoint,
-                                  {'X-IDENTITY-HEADER': header}, timeout, params=params, field='access_token')
+                                  {'X-IDENTITY-HEADER': header}, timeout, params=params, field='access_token',
+                                  retries=retries)
         params['api-version'] = '2018-02-01'
         imds = (os.environ.get('AZURE_POD_IDENTITY_AUTHORITY_HOST') or IMDS_AUTHORITY).rstrip('/')
         return fetch_identity('the managed identity endpoint (IMDS)', imds + IMDS_TOKEN_PATH, {'Metadata': 'true'},
-                              timeout, params=params, field='access_token')
+                              timeout, params=params, field='access_token', retries=retries)
 
     def authenticate(self, client):
         opts = self.options
@@ -551,7 +575,8 @@ class GcpAuth(_RoleAuth):
         host = os.environ.get('GCE_METADATA_HOST') or GCE_METADATA_HOST
         url = 'http://%s/computeMetadata/v1/instance/service-accounts/default/identity' % host
         return fetch_identity('the GCE metadata server', url, {'Metadata-Flavor': 'Google'}, timeout,
-                              params={'audience': self.audience(), 'format': 'full'})
+                              params={'audience': self.audience(), 'format': 'full'},
+                              retries=retry_count(self.options.get('retries')))
 
     def authenticate(self, client):
         token = self.gcp_token(timeout=self.options.get('timeout') or 30)

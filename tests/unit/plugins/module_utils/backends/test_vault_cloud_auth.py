@@ -143,6 +143,18 @@ def test_imds_with_a_user_assigned_identity(cloud, key, monkeypatch):
         "api-version": "2018-02-01", "resource": DEFAULT_AZURE_RESOURCE, "client_id": "mi-7"}
 
 
+def test_a_throttled_imds_is_asked_again_up_to_retries(cloud, monkeypatch):
+    fake, host = cloud
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://" + host)
+    fake.throttle = 1
+    assert AzureAuth({"role": "r", "retries": 2}).azure_token().count(".") == 2
+    assert [s["kind"] for s in fake.seen] == ["imds", "imds"]
+    fake.throttle = 1
+    with pytest.raises(IdentityError) as err:
+        AzureAuth({"role": "r", "retries": 0}).azure_token()
+    assert "refused (HTTP 429, too_many_requests)" in err.value.cause and err.value.unavailable
+
+
 def test_app_service_wins_over_imds_when_both_variables_are_set(cloud, key, monkeypatch):
     fake, host = cloud
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", "http://" + host)
