@@ -61,12 +61,22 @@ options:
         the TLS client certificate O(client_cert)/O(client_key) and optionally O(role); V(aws_iam) a C(sts:GetCallerIdentity)
         request signed with AWS credentials (O(aws_access_key) and O(aws_secret_key), else botocore''s chain of
         O(aws_profile), the C(AWS_*) environment variables, the instance or task role) and optionally O(role). V(aws_iam)
-        needs the C(botocore) Python package.']
+        needs the C(botocore) Python package.', 'V(azure) logs in with O(role) and an Azure AD token for O(azure_resource),
+        which is O(jwt) when given, else a service principal''s (O(azure_tenant_id), O(azure_client_id), O(azure_client_secret)),
+        else the managed identity''s (App Service''s E(IDENTITY_ENDPOINT) and E(IDENTITY_HEADER) when both are set,
+        else the VM''s instance metadata service C(http://169.254.169.254), or E(AZURE_POD_IDENTITY_AUTHORITY_HOST);
+        O(azure_client_id) picks a user-assigned identity), with O(azure_subscription_id), O(azure_resource_group_name),
+        O(azure_vm_name) or O(azure_vmss_name) when given. A service principal''s token comes from C(https://login.microsoftonline.com),
+        or E(AZURE_AUTHORITY_HOST).', 'V(gcp) logs in with O(role) and a JWT for the audience C(vault/<role>), which
+        is O(jwt) when given, else one signed with a service-account key (O(gcp_service_account_info) or O(gcp_credentials_file),
+        for an C(iam) role; needs the C(google-auth) Python package), else the instance''s identity token from the
+        GCE metadata server (C(metadata.google.internal), or E(GCE_METADATA_HOST); for a C(gce) role).', 'For V(azure)
+        and V(gcp), O(role_id) names the role when O(role) is unset, as community.hashi_vault names it.']
     type: str
-    choices: [approle, aws_iam, cert, jwt, kubernetes, ldap, none, token, userpass]
+    choices: [approle, aws_iam, azure, cert, gcp, jwt, kubernetes, ldap, none, token, userpass]
   mount_point:
     description: ['Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(ldap),
-        C(jwt), C(kubernetes), C(cert), C(aws) for V(aws_iam)).']
+        C(jwt), C(kubernetes), C(cert), C(aws) for V(aws_iam), C(azure), C(gcp)).']
     type: str
   token:
     description: ['Vault token for O(auth_method=token). Defaults to E(ANSIBLE_AGENTAREA_SECRETS_VAULT_TOKEN), then
@@ -93,11 +103,14 @@ options:
     type: str}
   username: {description: User name for O(auth_method=userpass)., type: str}
   password: {description: Password for O(auth_method=userpass)., type: str}
-  role: {description: 'Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).',
-    type: str}
+  role:
+    description: ['Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes), O(auth_method=azure), O(auth_method=gcp)
+        and (optionally) O(auth_method=cert).']
+    type: str
   jwt:
     description: ['Signed JWT for O(auth_method=jwt) (a CI job token, for example), or for O(auth_method=kubernetes)
-        instead of the token file.']
+        instead of the token file, or for O(auth_method=azure) and O(auth_method=gcp) instead of a token they fetch
+        or sign.']
     type: str
   kubernetes_token_path: {description: The service-account token file read by O(auth_method=kubernetes)., type: path,
     default: /var/run/secrets/kubernetes.io/serviceaccount/token}
@@ -119,6 +132,33 @@ options:
     description: ['Value of the C(X-Vault-AWS-IAM-Server-ID) header that O(auth_method=aws_iam) signs, when the
         Vault aws auth method requires one (C(iam_server_id_header_value)).']
     type: str
+  azure_tenant_id: {description: Azure AD tenant (directory) ID of the service principal of O(auth_method=azure).,
+    type: str}
+  azure_client_id:
+    description: ['For O(auth_method=azure), the client (application) ID of the service principal (with O(azure_client_secret)
+        and O(azure_tenant_id)), or of the user-assigned managed identity to use. Unset, the system-assigned managed
+        identity.']
+    type: str
+  azure_client_secret: {description: Client secret of the service principal of O(auth_method=azure)., type: str}
+  azure_resource:
+    description: ['The resource that the Azure AD token of O(auth_method=azure) is for; it must match the C(resource)
+        the Vault azure auth method is configured with. Unset means C(https://management.azure.com/).']
+    type: str
+  azure_subscription_id: {description: 'Subscription of the VM, sent by O(auth_method=azure) (Vault needs it for
+      roles bound to subscriptions).', type: str}
+  azure_resource_group_name: {description: 'Resource group of the VM, sent by O(auth_method=azure) (for roles bound
+      to resource groups).', type: str}
+  azure_vm_name: {description: 'Name of the VM, sent by O(auth_method=azure) (ignored by Vault when O(azure_vmss_name)
+      is set).', type: str}
+  azure_vmss_name: {description: 'Name of the VM scale set, sent by O(auth_method=azure).', type: str}
+  gcp_credentials_file:
+    description: ['A service-account key file (JSON) whose key signs the JWT of O(auth_method=gcp), for a Vault
+        C(iam) role. Not read from E(GOOGLE_APPLICATION_CREDENTIALS); set this option (or its variable) to use it.']
+    type: path
+  gcp_service_account_info:
+    description: ['The service-account key itself (a dict, or its JSON text as an AWX credential injects it) whose
+        key signs the JWT of O(auth_method=gcp). Excludes O(gcp_credentials_file).']
+    type: raw
   ca_cert:
     description: [CA certificate file that signed the server certificate of the store., 'For Vault it defaults to
         E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), then the system''s CA bundle.']
@@ -606,9 +646,19 @@ options:
         the TLS client certificate O(client_cert)/O(client_key) and optionally O(role); V(aws_iam) a C(sts:GetCallerIdentity)
         request signed with AWS credentials (O(aws_access_key) and O(aws_secret_key), else botocore''s chain of
         O(aws_profile), the C(AWS_*) environment variables, the instance or task role) and optionally O(role). V(aws_iam)
-        needs the C(botocore) Python package.']
+        needs the C(botocore) Python package.', 'V(azure) logs in with O(role) and an Azure AD token for O(azure_resource),
+        which is O(jwt) when given, else a service principal''s (O(azure_tenant_id), O(azure_client_id), O(azure_client_secret)),
+        else the managed identity''s (App Service''s E(IDENTITY_ENDPOINT) and E(IDENTITY_HEADER) when both are set,
+        else the VM''s instance metadata service C(http://169.254.169.254), or E(AZURE_POD_IDENTITY_AUTHORITY_HOST);
+        O(azure_client_id) picks a user-assigned identity), with O(azure_subscription_id), O(azure_resource_group_name),
+        O(azure_vm_name) or O(azure_vmss_name) when given. A service principal''s token comes from C(https://login.microsoftonline.com),
+        or E(AZURE_AUTHORITY_HOST).', 'V(gcp) logs in with O(role) and a JWT for the audience C(vault/<role>), which
+        is O(jwt) when given, else one signed with a service-account key (O(gcp_service_account_info) or O(gcp_credentials_file),
+        for an C(iam) role; needs the C(google-auth) Python package), else the instance''s identity token from the
+        GCE metadata server (C(metadata.google.internal), or E(GCE_METADATA_HOST); for a C(gce) role).', 'For V(azure)
+        and V(gcp), O(role_id) names the role when O(role) is unset, as community.hashi_vault names it.']
     type: str
-    choices: [approle, aws_iam, cert, jwt, kubernetes, ldap, none, token, userpass]
+    choices: [approle, aws_iam, azure, cert, gcp, jwt, kubernetes, ldap, none, token, userpass]
   mount_point:
     env:
       - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_MOUNT_POINT}
@@ -617,7 +667,7 @@ options:
     ini:
       - {section: agentarea_secrets_vault, key: mount_point}
     description: ['Where the auth method is mounted, when not at its default path (C(approle), C(userpass), C(ldap),
-        C(jwt), C(kubernetes), C(cert), C(aws) for V(aws_iam)).']
+        C(jwt), C(kubernetes), C(cert), C(aws) for V(aws_iam), C(azure), C(gcp)).']
     type: str
   token:
     env:
@@ -694,7 +744,8 @@ options:
       - {name: ansible_agentarea_secrets_vault_role}
     ini:
       - {section: agentarea_secrets_vault, key: role}
-    description: Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes) and (optionally) O(auth_method=cert).
+    description: ['Role to log in as, for O(auth_method=jwt), O(auth_method=kubernetes), O(auth_method=azure), O(auth_method=gcp)
+        and (optionally) O(auth_method=cert).']
     type: str
   jwt:
     env:
@@ -702,7 +753,8 @@ options:
     vars:
       - {name: ansible_agentarea_secrets_vault_jwt}
     description: ['Signed JWT for O(auth_method=jwt) (a CI job token, for example), or for O(auth_method=kubernetes)
-        instead of the token file.']
+        instead of the token file, or for O(auth_method=azure) and O(auth_method=gcp) instead of a token they fetch
+        or sign.']
     type: str
   kubernetes_token_path:
     env:
@@ -768,6 +820,97 @@ options:
     description: ['Value of the C(X-Vault-AWS-IAM-Server-ID) header that O(auth_method=aws_iam) signs, when the
         Vault aws auth method requires one (C(iam_server_id_header_value)).']
     type: str
+  azure_tenant_id:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_TENANT_ID}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_azure_tenant_id}
+    ini:
+      - {section: agentarea_secrets_vault, key: azure_tenant_id}
+    description: Azure AD tenant (directory) ID of the service principal of O(auth_method=azure).
+    type: str
+  azure_client_id:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_CLIENT_ID}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_azure_client_id}
+    ini:
+      - {section: agentarea_secrets_vault, key: azure_client_id}
+    description: ['For O(auth_method=azure), the client (application) ID of the service principal (with O(azure_client_secret)
+        and O(azure_tenant_id)), or of the user-assigned managed identity to use. Unset, the system-assigned managed
+        identity.']
+    type: str
+  azure_client_secret:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_CLIENT_SECRET}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_azure_client_secret}
+    description: Client secret of the service principal of O(auth_method=azure).
+    type: str
+  azure_resource:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_RESOURCE}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_azure_resource}
+    ini:
+      - {section: agentarea_secrets_vault, key: azure_resource}
+    description: ['The resource that the Azure AD token of O(auth_method=azure) is for; it must match the C(resource)
+        the Vault azure auth method is configured with. Unset means C(https://management.azure.com/).']
+    type: str
+  azure_subscription_id:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_SUBSCRIPTION_ID}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_azure_subscription_id}
+    ini:
+      - {section: agentarea_secrets_vault, key: azure_subscription_id}
+    description: Subscription of the VM, sent by O(auth_method=azure) (Vault needs it for roles bound to subscriptions).
+    type: str
+  azure_resource_group_name:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_RESOURCE_GROUP_NAME}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_azure_resource_group_name}
+    ini:
+      - {section: agentarea_secrets_vault, key: azure_resource_group_name}
+    description: Resource group of the VM, sent by O(auth_method=azure) (for roles bound to resource groups).
+    type: str
+  azure_vm_name:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_VM_NAME}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_azure_vm_name}
+    ini:
+      - {section: agentarea_secrets_vault, key: azure_vm_name}
+    description: Name of the VM, sent by O(auth_method=azure) (ignored by Vault when O(azure_vmss_name) is set).
+    type: str
+  azure_vmss_name:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_AZURE_VMSS_NAME}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_azure_vmss_name}
+    ini:
+      - {section: agentarea_secrets_vault, key: azure_vmss_name}
+    description: Name of the VM scale set, sent by O(auth_method=azure).
+    type: str
+  gcp_credentials_file:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_GCP_CREDENTIALS_FILE}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_gcp_credentials_file}
+    ini:
+      - {section: agentarea_secrets_vault, key: gcp_credentials_file}
+    description: ['A service-account key file (JSON) whose key signs the JWT of O(auth_method=gcp), for a Vault
+        C(iam) role. Not read from E(GOOGLE_APPLICATION_CREDENTIALS); set this option (or its variable) to use it.']
+    type: path
+  gcp_service_account_info:
+    env:
+      - {name: ANSIBLE_AGENTAREA_SECRETS_VAULT_GCP_SERVICE_ACCOUNT_INFO}
+    vars:
+      - {name: ansible_agentarea_secrets_vault_gcp_service_account_info}
+    description: ['The service-account key itself (a dict, or its JSON text as an AWX credential injects it) whose
+        key signs the JWT of O(auth_method=gcp). Excludes O(gcp_credentials_file).']
+    type: raw
   ca_cert:
     description: [CA certificate file that signed the server certificate of the store., 'For Vault it defaults to
         E(ANSIBLE_AGENTAREA_SECRETS_VAULT_CA_CERT), then E(VAULT_CACERT), then the system''s CA bundle.']

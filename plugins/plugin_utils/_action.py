@@ -29,8 +29,11 @@ _PREFIX = 'ansible_agentarea_secrets_'
 OPTION_VARS = {
     'vault': ('url', 'namespace', 'auth_method', 'mount_point', 'token', 'token_file', 'token_validate', 'role_id',
               'secret_id', 'username', 'password', 'role', 'jwt', 'kubernetes_token_path', 'aws_access_key',
-              'aws_secret_key', 'aws_session_token', 'aws_profile', 'aws_region', 'aws_iam_server_id', 'client_cert',
-              'client_key', 'proxies', 'mount', 'kv_version', 'keep_token', 'keep_lease'),
+              'aws_secret_key', 'aws_session_token', 'aws_profile', 'aws_region', 'aws_iam_server_id',
+              'azure_tenant_id', 'azure_client_id', 'azure_client_secret', 'azure_resource', 'azure_subscription_id',
+              'azure_resource_group_name', 'azure_vm_name', 'azure_vmss_name', 'gcp_credentials_file',
+              'gcp_service_account_info', 'client_cert', 'client_key', 'proxies', 'mount', 'kv_version', 'keep_token',
+              'keep_lease'),
     'aws': ('access_key', 'secret_key', 'session_token', 'profile', 'region', 'endpoint_url', 'assume_role_arn',
             'retry_mode'),
     'ssm': ('ssm_endpoint_url',),  # the rest of its connection is aws's (one AWS identity)

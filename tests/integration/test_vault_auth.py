@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 """Vault/OpenBao auth through ansible-playbook: every auth method logs in for real (counted in OpenBao's audit
 log), one login and one read for 50 tasks, token renewal near its TTL, revocation at the end of the run,
-namespaces, TLS with ca_cert; community.hashi_vault's token_file, none, token_validate, retries' dict form."""
+namespaces, TLS with ca_cert; community.hashi_vault's token_file, none, token_validate, retries' dict form; azure and
+gcp against fake identity endpoints (OpenBao's jwt method plays Vault's azure and gcp methods)."""
 import json
 import os
 import threading
@@ -446,3 +447,162 @@ def test_retries_in_community_hashi_vault_dict_form(ansible, vault, root, prefix
         bad = ansible.playbook(play(READ_TWICE % {"p": prefix, "h": sha(CANARY)}), env=env, expect_rc=2,
                                extra_vars={OPTION + "retries": {"totl": 3}})
         assert "retries has unknown keys totl" in bad.output
+
+
+# -- azure and gcp: OpenBao ships neither plugin, but both are a JWT check on the server side -------------------------
+# OpenBao's own jwt auth method, mounted at auth/azure and auth/gcp and trusting the fake endpoints' signing key (and a
+# service-account key), plays Vault's azure and gcp methods: the client fetches its identity token the documented way
+# from a fake IMDS / App Service / Azure AD / GCE metadata server (tests/fakes/cloud_identity.py), sends the documented
+# login (OpenBao ignores the VM fields azure sends, with a warning), and OpenBao validates the JWT and issues a token.
+CLOUD_TASKS = """
+    - name: azure via IMDS (user-assigned identity, the VM's fields)
+      ansible.builtin.assert:
+        that: lookup('agentarea.secrets.vault', '%(p)s/db', key='v', auth_method='azure', role='%(p)s',
+                     azure_client_id='mi-user-assigned', azure_subscription_id='sub-1', azure_resource_group_name='rg-1',
+                     azure_vm_name='vm-1') | hash('sha256') == '%(h)s'
+        quiet: true
+    - name: azure via a service principal (role_id as community.hashi_vault names the role)
+      ansible.builtin.assert:
+        that: lookup('agentarea.secrets.vault', '%(p)s/db', key='v', auth_method='azure', role_id='%(p)s',
+                     azure_tenant_id='tenant-1', azure_client_id='sp-1', azure_client_secret=sp_secret)
+              | hash('sha256') == '%(h)s'
+        quiet: true
+    - name: gcp via the GCE metadata server
+      ansible.builtin.assert:
+        that: lookup('agentarea.secrets.vault', '%(p)s/db', key='v', auth_method='gcp', role='%(p)s')
+              | hash('sha256') == '%(h)s'
+        quiet: true
+    - name: gcp with a service-account key file
+      ansible.builtin.assert:
+        that: lookup('agentarea.secrets.vault', '%(p)s/db', key='v', auth_method='gcp', role='%(p)s',
+                     gcp_credentials_file=sa_file) | hash('sha256') == '%(h)s'
+        quiet: true
+    - name: module, azure via App Service's IDENTITY_ENDPOINT
+      agentarea.secrets.secret_info: {ref: "vault://secret/%(p)s/db", auth_method: azure, role: "%(p)s"}
+      environment: {IDENTITY_ENDPOINT: "http://%(fake)s/msi/token"}  # IDENTITY_HEADER is the run's (-vvv shows these)
+      register: appservice
+    - name: module, gcp with the service-account key inline (as an AWX credential injects it)
+      agentarea.secrets.secret_info:
+        ref: "vault://secret/%(p)s/db"
+        auth_method: gcp
+        role: "%(p)s"
+        gcp_service_account_info: "{{ sa_json }}"
+      check_mode: true
+      register: inline
+    - name: the metadata server does not answer
+      agentarea.secrets.secret_info: {ref: "vault://secret/%(p)s/db", auth_method: gcp, role: "%(p)s"}
+      environment: {GCE_METADATA_HOST: "127.0.0.1:%(dead)d"}
+      register: down
+      ignore_errors: true
+    - name: a role the server does not know
+      ansible.builtin.debug:
+        msg: "{{ lookup('agentarea.secrets.vault', '%(p)s/db', key='v', auth_method='azure', role='nosuch-%(p)s') }}"
+      register: norole
+      ignore_errors: true
+    - name: a key the server does not trust
+      ansible.builtin.debug:
+        msg: "{{ lookup('agentarea.secrets.vault', '%(p)s/db', key='v', auth_method='gcp', role='%(p)s',
+                 gcp_service_account_info=other_sa_json) }}"
+      register: wrongkey
+      ignore_errors: true
+    - name: a token for another resource
+      ansible.builtin.debug:
+        msg: "{{ lookup('agentarea.secrets.vault', '%(p)s/db', key='v', auth_method='azure', role='%(p)s',
+                 azure_resource='https://vault.azure.net') }}"
+      register: audience
+      ignore_errors: true
+    - name: a wrong client secret
+      ansible.builtin.debug:
+        msg: "{{ lookup('agentarea.secrets.vault', '%(p)s/db', key='v', auth_method='azure', role='%(p)s',
+                 azure_tenant_id='tenant-1', azure_client_id='sp-1', azure_client_secret='wrong-' ~ sp_secret) }}"
+      register: badsecret
+      ignore_errors: true
+"""
+
+
+def service_account(key, email):
+    from cryptography.hazmat.primitives import serialization
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return {"type": "service_account", "project_id": "agentarea-prod", "private_key_id": uuid.uuid4().hex,
+            "private_key": pem, "client_email": email, "client_id": "1234567890",
+            "token_uri": "https://oauth2.googleapis.com/token"}
+
+
+def test_azure_and_gcp_logins_against_fake_identity_endpoints(ansible, vault, root, prefix, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.fakes.cloud_identity import CloudIdentity
+    from tests.harness.servers.common import free_port
+
+    root.secrets.kv.v2.create_or_update_secret(prefix + "/db", {"v": CANARY})
+    read_policy(root, prefix, "secret/data/%s/*" % prefix, "secret/metadata/%s/*" % prefix)
+    cloud_key, sa_key, other_key = rsa_key(), rsa_key(), rsa_key()
+    sp_secret, identity_header = "sp-secret-" + uuid.uuid4().hex, "idh-" + uuid.uuid4().hex
+    fake = CloudIdentity(cloud_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                 serialization.NoEncryption()).decode(),
+                         identity_header=identity_header, principals={"sp-1": sp_secret})
+    host = fake.start()
+    try:
+        for path, audience, keys in (("azure", "https://management.azure.com/", [cloud_key]),
+                                     ("gcp", "vault/" + prefix, [cloud_key, sa_key])):
+            ensure_auth(root, "jwt", path=path)
+            root.auth.jwt.configure(jwt_validation_pubkeys=[public_pem(k) for k in keys], path=path)
+            root.auth.jwt.create_role(prefix, role_type="jwt", user_claim="sub", bound_audiences=[audience],
+                                      token_policies=[prefix], allowed_redirect_uris=[], path=path)
+        sa = service_account(sa_key, "deploy@agentarea-prod.iam.gserviceaccount.com")
+        sa_file = tmp_path / "sa.json"
+        sa_file.write_text(json.dumps(sa))
+        os.chmod(str(sa_file), 0o600)
+        other = service_account(other_key, "other@agentarea-prod.iam.gserviceaccount.com")
+        env = dict(env_for(vault, token=False), AZURE_POD_IDENTITY_AUTHORITY_HOST="http://" + host,
+                   AZURE_AUTHORITY_HOST="http://" + host, GCE_METADATA_HOST=host, IDENTITY_HEADER=identity_header)
+        extra = {"sp_secret": sp_secret, "sa_file": str(sa_file),
+                 "sa_json": json.dumps(sa), "other_sa_json": json.dumps(other)}
+        key_body = sa["private_key"].splitlines()[5]
+        audit = Audit(vault["audit_log"])
+        result = ansible.playbook(play(CLOUD_TASKS % {"p": prefix, "h": sha(CANARY), "fake": host,
+                                                      "dead": free_port()}),
+                                  env=env, extra_vars=extra, verbosity=3,
+                                  canaries=[CANARY, sp_secret, identity_header, key_body,
+                                            other["private_key"].splitlines()[5]])
+    finally:
+        fake.stop()
+    for token in fake.issued:  # the identity tokens the fake handed out never show either
+        ansible.assert_no_leak(result, [token])
+    # the identity tokens were asked for the documented way
+    kinds = [s["kind"] for s in fake.seen]
+    imds = [s for s in fake.seen if s["kind"] == "imds"]
+    assert imds and all(s["metadata"] == "true" and s["query"]["api-version"] == "2018-02-01" for s in imds), imds
+    assert imds[0]["query"] == {"api-version": "2018-02-01", "resource": "https://management.azure.com/",
+                                "client_id": "mi-user-assigned"}
+    assert sorted(set(s["query"]["resource"] for s in imds)) == ["https://management.azure.com/",
+                                                                 "https://vault.azure.net"]
+    assert [s["query"]["scope"] for s in fake.seen if s["kind"] == "aad"][0] == "https://management.azure.com//.default"
+    assert [s["header_ok"] for s in fake.seen if s["kind"] == "appservice"] == [True]
+    gce = [s for s in fake.seen if s["kind"] == "gce"]
+    assert gce and all(s["flavor"] == "Google" and s["query"] == {"audience": "vault/" + prefix, "format": "full"}
+                       for s in gce)
+    assert "unknown" not in kinds
+    # and the logins OpenBao saw: the azure one with the VM's fields, each token revoked
+    logins = [r for r in audit.requests() if r.get("path") == "auth/azure/login"]
+    assert any({"role", "jwt", "subscription_id", "resource_group_name", "vm_name"} <= set(r.get("data") or {})
+               for r in logins), logins
+    assert len(logins) == 5 and audit.count("auth/gcp/login") == 4  # no login when no identity token was had
+    assert audit.count("auth/token/revoke-self") == 6  # every token of a successful login (4 lookups, 2 modules)
+    for name in ("module, azure via App Service's IDENTITY_ENDPOINT",
+                 "module, gcp with the service-account key inline (as an AWX credential injects it)"):
+        assert result.task(name)["state"] == "present" and str(result.task(name)["version"]) == "1"
+    down = result.task("the metadata server does not answer")["msg"]
+    assert "login failed (login, root namespace, auth gcp at auth/gcp, at %s)" % vault["url"] in down, down
+    assert "the GCE metadata server did not answer" in down and "connection refused" in down, down
+    norole = result.task("a role the server does not know")["msg"]
+    assert "auth azure at auth/azure" in norole and "no such role" in norole, norole
+    wrongkey = result.task("a key the server does not trust")["msg"]
+    assert "auth gcp at auth/gcp" in wrongkey and "the JWT was rejected" in wrongkey, wrongkey
+    audience = result.task("a token for another resource")["msg"]
+    assert "auth azure at auth/azure" in audience and "the JWT was rejected (audience)" in audience, audience
+    badsecret = result.task("a wrong client secret")["msg"]
+    assert "the Azure AD token endpoint refused (HTTP 401, invalid_client)" in badsecret, badsecret
+    for msg in (down, norole, wrongkey, audience, badsecret):
+        assert "Traceback" not in msg

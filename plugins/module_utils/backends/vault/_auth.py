@@ -18,11 +18,24 @@ import base64
 import json
 import os
 import stat
+import time
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, describe_exception
 
 DEFAULT_K8S_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+#: what community.hashi_vault and Vault's azure auth method (``resource`` of its config) expect by default
+DEFAULT_AZURE_RESOURCE = 'https://management.azure.com/'
+#: the Azure Instance Metadata Service (a VM's managed identity); azure-identity's override of its host
+IMDS_AUTHORITY = 'http://169.254.169.254'
+IMDS_TOKEN_PATH = '/metadata/identity/oauth2/token'
+#: a service principal's token endpoint (``<authority>/<tenant>/oauth2/v2.0/token``); azure-identity's override
+AZURE_AUTHORITY = 'https://login.microsoftonline.com'
+#: the GCE metadata server (google-auth honours GCE_METADATA_HOST too)
+GCE_METADATA_HOST = 'metadata.google.internal'
+#: lifetime of a JWT signed with a service-account key: within the 15 minutes Vault's gcp method accepts
+#: (``max_jwt_exp``)
+GCP_JWT_LIFETIME = 600
 
 
 class AuthMethod:
@@ -324,8 +337,255 @@ class AwsIamAuth(AuthMethod):
         return client.adapter.post('/v1/auth/%s/login' % self.mount, json=self.login_payload())['auth']
 
 
+class IdentityError(Exception):
+    """The identity token of an azure or gcp login could not be obtained (an endpoint that did not answer, or
+    refused). ``cause`` never holds a credential or a token; ``unavailable`` tells an endpoint that did not answer
+    from one that said no. The backend adds the method, mount and Vault URL."""
+
+    def __init__(self, cause, unavailable=False):
+        super(IdentityError, self).__init__(cause)
+        self.cause = cause
+        self.unavailable = unavailable
+
+
+#: answers of an identity endpoint worth asking again after a back-off (IMDS throttles with 429)
+IDENTITY_RETRY_STATUS = (429, 500, 502, 503, 504)
+
+
+def retry_count(retries, default=3):
+    """The count of a ``retries`` option (a count, or community.hashi_vault's dict form's ``total``)."""
+    if isinstance(retries, dict):
+        retries = retries.get('total', default)
+    try:
+        return max(0, int(retries if retries is not None else default))
+    except (TypeError, ValueError):
+        return default
+
+
+def fetch_identity(what, url, headers, timeout, params=None, form=None, use_proxy=False, field=None, retries=0):
+    """GET (or POST ``form`` to) ``url`` and return the token in the answer: the JSON ``field`` of it, or the whole
+    body as text. ``what`` names the endpoint in errors (``the managed identity endpoint``), which name its URL
+    without the query and the cause (connection refused, timed out, HTTP status and the OAuth ``error`` code),
+    never the headers, the form, the body or a token. A metadata endpoint is never reached through a proxy.
+    ``retries``: how often an answer of IDENTITY_RETRY_STATUS is asked again (an endpoint that does not answer at
+    all is not: off the cloud, it never will)."""
+    requests, retry_mod = requires('requests', 'urllib3.util.retry', package='requests', backend='vault')
+    session = requests.Session()
+    session.trust_env = bool(use_proxy)  # HTTP(S)_PROXY for login.microsoftonline.com, never for 169.254.169.254
+    if retries:
+        adapter = requests.adapters.HTTPAdapter(max_retries=retry_mod.Retry(
+            total=retries, connect=0, read=0, status=retries, backoff_factor=0.5,
+            status_forcelist=IDENTITY_RETRY_STATUS, allowed_methods=None, raise_on_status=False))
+        session.mount('http://', adapter)
+        session.mount('https://', adapter)
+    shown = url.split('?', 1)[0]
+    try:
+        if form is not None:
+            resp = session.post(url, data=form, headers=headers, timeout=timeout)
+        else:
+            resp = session.get(url, params=params, headers=headers, timeout=timeout)
+    except requests.exceptions.Timeout:
+        raise IdentityError('%s did not answer within timeout=%s s (%s)' % (what, timeout, shown), unavailable=True)
+    except requests.exceptions.RequestException as exc:
+        raise IdentityError('%s did not answer (%s): %s' % (what, shown, describe_exception(exc)), unavailable=True)
+    finally:
+        session.close()
+    if resp.status_code >= 400:
+        code = ''
+        try:
+            body = resp.json()
+            code = body.get('error') if isinstance(body, dict) else ''
+            code = code.get('code') if isinstance(code, dict) else code  # App Service: {"error": {"code": ...}}
+        except ValueError:
+            pass
+        code = code if isinstance(code, str) and code.replace('_', '').isalnum() and len(code) < 64 else ''
+        raise IdentityError('%s refused (HTTP %d%s) (%s)' % (what, resp.status_code, ', %s' % code if code else '',
+                                                             shown), unavailable=resp.status_code in IDENTITY_RETRY_STATUS)
+    if field is None:
+        token = resp.text.strip()
+    else:
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        token = body.get(field) if isinstance(body, dict) else None
+    if not token or not isinstance(token, str) or token.count('.') != 2:
+        raise IdentityError('%s answered without a token (%s)' % (what, shown))
+    return token
+
+
+class _RoleAuth(AuthMethod):
+    """A method whose Vault role is ``role``, or ``role_id`` when ``role`` is unset (community.hashi_vault's name for
+    it in its azure and gcp methods)."""
+
+    def role(self):
+        return self.options.get('role') or self.options.get('role_id')
+
+    def validate(self):
+        if not self.role():
+            self._fail('needs role (the Vault role; community.hashi_vault called it role_id)')
+
+    def who(self):
+        rest = super(_RoleAuth, self).who()
+        if not self.options.get('role'):
+            rest = ','.join(item for item in ('role=%s' % self.role(), rest) if item)
+        return rest
+
+
+class AzureAuth(_RoleAuth):
+    """Vault's azure method: ``role`` and an Azure AD token for ``azure_resource`` -- given as ``jwt``, or from a
+    service principal (``azure_tenant_id``, ``azure_client_id``, ``azure_client_secret``), or from the managed
+    identity (App Service's ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, else the VM's IMDS; ``azure_client_id``
+    picks a user-assigned identity) -- with the VM's subscription, resource group and VM or scale-set name when
+    given. ``role_id`` names the role when ``role`` is unset (community.hashi_vault's name for it)."""
+
+    NAME = 'azure'
+    DEFAULT_MOUNT = 'azure'
+    SECRET_OPTIONS = ('jwt', 'azure_client_secret')
+    WHO_OPTIONS = ('role', 'azure_tenant_id', 'azure_client_id')
+
+    def resource(self):
+        return self.options.get('azure_resource') or DEFAULT_AZURE_RESOURCE
+
+    def validate(self):
+        super(AzureAuth, self).validate()
+        if not str(self.resource()).startswith(('https://', 'http://', 'api://')):
+            self._fail('azure_resource must be a URL or an api:// application ID URI')
+        if not self.options.get('jwt') and self.options.get('azure_client_secret'):
+            if not (self.options.get('azure_client_id') and self.options.get('azure_tenant_id')):
+                self._fail('azure_client_secret (a service principal) needs azure_client_id and azure_tenant_id')
+
+    def source(self):
+        """Where the token comes from, for errors and docs: jwt, service principal, App Service or IMDS."""
+        if self.options.get('jwt'):
+            return 'jwt'
+        if self.options.get('azure_client_secret'):
+            return 'service principal'
+        if os.environ.get('IDENTITY_ENDPOINT') and os.environ.get('IDENTITY_HEADER'):
+            return 'App Service managed identity'
+        return 'managed identity'
+
+    def azure_token(self, timeout=30):
+        """The JWT to send: ``jwt``, or a token for ``azure_resource`` fetched as ``source()`` says."""
+        if self.options.get('jwt'):
+            return self.options['jwt']
+        retries = retry_count(self.options.get('retries'))
+        resource = self.resource()
+        client_id = self.options.get('azure_client_id')
+        if self.options.get('azure_client_secret'):
+            authority = (os.environ.get('AZURE_AUTHORITY_HOST') or AZURE_AUTHORITY).rstrip('/')
+            if '://' not in authority:
+                authority = 'https://' + authority
+            form = {'grant_type': 'client_credentials', 'client_id': client_id,
+                    'client_secret': self.options['azure_client_secret'],
+                    'scope': resource + '/.default'}  # as the Azure CLI turns a resource into a scope
+            return fetch_identity('the Azure AD token endpoint', '%s/%s/oauth2/v2.0/token'
+                                  % (authority, self.options['azure_tenant_id']),
+                                  {'Accept': 'application/json'}, timeout, form=form, use_proxy=True,
+                                  field='access_token', retries=retries)
+        params = {'resource': resource}
+        if client_id:
+            params['client_id'] = client_id
+        endpoint, header = os.environ.get('IDENTITY_ENDPOINT'), os.environ.get('IDENTITY_HEADER')
+        if endpoint and header:
+            params['api-version'] = '2019-08-01'
+            return fetch_identity('the App Service managed identity endpoint (IDENTITY_ENDPOINT)', endpoint,
+                                  {'X-IDENTITY-HEADER': header}, timeout, params=params, field='access_token',
+                                  retries=retries)
+        params['api-version'] = '2018-02-01'
+        imds = (os.environ.get('AZURE_POD_IDENTITY_AUTHORITY_HOST') or IMDS_AUTHORITY).rstrip('/')
+        return fetch_identity('the managed identity endpoint (IMDS)', imds + IMDS_TOKEN_PATH, {'Metadata': 'true'},
+                              timeout, params=params, field='access_token', retries=retries)
+
+    def authenticate(self, client):
+        opts = self.options
+        token = self.azure_token(timeout=opts.get('timeout') or 30)
+        return client.auth.azure.login(self.role(), token, subscription_id=opts.get('azure_subscription_id'),
+                                       resource_group_name=opts.get('azure_resource_group_name'),
+                                       vm_name=opts.get('azure_vm_name'), vmss_name=opts.get('azure_vmss_name'),
+                                       use_token=False, mount_point=self.mount)['auth']
+
+
+class GcpAuth(_RoleAuth):
+    """Vault's gcp method: ``role`` and a JWT for the audience ``vault/<role>`` -- given as ``jwt``, or signed with
+    a service-account key (``gcp_service_account_info``, or the key file ``gcp_credentials_file``: the ``iam``
+    role type), or the instance's identity token from the GCE metadata server (the ``gce`` role type).
+    ``role_id`` names the role when ``role`` is unset (community.hashi_vault's name for it)."""
+
+    NAME = 'gcp'
+    DEFAULT_MOUNT = 'gcp'
+    SECRET_OPTIONS = ('jwt', 'gcp_service_account_info')
+    WHO_OPTIONS = ('role', 'gcp_credentials_file')
+
+    def validate(self):
+        super(GcpAuth, self).validate()
+        if self.options.get('gcp_service_account_info') and self.options.get('gcp_credentials_file'):
+            self._fail('takes gcp_service_account_info or gcp_credentials_file, not both')
+        if not self.options.get('jwt'):
+            self.account()
+
+    def account(self):
+        """The service-account key as a dict, or None (then the metadata server). Errors never quote it."""
+        info = self.options.get('gcp_service_account_info')
+        name = 'gcp_service_account_info'
+        if self.options.get('gcp_credentials_file'):
+            path = os.path.abspath(os.path.expanduser(str(self.options['gcp_credentials_file'])))
+            name = "gcp_credentials_file '%s'" % path
+            try:
+                with open(path) as handle:
+                    info = handle.read()
+            except (IOError, OSError) as exc:
+                self._fail('cannot read %s: %s' % (name, exc.strerror or type(exc).__name__))
+        if info in (None, ''):
+            return None
+        if isinstance(info, (str, bytes)):
+            try:
+                info = json.loads(info)
+            except ValueError:
+                self._fail('%s is not a service-account key: not JSON (its content is not shown)' % name)
+        if not isinstance(info, dict) or info.get('type') != 'service_account' or not info.get('private_key') \
+                or not info.get('client_email'):
+            self._fail('%s is not a service-account key (a JSON object with "type": "service_account", '
+                       'client_email and private_key; its content is not shown)' % name)
+        return info
+
+    def audience(self):
+        return 'vault/%s' % self.role()
+
+    def signed_jwt(self, info, now=None):
+        """A JWT for ``vault/<role>`` signed RS256 with the key (its ``private_key_id`` as ``kid``), as Vault's
+        ``iam`` login wants it: ``sub`` the service account, ``exp`` GCP_JWT_LIFETIME from now."""
+        crypt, google_jwt = requires('google.auth.crypt', 'google.auth.jwt', package='google-auth', backend='vault')
+        try:
+            signer = crypt.RSASigner.from_service_account_info(info)
+        except (ValueError, TypeError):
+            self._fail('cannot use the service-account key: its private_key is not a usable RSA key (its content is '
+                       'not shown)')
+        now = int(now if now is not None else time.time())
+        claims = {'sub': info['client_email'], 'aud': self.audience(), 'iat': now, 'exp': now + GCP_JWT_LIFETIME}
+        token = google_jwt.encode(signer, claims)
+        return token.decode('ascii') if isinstance(token, bytes) else token
+
+    def gcp_token(self, timeout=30):
+        if self.options.get('jwt'):
+            return self.options['jwt']
+        info = self.account()
+        if info is not None:
+            return self.signed_jwt(info)
+        host = os.environ.get('GCE_METADATA_HOST') or GCE_METADATA_HOST
+        url = 'http://%s/computeMetadata/v1/instance/service-accounts/default/identity' % host
+        return fetch_identity('the GCE metadata server', url, {'Metadata-Flavor': 'Google'}, timeout,
+                              params={'audience': self.audience(), 'format': 'full'},
+                              retries=retry_count(self.options.get('retries')))
+
+    def authenticate(self, client):
+        token = self.gcp_token(timeout=self.options.get('timeout') or 30)
+        return client.auth.gcp.login(self.role(), token, use_token=False, mount_point=self.mount)['auth']
+
+
 METHODS = dict((cls.NAME, cls) for cls in (
-    TokenAuth, NoneAuth, AppRoleAuth, UserpassAuth, LdapAuth, JwtAuth, KubernetesAuth, CertAuth, AwsIamAuth))
+    TokenAuth, NoneAuth, AppRoleAuth, UserpassAuth, LdapAuth, JwtAuth, KubernetesAuth, CertAuth, AwsIamAuth,
+    AzureAuth, GcpAuth))
 
 
 def auth_method(options):

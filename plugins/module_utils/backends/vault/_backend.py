@@ -87,6 +87,16 @@ class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
         'aws_profile': {'type': 'str'},
         'aws_region': {'type': 'str'},
         'aws_iam_server_id': {'type': 'str'},
+        'azure_tenant_id': {'type': 'str'},
+        'azure_client_id': {'type': 'str'},
+        'azure_client_secret': {'type': 'str', 'no_log': True},
+        'azure_resource': {'type': 'str'},  # unset: DEFAULT_AZURE_RESOURCE (so that the environment can set it)
+        'azure_subscription_id': {'type': 'str'},
+        'azure_resource_group_name': {'type': 'str'},
+        'azure_vm_name': {'type': 'str'},
+        'azure_vmss_name': {'type': 'str'},
+        'gcp_credentials_file': {'type': 'path', 'no_log': False},
+        'gcp_service_account_info': {'type': 'raw', 'no_log': True},
         'ca_cert': {'type': 'path'},
         'validate_certs': {'type': 'bool'},  # None: verify (declared as the k8s backend does)
         'client_cert': {'type': 'path'},
@@ -104,15 +114,21 @@ class VaultBackend(VaultApi, VaultKvChanges, VaultConnection, SecretBackend):
     #: the ARGSPEC names that connect and log in (what a module that talks to Vault but reads no secret offers)
     CONNECTION = ('url', 'namespace', 'auth_method', 'mount_point', 'token', 'token_file', 'token_validate', 'role_id',
                   'secret_id', 'username', 'password', 'role', 'jwt', 'kubernetes_token_path', 'aws_access_key',
-                  'aws_secret_key', 'aws_session_token', 'aws_profile', 'aws_region', 'aws_iam_server_id', 'ca_cert',
-                  'validate_certs', 'client_cert', 'client_key', 'timeout', 'retries', 'proxies', 'keep_token')
+                  'aws_secret_key', 'aws_session_token', 'aws_profile', 'aws_region', 'aws_iam_server_id',
+                  'azure_tenant_id', 'azure_client_id', 'azure_client_secret', 'azure_resource',
+                  'azure_subscription_id', 'azure_resource_group_name', 'azure_vm_name', 'azure_vmss_name',
+                  'gcp_credentials_file', 'gcp_service_account_info', 'ca_cert', 'validate_certs', 'client_cert',
+                  'client_key', 'timeout', 'retries', 'proxies', 'keep_token')
     ENV = dict((name, (_ENV + name.upper(),) + native) for name, native in (
         ('url', ('VAULT_ADDR',)), ('token', ('VAULT_TOKEN',)), ('namespace', ('VAULT_NAMESPACE',)),
         ('ca_cert', ('VAULT_CACERT',)), ('auth_method', ()), ('mount_point', ()), ('role_id', ()),
         ('secret_id', ()), ('username', ()), ('password', ()), ('role', ()), ('jwt', ()), ('client_cert', ()),
         ('client_key', ()), ('proxies', ()), ('kv_version', ()), ('validate_certs', ()), ('token_file', ()),
         ('token_validate', ()), ('aws_access_key', ()), ('aws_secret_key', ()), ('aws_session_token', ()),
-        ('aws_profile', ()), ('aws_region', ()), ('aws_iam_server_id', ())))
+        ('aws_profile', ()), ('aws_region', ()), ('aws_iam_server_id', ()), ('azure_tenant_id', ()),
+        ('azure_client_id', ()), ('azure_client_secret', ()), ('azure_resource', ()), ('azure_subscription_id', ()),
+        ('azure_resource_group_name', ()), ('azure_vm_name', ()), ('azure_vmss_name', ()),
+        ('gcp_credentials_file', ()), ('gcp_service_account_info', ())))
 
     def __init__(self, options=None, environ=None):
         super(VaultBackend, self).__init__(options, environ)

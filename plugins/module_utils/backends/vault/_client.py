@@ -31,6 +31,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
 )
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._deps import requires
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._auth import (
+    IdentityError,
     auth_method,
     file_stamp,
     token_file_path,
@@ -604,6 +605,10 @@ class VaultConnection:
             data = auth.authenticate(client)
         except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
             raise self.error(exc, self.where(what='login'), login=True) from None
+        except IdentityError as exc:
+            # the identity token of an azure or gcp login: the endpoint did not answer (unavailable) or said no
+            cls = BackendUnavailable if exc.unavailable else LoginFailed
+            raise cls('login failed (%s): %s' % (self.where(what='login'), exc.cause), backend='vault') from None
         except (IOError, OSError) as exc:
             raise LoginFailed('login failed (%s): cannot read the token file: %s'
                               % (self.where(what='login'), describe_exception(exc)), backend='vault')
