@@ -39,7 +39,7 @@ options:
     description:
       - Ask Vault to wrap the response (response wrapping, C(X-Vault-Wrap-TTL)) for this long, such as V(5m), to hand a
         secret on without it passing through this run - a KV secret, a dynamic credential, an AppRole role ID. The
-        response then holds only C(wrap_info): name C(wrap_info.token) (a secret, so put C(no_log=true) on the task),
+        response then holds only C(wrap_info), so name C(wrap_info.token) (a secret, so put C(no_log=true) on the task),
         C(wrap_info.accessor) and C(wrap_info.ttl) in O(return_fields). Whoever gets the token unwraps it once
         (C(sys/wrapping/unwrap)); if someone else did first, the unwrap fails and shows the token was intercepted.
     type: str
