@@ -102,7 +102,7 @@ class Stores:
 
 def target(pki, **options):
     options.setdefault('issuer', dict(ISSUER))
-    return TlsTarget(options, options.pop('strategy', 'single'), stores=Stores(pki), fingerprint=lambda v: json.dumps(v))
+    return TlsTarget(options, options.pop('strategy', 'single'), stores=Stores(pki), fingerprint=json.dumps)
 
 
 def test_issue_at_the_mount_and_check_the_new_certificate():
