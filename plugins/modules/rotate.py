@@ -253,6 +253,17 @@ options:
             description: IP subject alternative names.
             type: list
             elements: str
+          uri_sans:
+            description: URI subject alternative names (such as a SPIFFE ID); the PKI role must allow them.
+            type: list
+            elements: str
+          other_sans:
+            description: Other subject alternative names, in the PKI engine's C(<oid>;<type>:<value>) form.
+            type: list
+            elements: str
+          exclude_cn_from_sans:
+            description: Leave the common name out of the DNS/email subject alternative names.
+            type: bool
           ttl:
             description: Lifetime asked for (V(720h)); the role's default otherwise.
             type: str

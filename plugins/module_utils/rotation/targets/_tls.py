@@ -112,6 +112,9 @@ ISSUER_OPTIONS = dict(
     common_name=dict(type='str'),
     alt_names=dict(type='list', elements='str'),
     ip_sans=dict(type='list', elements='str'),
+    uri_sans=dict(type='list', elements='str'),
+    other_sans=dict(type='list', elements='str'),
+    exclude_cn_from_sans=dict(type='bool'),
     ttl=dict(type='str'),
 )
 DEPLOY_OPTIONS = dict(
@@ -197,10 +200,11 @@ class TlsTarget(Target):
                                     "generate policy must be {kind: tls, common_name: ...}")
             return self.generate(policy)
         data = {'common_name': issuer['common_name']}
-        if issuer.get('alt_names'):
-            data['alt_names'] = ','.join(issuer['alt_names'])
-        if issuer.get('ip_sans'):
-            data['ip_sans'] = ','.join(issuer['ip_sans'])
+        for name in ('alt_names', 'ip_sans', 'uri_sans', 'other_sans'):
+            if issuer.get(name):
+                data[name] = ','.join(issuer[name])  # the PKI engine takes comma-separated lists
+        if issuer.get('exclude_cn_from_sans') is not None:
+            data['exclude_cn_from_sans'] = issuer['exclude_cn_from_sans']
         if issuer.get('ttl'):
             data['ttl'] = issuer['ttl']
         response = self.vault().api_write('%s/issue/%s' % (self.mount(), issuer['role']), data)

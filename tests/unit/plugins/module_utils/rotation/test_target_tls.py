@@ -282,3 +282,15 @@ def test_a_rehearsal_serves_the_new_certificate_then_the_old_one_again(served):
                                 'new_credential_rejected': True}
     assert store.current('secret/web/tls') == first and crt.read_text().startswith(first['certificate'].strip())
     assert pki.revoked == {out['new']['serial']}
+
+
+def test_the_issue_request_carries_the_issuer_options_as_the_pki_engine_takes_them():
+    pki = FakePki()
+    issuer = dict(ISSUER, uri_sans=['spiffe://agentarea/api'], other_sans=['1.3.6.1.4.1.311.20.2.3;utf8:api@agentarea'],
+                  exclude_cn_from_sans=True, ttl='24h')
+    target(pki, issuer=issuer).new_value(None, None)
+    path, data = pki.calls[0]
+    assert path == 'pki/issue/web'
+    assert data == {'common_name': CN, 'alt_names': 'localhost', 'ip_sans': '127.0.0.1',
+                    'uri_sans': 'spiffe://agentarea/api', 'other_sans': '1.3.6.1.4.1.311.20.2.3;utf8:api@agentarea',
+                    'exclude_cn_from_sans': True, 'ttl': '24h'}
