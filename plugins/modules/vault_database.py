@@ -100,7 +100,8 @@ options:
         description:
           - Further plugin settings of the connection, such as C(max_open_connections), C(username_template),
             C(tls_ca). Compared and written like the fields above; shown in a diff by name only, since some of them
-            are keys.
+            are keys. The value of a setting whose name has C(password), C(secret), C(key), C(token) or
+            C(credential) in it is also masked in the result and its C(invocation).
         type: dict
   roles:
     description: Dynamic roles (C(database/roles/<name>)). Fields left unset are left as Vault has them.
@@ -408,6 +409,7 @@ class VaultDatabase(SecretModule):
     def run(self):
         params = self.params
         self.result = {'changed': False, 'mount': params['mount']}
+        self.protect_options(params.get('connection'))
         backend = backend_of(backend_class('vault'), params)  # checks the options, no network yet
         engine = DatabaseEngine(backend, params['mount'])
         result, before, after = engine.apply(params, self.check_mode)
@@ -415,6 +417,18 @@ class VaultDatabase(SecretModule):
         if self.diff and result['changed']:
             result['diff'] = {'before': before, 'after': after}
         return result
+
+    def protect_options(self, connection):
+        """A plugin setting in ``connection.options`` whose name says it is a credential (a private key, a TLS key, a
+        password) is masked wherever the result would show it, its ``invocation`` included: ``options`` as a whole
+        is not ``no_log``, since most of it (``max_open_connections``) is plain configuration."""
+        for name, value in ((connection or {}).get('options') or {}).items():
+            if isinstance(value, str) and value and any(word in str(name).lower() for word in SECRET_WORDS):
+                self.module.no_log_values.add(value)
+
+
+#: words in the name of a connection's plugin setting that make its value a credential
+SECRET_WORDS = ('password', 'secret', 'key', 'token', 'credential')
 
 
 def argument_spec():
