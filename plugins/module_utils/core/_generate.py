@@ -189,6 +189,17 @@ def ssh_pair(policy):
     }
 
 
+def tls_fields(value):
+    """``tls.crt`` (the certificate followed by its chain, what a server presents) and ``tls.key``, the keys of a
+    Kubernetes TLS Secret, of a certificate value (``{certificate, private_key[, ca_chain]}``: what
+    :func:`self_signed_tls` makes and a PKI mount issues); None for any other value."""
+    if not isinstance(value, dict) or not value.get('certificate') or not value.get('private_key'):
+        return None
+    chain = str(value.get('ca_chain') or '').strip()
+    return {'tls.crt': str(value['certificate']).strip() + '\n' + (chain + '\n' if chain else ''),
+            'tls.key': value['private_key']}
+
+
 def self_signed_tls(policy):
     hashes, ser, _ec, _ed, _rsa = _crypto()
     from cryptography import x509

@@ -20,6 +20,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils import _catalog
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import encode_value, observe
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import InvalidOption, SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._filemode import parse_mode
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._generate import tls_fields
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SecretRef
 from ansible_collections.agentarea.secrets.plugins.module_utils.backends._files import strip_newline
 
@@ -32,10 +33,8 @@ def fields_of(store_value):
     if not isinstance(store_value, dict):
         return {'value': store_value}
     fields = dict(store_value)
-    if store_value.get('certificate') and store_value.get('private_key'):
-        chain = str(store_value.get('ca_chain') or '').strip()
-        fields.setdefault('tls.crt', str(store_value['certificate']).strip() + '\n' + (chain + '\n' if chain else ''))
-        fields.setdefault('tls.key', store_value['private_key'])
+    for name, val in (tls_fields(store_value) or {}).items():
+        fields.setdefault(name, val)
     keys = store_value.get('keys')
     if 'active' in store_value and isinstance(keys, list):
         active = [k for k in keys if isinstance(k, dict) and k.get('kid') == store_value['active']]

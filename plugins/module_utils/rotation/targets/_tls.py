@@ -32,6 +32,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend im
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import (
     InvalidOption, SecretError, SecretNotFound,
 )
+from ansible_collections.agentarea.secrets.plugins.module_utils.core._generate import tls_fields
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation._state import parse_duration
 from ansible_collections.agentarea.secrets.plugins.module_utils.rotation.targets._base import (
@@ -56,12 +57,11 @@ def cert_fields(value):
     """The fields a consumer can take from a certificate value: its own, plus ``tls.crt`` (the certificate followed
     by its chain, what a server presents) and ``tls.key``; None when ``value`` is not a certificate map."""
     value = decode_structured(value)
-    if not isinstance(value, dict) or not value.get('certificate') or not value.get('private_key'):
+    tls = tls_fields(value)
+    if tls is None:
         return None
     fields = dict(value)
-    chain = str(value.get('ca_chain') or '').strip()
-    fields['tls.crt'] = str(value['certificate']).strip() + '\n' + (chain + '\n' if chain else '')
-    fields['tls.key'] = value['private_key']
+    fields.update(tls)
     return fields
 
 
