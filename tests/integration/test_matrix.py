@@ -14,6 +14,7 @@ import pytest
 
 from tests.harness.ansible_runner import ANSIBLE_PYTHON, VENV_BIN
 from tests.harness.vault_helpers import Audit, ensure_auth, env_for, play, read_policy, sha
+from tests.unit.plugins.plugin_utils.test_lookup_config import check_loader_skips_the_parse
 
 pytest_plugins = ["tests.harness.vault_fixtures", "tests.harness.aws_fixtures"]  # vault, root, prefix; aws, sm
 
@@ -221,3 +222,9 @@ def test_modules_secret_and_secret_info_check_apply_again_cleanup(ansible, vault
     assert removed.task("interpreter")["ansible_facts"]["ansible_python"]["executable"] == ANSIBLE_PYTHON
     with pytest.raises(hvac.exceptions.InvalidPath):
         root.secrets.kv.v2.read_secret_metadata(prefix + "/app")
+
+
+def test_lookup_options_known_without_parsing_their_documentation(tmp_path):
+    """Under this ansible-core too, a worker learns a lookup's options from plugin_utils/_lookup_config.py, not by
+    parsing its documentation, and gets the same definitions."""
+    check_loader_skips_the_parse(tmp_path, python=ANSIBLE_PYTHON)
