@@ -79,7 +79,10 @@ _raw:
   elements: raw
 """
 
-from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
+from ansible_collections.agentarea.secrets.plugins.plugin_utils._bytecode import loading
+
+with loading():  # our files with bytecode, not compiled again in every task (plugin_utils/_bytecode.py)
+    from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
 
 
 class LookupModule(SecretLookupBase):

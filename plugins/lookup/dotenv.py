@@ -54,8 +54,11 @@ _raw:
   elements: str
 """
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SecretRef
-from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
+from ansible_collections.agentarea.secrets.plugins.plugin_utils._bytecode import loading
+
+with loading():  # our files with bytecode, not compiled again in every task (plugin_utils/_bytecode.py)
+    from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import SecretRef
+    from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
 
 
 class LookupModule(SecretLookupBase):

@@ -100,8 +100,11 @@ _raw:
   elements: raw
 """
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._api import API_READ
-from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
+from ansible_collections.agentarea.secrets.plugins.plugin_utils._bytecode import loading
+
+with loading():  # our files with bytecode, not compiled again in every task (plugin_utils/_bytecode.py)
+    from ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._api import API_READ
+    from ansible_collections.agentarea.secrets.plugins.plugin_utils._lookup import SecretLookupBase
 
 
 class LookupModule(SecretLookupBase):

@@ -25,6 +25,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors imp
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
 from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker, _lookup_config
+from ansible_collections.agentarea.secrets.plugins.plugin_utils._bytecode import loading
 
 display = Display()
 
@@ -260,7 +261,8 @@ class SecretLookupBase(LookupBase):
         self._hinted = False
         audit_path = self.get_option('audit_log')
         if audit_path:
-            from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AuditLog  # pylint: disable=import-outside-toplevel
+            with loading():
+                from ansible_collections.agentarea.secrets.plugins.module_utils.core._audit import AuditLog  # pylint: disable=import-outside-toplevel
             self._audit = AuditLog(audit_path)
         else:
             self._audit = None
@@ -304,7 +306,8 @@ class SecretLookupBase(LookupBase):
         if scheme in self._backends:
             return self._backends[scheme]
         try:
-            cls = backend_class(scheme)
+            with loading():
+                cls = backend_class(scheme)
             options = {}
             for name in cls.ARGSPEC:
                 if self._has_option(name):
@@ -458,7 +461,8 @@ class SecretLookupBase(LookupBase):
     def _emit(self, action, outcome, backend, ref, version, value, **details):
         if self._audit is None:
             return
-        from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint  # pylint: disable=import-outside-toplevel
+        with loading():
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._fingerprint import fingerprint  # pylint: disable=import-outside-toplevel
         fp = fingerprint(value, self.get_option('fingerprint_key')) if value is not None else None
         self._audit.emit(action, outcome, backend=ref.scheme, ref=ref, version=version, fingerprint=fp,
                          plugin=self._plugin_name(), **details)
