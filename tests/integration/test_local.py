@@ -298,3 +298,42 @@ def test_run_cache_reads_each_secret_once(ansible, pass_store, tmp_path):
     leftovers = [p for p in os.listdir("/dev/shm") if p.startswith("agentarea-secrets-run-")
                  and not os.path.exists("/proc/%s" % p.split("-")[3])]
     assert not leftovers
+
+
+def test_report_file_writes_on_the_controller_without_a_module(ansible, tmp_path):
+    """agentarea.secrets.report_file: check mode writes nothing, a write creates the directory and the file with
+    their modes, a second run changes nothing, a mode drift is corrected, a symbolic link is refused without being
+    followed; no module is started (the run leaves no AnsiballZ payload), and the report text reaches nothing else."""
+    reports = tmp_path / "reports" / "nested"
+    target = reports / "state.json"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not yours\n")
+    os.symlink(str(victim), str(tmp_path / "link.json"))
+    task = {"agentarea.secrets.report_file": {"path": str(target), "content": "{{ report | to_nice_json }}\n",
+                                              "mode": "0640", "directory_mode": "0750"}}
+    play = [{"hosts": "localhost", "gather_facts": False, "vars": {"report": {"incident": CANARY}}, "tasks": [
+        dict(task, name="check", check_mode=True, register="check"),
+        {"name": "nothing written in check mode", "ansible.builtin.assert": {"that": [
+            "check is changed", "query('ansible.builtin.fileglob', '%s') | length == 0" % target]}},
+        dict(task, name="write", register="write"),
+        dict(task, name="again", register="again"),
+        {"name": "results", "ansible.builtin.assert": {"that": [
+            "write is changed", "again is not changed", "write.mode == '0640'", "write.path == '%s'" % target]}},
+        {"name": "through a link", "register": "link", "ignore_errors": True,
+         "agentarea.secrets.report_file": {"path": str(tmp_path / "link.json"), "content": "replaced\n"}},
+        {"name": "the link is refused", "ansible.builtin.assert": {"that": [
+            "link is failed", "'symbolic link' in link.msg", "'link.json' in link.msg"]}},
+    ]}]
+    remote_tmp = tmp_path / "remote-tmp"
+    ansible.playbook(play, env={"ANSIBLE_KEEP_REMOTE_FILES": "1", "ANSIBLE_REMOTE_TEMP": str(remote_tmp)},
+                     canaries=[CANARY])
+    assert CANARY in target.read_text()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert stat.S_IMODE(reports.stat().st_mode) == 0o750
+    assert stat.S_IMODE(reports.parent.stat().st_mode) == 0o750
+    assert victim.read_text() == "not yours\n"
+    assert not list(remote_tmp.glob("**/AnsiballZ_*")), "a module was started"
+    target.chmod(0o600)
+    again = ansible.playbook([{"hosts": "localhost", "gather_facts": False, "vars": {"report": {"incident": CANARY}},
+                               "tasks": [dict(task, name="mode", register="mode")]}])
+    assert again.task("mode")["changed"] and stat.S_IMODE(target.stat().st_mode) == 0o640
