@@ -139,12 +139,13 @@ class CallbackModule(CallbackBase):
                 from ansible.plugins.loader import lookup_loader
                 lookup_loader.get(name, class_only=True)
                 return
-            from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
-            # our backend's modules (no SDK): every worker builds the backend (options, references, validation),
-            # and Ansible compiles a collection's files from source in each worker; imported here, forks inherit them
-            cls = backend_class(name)
             if self._broker and name in _broker.SCHEMES:
-                return  # the broker reads this store: nobody here needs its SDK
+                # the broker reads this store, and builds its references too: no worker needs its modules
+                return
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
+            # our backend's modules: a worker that reads a local store builds the backend (options, references,
+            # validation); imported here, forks inherit them
+            cls = backend_class(name)
             for module in _PRELOAD.get(name, ()):
                 importlib.import_module(module)
             hook = getattr(cls, 'preload', None)

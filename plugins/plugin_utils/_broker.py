@@ -16,8 +16,10 @@ ends, also when it is killed, after the backends' clean-ups (token and lease rev
 - One backend (with its client and login) per backend identity (scheme and the resolved options); the run cache
   (values, logins, clean-up records) in memory; concurrent requests for the same (identity, reference) are
   coalesced: one store read, every waiter answered.
-- Workers import no SDK: they resolve options and build references as before, and send (scheme, options,
-  references, cache flag); typed errors come back as typed errors.
+- Workers import no SDK. A lookup call is sent whole (``lookup``: scheme, terms, resolved options): the broker
+  builds the references, reads and selects, and answers with values or each term's error (category, message),
+  so that the worker imports none of our backends and core modules either. A call that must write an audit
+  event sends references (``read``) and gets the secrets back; typed errors come back as typed errors.
 
 Messages are JSON, each preceded by its length (4 bytes, big endian). Controller-only code.
 """
@@ -39,9 +41,7 @@ import subprocess
 import sys
 import tempfile
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core import _audit, _errors
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+from ansible_collections.agentarea.secrets.plugins.plugin_utils._bytecode import loading
 
 #: schemes whose reads go through the broker (local files, the environment, .env files and pass stay in-process)
 SCHEMES = frozenset(('vault', 'aws', 'ssm', 'azure', 'gcp', 'k8s'))
@@ -220,9 +220,11 @@ def recv(sock):
 
 
 def error_from_wire(data):
+    with loading():
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core import _errors  # pylint: disable=import-outside-toplevel
     cls = getattr(_errors, data.get('error') or '', None)
-    if not (isinstance(cls, type) and issubclass(cls, SecretError)):
-        cls = SecretError
+    if not (isinstance(cls, type) and issubclass(cls, _errors.SecretError)):
+        cls = _errors.SecretError
     return cls(data.get('cause'), ref=data.get('ref'), backend=data.get('backend'))
 
 
@@ -367,6 +369,10 @@ def client(start=True):
 
 def read(scheme, options, basedir, refs, cache):
     """Secret or SecretError per ref, read by the broker. Raises BrokerUnavailable (the caller reads directly)."""
+    # pylint: disable=import-outside-toplevel
+    with loading():
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core import _audit
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
     message = {'op': 'read', 'scheme': scheme, 'options': options, 'basedir': basedir,
                'refs': [str(ref) for ref in refs], 'cache': bool(cache)}
     answer = client().call(message)
@@ -381,6 +387,22 @@ def read(scheme, options, basedir, refs, cache):
         else:
             out.append(error_from_wire(outcome))
     return out
+
+
+def lookup(request):
+    """A whole lookup call done by the broker (``op: lookup``): ``request`` holds the lookup's scheme (None for any
+    reference), its terms, its resolved options, its key option and reference parameters, the basedir and the cache
+    flag. The broker builds the references, reads and selects as the lookup would in the worker, so that the worker
+    imports none of our core or backend modules. The answer is ``{'results': [...]}`` (per term ``{'value': v}``,
+    ``{'bytes': base64}`` or ``{'category': c, 'message': m}``), ``{'fatal': message}`` (a term or an option the
+    lookup refuses before reading), or ``{'thick': True}`` (something the broker does not do for a worker: the
+    lookup reads the usual way). Raises BrokerUnavailable."""
+    answer = client().call(dict(request, op='lookup'))
+    if 'error' in answer:  # a broker of another copy of the collection that does not know the operation
+        return {'thick': True}
+    if not any(key in answer for key in ('results', 'fatal', 'thick')):
+        raise BrokerUnavailable('the broker gave an unexpected answer')
+    return answer
 
 
 def invalidate():

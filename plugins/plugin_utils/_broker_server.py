@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import contextlib
 import fcntl
 import json
@@ -25,7 +26,7 @@ from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend im
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
 from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
 from ansible_collections.agentarea.secrets.plugins.plugin_utils._broker import (
-    ALIVE, POLL, SOCKET, peer_uid, recv, send, start_time, _pid_exists)
+    ALIVE, POLL, SOCKET, error_from_wire, peer_uid, recv, send, start_time, _pid_exists)
 
 
 def error_to_wire(exc):
@@ -231,6 +232,8 @@ class Broker:
                     op = request.get('op')
                     if op == 'read':
                         send(conn, {'outcomes': self.read(request)})
+                    elif op == 'lookup':
+                        send(conn, self.lookup(request))
                     elif op == 'invalidate':
                         self.invalidate()
                         send(conn, {'ok': True})
@@ -338,6 +341,81 @@ class Broker:
         for slot, flight in waits:
             outcomes[slot] = flight.wait()
         return [outcomes[(ident, str(ref))] for ref in refs]
+
+    def lookup(self, request):
+        """A lookup call for a worker (``_broker.lookup``): references built, read (through ``read``: the cache and
+        the coalescing apply) and selected as plugin_utils/_lookup.py does where it reads in the worker, with the
+        same errors; the worker applies its on_missing/on_denied/on_deleted policy to each term's error."""
+        from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class  # pylint: disable=import-outside-toplevel
+        options = request.get('options') or {}
+        basedir = request.get('basedir')
+        scheme = request.get('scheme')
+        fronts = {}
+
+        def front(name, ref):
+            """(the options the backend takes, a validated backend for references and selection)"""
+            if name not in fronts:
+                cls = backend_class(name)
+                wire = dict((option, options[option]) for option in cls.ARGSPEC if option in options)
+                backend = cls(wire)
+                backend.basedir = basedir
+                backend.cache = self.cache
+                try:
+                    backend.validate()
+                except SecretError as exc:
+                    if exc.ref is None:
+                        exc.ref = ref
+                    raise
+                fronts[name] = (wire, backend)
+            return fronts[name]
+
+        try:
+            try:
+                refs = []
+                for term in request.get('terms') or ():
+                    if scheme is None:
+                        refs.append(parse_ref(term))
+                        continue
+                    _wire, backend = front(scheme, term)
+                    params = dict((name, options[name]) for name in request.get('ref_params') or () if name in options)
+                    refs.append(backend.ref_from_term(term, key=options.get(request.get('key_option')), **params))
+                by_scheme = {}
+                for index, ref in enumerate(refs):
+                    by_scheme.setdefault(ref.scheme, []).append(index)
+                for name, indexes in by_scheme.items():
+                    front(name, refs[indexes[0]])
+            except SecretError as exc:
+                return {'fatal': str(exc)}
+            results = [None] * len(refs)
+            for name, indexes in by_scheme.items():
+                wire, backend = fronts[name]
+                bases = list(dict.fromkeys(str(refs[i].without_key()) for i in indexes))
+                outcomes = dict(zip(bases, self.read({'scheme': name, 'options': wire, 'basedir': basedir,
+                                                      'refs': bases, 'cache': request.get('cache')})))
+                for i in indexes:
+                    results[i] = self._selected(backend, refs[i], outcomes[str(refs[i].without_key())])
+            json.dumps(results)
+            return {'results': results}
+        except Exception:  # pylint: disable=broad-except
+            # anything else (a value JSON cannot carry, a bug): the worker does the call the usual way, and reports
+            # what it finds there
+            return {'thick': True}
+
+    @staticmethod
+    def _selected(backend, ref, outcome):
+        try:
+            if 'secret' not in outcome:
+                raise error_from_wire(outcome)
+            value = backend.select(Secret.from_dict(outcome['secret']), ref)
+        except SecretError as exc:
+            if exc.ref is None:
+                exc.ref = ref
+            if exc.backend is None:
+                exc.backend = backend.NAME
+            return {'category': exc.category, 'message': str(exc)}
+        if isinstance(value, bytes):
+            return {'bytes': base64.b64encode(value).decode('ascii')}
+        return {'value': value}
 
     def invalidate(self):
         """A task of ours changed a store: forget every value (reads in flight are not kept either)."""

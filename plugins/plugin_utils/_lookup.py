@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import contextlib
 import json
 import os
@@ -20,10 +21,6 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
-from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
 from ansible_collections.agentarea.secrets.plugins.plugin_utils import _broker, _lookup_config
 from ansible_collections.agentarea.secrets.plugins.plugin_utils._bytecode import loading
 
@@ -36,6 +33,30 @@ _HINT = ('agentarea.secrets: the run cache is not enabled, so every task reads i
 _SKIPPED = object()
 
 _RUNCACHE = 'ansible_collections.agentarea.secrets.plugins.plugin_utils._runcache'
+_CORE = {}
+
+
+class _Core:
+    """The core names a lookup needs where it builds references and backends itself: local stores, and reads
+    the broker does not do whole. Imported on first use: a call that the broker does whole (``_broker.lookup``)
+    never imports them, nor any backend (each is a file Ansible would compile in every task's worker)."""
+
+    def __init__(self):
+        # pylint: disable=import-outside-toplevel
+        with loading():
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._backend import Secret
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._errors import SecretError
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._refs import parse_ref
+            from ansible_collections.agentarea.secrets.plugins.module_utils.core._registry import backend_class
+        self.Secret, self.SecretError, self.parse_ref = Secret, SecretError, parse_ref
+        self.backend_class = backend_class
+
+
+def _core():
+    core = _CORE.get('names')
+    if core is None:
+        core = _CORE['names'] = _Core()
+    return core
 
 
 def _runcache():
@@ -254,6 +275,10 @@ class SecretLookupBase(LookupBase):
         self.resolve_options(variables, kwargs)
         self._backends = {}
         self._want_cache = bool(self.get_option('cache'))
+        if self._whole_in_broker(terms):
+            values = self._run_in_broker(terms)
+            if values is not None:
+                return values
         runcache = _runcache()
         self._cache = runcache.RunCache() if self._want_cache and runcache is not None else None
         if self._cache is not None and not self._cache.enabled:
@@ -279,18 +304,62 @@ class SecretLookupBase(LookupBase):
                 results[i] = self._resolve(backend, refs[i], outcome)
         return [r for r in results if r is not _SKIPPED]
 
+    # -- the whole call in the broker ----------------------------------------------------------------------------
+    def _whole_in_broker(self, terms):
+        """Whether the broker can do this call whole: every term of a store it reads, no audit event to write here
+        (its fingerprint needs the value in this process), and a broker to ask."""
+        if _NO_BROKER or not terms or self.get_option('audit_log'):
+            return False
+        if self.SCHEME is not None:
+            return self.SCHEME in _broker.SCHEMES and all(isinstance(term, str) for term in terms)
+        return all(isinstance(term, str) and term.partition('://')[0] in _broker.SCHEMES and '://' in term
+                   for term in terms)
+
+    def _run_in_broker(self, terms):
+        """The values, with the lookup's policies applied to each term's error; None when the call must be done
+        here (the broker cannot be reached: one warning, then this process reads, as ``_read_all`` does)."""
+        request = {'scheme': self.SCHEME, 'terms': list(terms), 'options': dict(self._resolved or {}),
+                   'key_option': self.KEY_OPTION, 'ref_params': list(self.REF_PARAMS),
+                   'basedir': self._loader.get_basedir() if self._loader is not None else None,
+                   'cache': self._want_cache}
+        try:
+            answer = _broker.lookup(request)
+        except _broker.BrokerUnavailable as exc:
+            _NO_BROKER['why'] = str(exc)
+            display.warning(_broker.FALLBACK_WARNING % exc)
+            return None
+        except (TypeError, ValueError):  # an option value JSON cannot carry
+            return None
+        if answer.get('thick'):
+            return None
+        if 'fatal' in answer:
+            raise AnsibleLookupError(answer['fatal'])
+        runcache = _runcache()
+        if runcache is not None:
+            runcache.learn('lookup', self._plugin_name())
+        values = []
+        for item in answer['results']:
+            if 'category' in item:
+                self._policy(item['category'], item['message'])  # raises, or the term is skipped
+            elif 'bytes' in item:
+                values.append(base64.b64decode(item['bytes']))
+            else:
+                values.append(item.get('value'))
+        return values
+
     # -- references and backends -------------------------------------------------------------------------------
     def _ref(self, term):
+        core = _core()
         try:
             if self.SCHEME is None:
-                return parse_ref(term)
+                return core.parse_ref(term)
             backend = self._backend(self.SCHEME, term)
             params = {}
             for name in self.REF_PARAMS:
                 if self._has_option(name):
                     params[name] = self.get_option(name)
             return backend.ref_from_term(term, key=self.get_option(self.KEY_OPTION), **params)
-        except SecretError as exc:
+        except core.SecretError as exc:
             raise AnsibleLookupError(self._message(exc)) from exc
 
     def _has_option(self, name):
@@ -305,9 +374,10 @@ class SecretLookupBase(LookupBase):
     def _backend(self, scheme, ref):
         if scheme in self._backends:
             return self._backends[scheme]
+        core = _core()
         try:
-            with loading():
-                cls = backend_class(scheme)
+            with loading():  # the backend's files, with bytecode
+                cls = core.backend_class(scheme)
             options = {}
             for name in cls.ARGSPEC:
                 if self._has_option(name):
@@ -325,7 +395,7 @@ class SecretLookupBase(LookupBase):
                 _POOL[key] = (time.time(), backend)
             backend.cache = _BROKER_SIDE if _brokered(scheme) else self._cache
             backend.wire_options = options
-        except SecretError as exc:
+        except core.SecretError as exc:
             if exc.ref is None:
                 exc.ref = ref
             raise AnsibleLookupError(self._message(exc)) from exc
@@ -413,26 +483,28 @@ class SecretLookupBase(LookupBase):
         entry = cache.get('value', self._ident(backend, base))
         if entry is None or entry.get('freshness') != backend.freshness(base):
             return None
-        return Secret.from_dict(entry['secret'])
+        return _core().Secret.from_dict(entry['secret'])
 
     def _fetch(self, backend, refs, cache):
+        core = _core()
         tokens = [backend.freshness(ref) for ref in refs] if cache is not None else None
         try:
             outcomes = backend.read_many(refs)
-        except SecretError as exc:
+        except core.SecretError as exc:
             return [exc] * len(refs)
         if cache is not None:
             for ref, token, outcome in zip(refs, tokens, outcomes):
-                if isinstance(outcome, Secret) and outcome.metadata.get('cache', True):
+                if isinstance(outcome, core.Secret) and outcome.metadata.get('cache', True):
                     cache.put('value', self._ident(backend, ref), {'freshness': token, 'secret': outcome.to_dict()})
         return outcomes
 
     def _resolve(self, backend, ref, outcome):
+        core = _core()
         try:
-            if isinstance(outcome, SecretError):
+            if isinstance(outcome, core.SecretError):
                 raise outcome
             value = backend.select(outcome, ref)
-        except SecretError as exc:
+        except core.SecretError as exc:
             if exc.ref is None:
                 exc.ref = ref
             if exc.backend is None:
@@ -443,14 +515,23 @@ class SecretLookupBase(LookupBase):
 
     def _on_error(self, ref, exc):
         policy = {'missing': 'on_missing', 'denied': 'on_denied', 'deleted': 'on_deleted'}.get(exc.category)
-        action = self.get_option(policy) if policy else 'error'
         self._emit('read', exc.category if policy else 'error', None, ref, None, None, error=type(exc).__name__)
+        try:
+            return self._policy(exc.category, self._message(exc))
+        except AnsibleLookupError as failure:
+            raise failure from exc
+
+    def _policy(self, category, message):
+        """``_SKIPPED`` for a term whose error the lookup's on_missing/on_denied/on_deleted skips (with a warning
+        for ``warn``); raises AnsibleLookupError with ``message`` otherwise."""
+        policy = {'missing': 'on_missing', 'denied': 'on_denied', 'deleted': 'on_deleted'}.get(category)
+        action = self.get_option(policy) if policy else 'error'
         if action == 'warn':
-            display.warning('%s: %s (skipped)' % (self._plugin_name(), self._message(exc)))
+            display.warning('%s: %s (skipped)' % (self._plugin_name(), message))
             return _SKIPPED
         if action == 'skip':
             return _SKIPPED
-        raise AnsibleLookupError(self._message(exc)) from exc
+        raise AnsibleLookupError(message)
 
     def _message(self, exc):
         return to_native(exc)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-"""What makes lookups cheap, through ansible-playbook against OpenBao: the run's broker reads remote stores (no
-worker imports their SDKs), the run_cache callback imports the lookup plugins the run uses in the main process
+"""What makes lookups cheap, through ansible-playbook against OpenBao: the run's broker reads remote stores and
+does the lookup call whole (no worker imports their SDKs, our backends or the core modules), the run_cache callback imports the lookup plugins the run uses in the main process
 (found in the playbook, learned from the workers, or named in ``preload``), a playbook that reads Vault never
 imports another backend's SDK, and the run cache still reads once per run,
 drops values after our modules change a store, checks local files for changes and honours ``cache: false``.
@@ -20,10 +20,12 @@ CANARY2 = "canary-0be3a9f2-perf"
 LOOKUP_PLUGINS = str(Path(__file__).parent / "lookup_plugins")
 OTHER_SDKS = ["boto3", "botocore", "google.cloud", "google.auth", "azure", "azure.identity",
               "azure.keyvault.secrets", "kubernetes", "docker"]
-#: our Vault backend's module (no SDK in it): the callback imports it for brokered stores too, since every worker
-#: builds the backend (options, references) and would otherwise compile it from source on every task
+#: our Vault backend's module, and the core modules a lookup needs where it builds references itself: the broker
+#: does a Vault lookup call whole (references, read, selection), so no worker imports them
 VAULT_BACKEND = "ansible_collections.agentarea.secrets.plugins.module_utils.backends.vault._backend"
-WATCHED = ["hvac", "ansible_collections.agentarea.secrets.plugins.lookup.vault", VAULT_BACKEND] + OTHER_SDKS
+CORE = ["ansible_collections.agentarea.secrets.plugins.module_utils.core._registry",
+        "ansible_collections.agentarea.secrets.plugins.module_utils.core._refs"]
+WATCHED = ["hvac", "ansible_collections.agentarea.secrets.plugins.lookup.vault", VAULT_BACKEND] + CORE + OTHER_SDKS
 
 
 def watched():
@@ -95,7 +97,9 @@ def test_preloading_imports_only_what_the_run_uses(ansible, vault, root, prefix,
     assert before["pid"] == after["pid"] != second["pid"]
     if mode != "preload: none":
         assert "ansible_collections.agentarea.secrets.plugins.lookup.vault" in second["loaded"]
-        assert VAULT_BACKEND in second["loaded"], (mode, second)
+    # the broker builds the references and selects the key: no worker imports our backend or the core modules
+    for where in (before, after, second):
+        assert not set(where["loaded"]) & set([VAULT_BACKEND] + CORE), (mode, where)
     # the run's cache directory (learned names included) is gone with the run
     assert second["run_dir"] and not os.path.exists(second["run_dir"])
 

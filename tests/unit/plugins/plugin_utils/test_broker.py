@@ -346,3 +346,68 @@ def gone_dir(path, seconds=10.0):
     while os.path.exists(path) and time.time() < deadline:
         time.sleep(0.05)
     return not os.path.exists(path)
+
+
+class FrontBackend(FakeBackend):
+    """FakeBackend with the front a lookup call needs: its options, references from terms, selection."""
+
+    ARGSPEC = {"url": {}, "bad": {}}
+    seen_options = []
+
+    def __init__(self, options):
+        FrontBackend.seen_options.append(dict(options))
+        super(FrontBackend, self).__init__(options)
+
+    def ref_from_term(self, term, key=None, version=None, **params):
+        return parse_ref("vault://secret/%s%s" % (term, "#" + key if key else ""))
+
+    def read_many(self, refs):
+        out = super(FrontBackend, self).read_many(refs)
+        return [Secret(b"\x00binary", "1") if "binary" in ref.location else
+                Secret({"v": object()}, "1") if "odd" in ref.location else secret
+                for ref, secret in zip(refs, out)]
+
+    def select(self, secret, ref):
+        return secret.select(ref.key, ref=ref, backend="vault")
+
+
+@pytest.fixture
+def front(monkeypatch, broker):
+    FrontBackend.seen_options = []
+    monkeypatch.setattr(_registry, "backend_class", lambda scheme: FrontBackend)
+    monkeypatch.setattr(FakeBackend, "delay", 0)
+    return broker
+
+
+def lookup(terms, scheme="vault", **options):
+    return {"op": "lookup", "scheme": scheme, "terms": terms, "options": options, "key_option": "key",
+            "ref_params": ["version"], "basedir": None, "cache": True}
+
+
+def test_a_lookup_call_is_done_whole_with_each_terms_outcome(front):
+    """References built from the lookup's options, read (one store read for a repeated secret), selected; only the
+    backend's own options reach it; an error per term with its category and the usual message."""
+    answer = front.lookup(lookup(["db", "missing", "db"], key="v", url="http://vault", on_missing="warn"))
+    assert answer["results"][0] == {"value": CANARY + "-secret/db"} == answer["results"][2]
+    assert answer["results"][1] == {"category": "missing",
+                                    "message": "vault 'vault://secret/missing': no secret at this path"}
+    assert FakeBackend.reads == ["vault://secret/db", "vault://secret/missing"]
+    assert all(options == {"url": "http://vault"} for options in FrontBackend.seen_options)
+    nokey, = front.lookup(lookup(["db"], key="nope"))["results"]
+    assert nokey["category"] == "missing" and "has no key 'nope' (keys: v)" in nokey["message"]
+    # the any-reference lookup (agentarea.secrets.secret): full references, no key option
+    whole, = front.lookup(lookup(["vault://secret/db#v"], scheme=None))["results"]
+    assert whole == {"value": CANARY + "-secret/db"}
+
+
+def test_a_lookup_call_refused_before_reading_is_fatal(front):
+    answer = front.lookup(lookup(["db"], bad=True))
+    assert answer == {"fatal": "vault 'db': bad option"} and FakeBackend.reads == []
+    answer = front.lookup(lookup(["not a ref"], scheme=None))
+    assert "fatal" in answer and FakeBackend.reads == []
+
+
+def test_values_json_cannot_carry_go_back_to_the_worker(front):
+    binary, = front.lookup(lookup(["binary"]))["results"]
+    assert binary == {"bytes": "AGJpbmFyeQ=="}
+    assert front.lookup(lookup(["odd"], key="v")) == {"thick": True}
