@@ -19,8 +19,9 @@ description:
     module code, ours) that M(ansible.builtin.copy) or M(ansible.builtin.template) pay twice with
     C(delegate_to=localhost). The roles write their reports and the emergency runbook its state file (saved at every
     timeline event) this way.
-  - Runs on the controller whatever host the task runs for; C(delegate_to) has no effect. Use M(ansible.builtin.copy)
-    or M(agentarea.secrets.secret_file) to write files on managed hosts.
+  - Runs on the controller whatever host the task runs for, as the user running C(ansible-playbook); C(delegate_to)
+    and C(become) have no effect. Use M(ansible.builtin.copy) or M(agentarea.secrets.secret_file) to write files on
+    managed hosts or as another user.
   - The file is written through a temporary file in the same directory (created 0600, given its final mode, synced,
     then renamed over the old file), so a reader sees the old or the new content, never part of it.
   - A symbolic link at O(path) is refused, and so is one in its directories that a user other than root or the user
