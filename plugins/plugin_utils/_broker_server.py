@@ -128,6 +128,7 @@ class Broker:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._backends = {}       # key -> backend
+        self._fronts = {}         # key -> (options, a validated backend that builds references and selects)
         self._creating = {}       # key -> lock (one connect per identity)
         # values and reads in flight are per (backend identity, reference), as the file run cache keys them: two
         # lookups with different options of one identity (the vault and the secret lookup, on_missing ...) share them
@@ -353,20 +354,30 @@ class Broker:
         fronts = {}
 
         def front(name, ref):
-            """(the options the backend takes, a validated backend for references and selection)"""
+            """(the options the backend takes, a validated backend for references and selection), kept for the
+            next calls with the same options (a loop's items)"""
             if name not in fronts:
                 cls = backend_class(name)
                 wire = dict((option, options[option]) for option in cls.ARGSPEC if option in options)
-                backend = cls(wire)
-                backend.basedir = basedir
-                backend.cache = self.cache
-                try:
-                    backend.validate()
-                except SecretError as exc:
-                    if exc.ref is None:
-                        exc.ref = ref
-                    raise
-                fronts[name] = (wire, backend)
+                key = json.dumps([name, basedir, wire], sort_keys=True, default=repr)
+                with self._lock:
+                    known = self._fronts.get(key)
+                if known is None:
+                    backend = cls(wire)
+                    backend.basedir = basedir
+                    backend.cache = self.cache
+                    try:
+                        backend.validate()
+                    except SecretError as exc:
+                        if exc.ref is None:
+                            exc.ref = ref
+                        raise
+                    known = (wire, backend)
+                    with self._lock:
+                        if len(self._fronts) >= 64:
+                            self._fronts.clear()
+                        self._fronts[key] = known
+                fronts[name] = known
             return fronts[name]
 
         try:
