@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 """What makes lookups cheap, through ansible-playbook against OpenBao: the run's broker reads remote stores and
-does the lookup call whole (no worker imports their SDKs, our backends or the core modules), the run_cache callback imports the lookup plugins the run uses in the main process
-(found in the playbook, learned from the workers, or named in ``preload``), a playbook that reads Vault never
-imports another backend's SDK, and the run cache still reads once per run,
-drops values after our modules change a store, checks local files for changes and honours ``cache: false``.
+does the lookup call whole (no worker imports their SDKs, our backends or the core modules), the run_cache
+callback imports the lookup plugins the run uses in the main process (found in the playbook, learned from the
+workers, or named in ``preload``), a playbook that reads Vault never imports another backend's SDK, and the run
+cache still reads once per run, drops values after our modules change a store, checks local files for changes and
+honours ``cache: false``.
 A test-only lookup (``lookup_plugins/loaded_modules.py``) reports what a worker has in ``sys.modules``."""
 import json
 import os
