@@ -19,16 +19,14 @@ Needs PyYAML (the project venv: .venv/bin/python scripts/gen-doc-fragments.py).
 
 from __future__ import absolute_import, division, print_function
 
-import argparse
-import importlib.util
-import pathlib
 import sys
 import textwrap
 
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-FRAGMENTS = ROOT / 'plugins' / 'doc_fragments'
+import _generator  # scripts/_generator.py (this folder is first on sys.path when a script runs)
+from _generator import FRAGMENTS, GeneratorError, fragment_class
+
 TARGET = FRAGMENTS / 'stores.py'
 COMMAND = 'python scripts/gen-doc-fragments.py'
 
@@ -59,20 +57,13 @@ class ModuleDocFragment:
 ''' % COMMAND
 
 
-class GeneratorError(Exception):
-    pass
-
-
 def load_part(slug):
     """The parsed YAML of ``slug`` (``vault`` is vault.py's DOCUMENTATION, ``vault.read`` its READ)."""
     name, _dot, attr = slug.partition('.')
-    path = FRAGMENTS / (name + '.py')
-    spec = importlib.util.spec_from_file_location('_agentarea_doc_fragment_' + name, str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text = getattr(module.ModuleDocFragment, (attr or 'documentation').upper(), None)
+    text = getattr(fragment_class(name), (attr or 'documentation').upper(), None)
     if not isinstance(text, str):
-        raise GeneratorError('%s: no %s attribute in %s' % (slug, (attr or 'documentation').upper(), path))
+        raise GeneratorError('%s: no %s attribute in %s' % (slug, (attr or 'documentation').upper(),
+                                                            FRAGMENTS / (name + '.py')))
     data = yaml.safe_load(text)
     if not isinstance(data, dict) or not isinstance(data.get('options'), dict):
         raise GeneratorError('%s: a doc fragment needs an options mapping' % slug)
@@ -156,24 +147,7 @@ def render():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
-    parser.add_argument('--check', action='store_true', help='exit 1 when stores.py is out of date; write nothing')
-    args = parser.parse_args(argv)
-    try:
-        text = render()
-    except GeneratorError as exc:
-        sys.stderr.write('gen-doc-fragments: %s\n' % exc)
-        return 2
-    current = TARGET.read_text() if TARGET.exists() else None
-    if args.check:
-        if current != text:
-            sys.stderr.write('%s is out of date: run `%s`\n' % (TARGET.relative_to(ROOT), COMMAND))
-            return 1
-        return 0
-    if current != text:
-        TARGET.write_text(text)
-        print('wrote %s' % TARGET.relative_to(ROOT))
-    return 0
+    return _generator.main(argv, __doc__.split('\n\n', maxsplit=1)[0], render, TARGET, COMMAND, 'gen-doc-fragments')
 
 
 if __name__ == '__main__':

@@ -21,18 +21,16 @@ Needs ansible-core and PyYAML (the project venv: .venv/bin/python scripts/gen-lo
 
 from __future__ import absolute_import, division, print_function
 
-import argparse
 import ast
-import importlib.util
 import json
-import pathlib
 import sys
 
 import yaml
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+import _generator  # scripts/_generator.py (this folder is first on sys.path when a script runs)
+from _generator import ROOT, GeneratorError, fragment_class
+
 LOOKUPS = ROOT / 'plugins' / 'lookup'
-FRAGMENTS = ROOT / 'plugins' / 'doc_fragments'
 TARGET = ROOT / 'plugins' / 'plugin_utils' / '_lookup_config.py'
 COMMAND = 'python scripts/gen-lookup-config.py'
 #: keys of an option definition that only document it (the configuration manager never reads them)
@@ -56,10 +54,6 @@ DEFINITIONS = {
 '''
 
 
-class GeneratorError(Exception):
-    pass
-
-
 def _documentation(path):
     tree = ast.parse(path.read_text())
     for node in tree.body:
@@ -77,11 +71,7 @@ class _FragmentLoader:
             if len(parts) == 4 and parts[:2] == ['agentarea', 'secrets']:
                 return None  # add_fragments then takes the last part as the attribute, as with ansible's loader
             raise GeneratorError('fragment %s is not one of this collection' % name)
-        path = FRAGMENTS / (parts[2] + '.py')
-        spec = importlib.util.spec_from_file_location('_agentarea_doc_fragment_' + parts[2], str(path))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return type('Fragment', (module.ModuleDocFragment,), {'ansible_name': name})
+        return type('Fragment', (fragment_class(parts[2]),), {'ansible_name': name})
 
 
 def definitions(path):
@@ -110,24 +100,7 @@ def render():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', maxsplit=1)[0])
-    parser.add_argument('--check', action='store_true', help='exit 1 when the file is out of date; write nothing')
-    args = parser.parse_args(argv)
-    try:
-        text = render()
-    except GeneratorError as exc:
-        sys.stderr.write('gen-lookup-config: %s\n' % exc)
-        return 2
-    current = TARGET.read_text() if TARGET.exists() else None
-    if args.check:
-        if current != text:
-            sys.stderr.write('%s is out of date: run `%s`\n' % (TARGET.relative_to(ROOT), COMMAND))
-            return 1
-        return 0
-    if current != text:
-        TARGET.write_text(text)
-        print('wrote %s' % TARGET.relative_to(ROOT))
-    return 0
+    return _generator.main(argv, __doc__.split('\n\n', maxsplit=1)[0], render, TARGET, COMMAND, 'gen-lookup-config')
 
 
 if __name__ == '__main__':

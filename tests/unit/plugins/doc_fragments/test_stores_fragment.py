@@ -4,23 +4,20 @@ ansible-doc merges fragments; the plugins that take any reference extend it inst
 connection options of each backend fragment are the backend's CONNECTION, which access_policy and vault_audit take."""
 import ast
 import importlib
-import importlib.util
 import pathlib
 
 import pytest
 import yaml
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
+from tests.harness.scripts import load_script
 
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 REGENERATE = ".venv/bin/python scripts/gen-doc-fragments.py"
 
 
 def generator():
-    spec = importlib.util.spec_from_file_location("gen_doc_fragments", str(ROOT / "scripts" / "gen-doc-fragments.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen-doc-fragments")
 
 
 def fragment(name):

@@ -2,22 +2,20 @@
 """plugin_utils/_lookup_config.py is what scripts/gen-lookup-config.py makes of the lookups' documentation, and
 with it Ansible's plugin loader knows every lookup's options without parsing its documentation (issue 17: the
 parse cost a worker 60-90 ms per task), with exactly the definitions the parse gives."""
-import importlib.util
 import json
 import pathlib
 import subprocess
 import sys
 import textwrap
 
+from tests.harness.scripts import load_script
+
 ROOT = pathlib.Path(__file__).resolve().parents[4]
 REGENERATE = ".venv/bin/python scripts/gen-lookup-config.py"
 
 
 def generator():
-    spec = importlib.util.spec_from_file_location("gen_lookup_config", str(ROOT / "scripts" / "gen-lookup-config.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen-lookup-config")
 
 
 def test_the_generated_definitions_are_up_to_date():

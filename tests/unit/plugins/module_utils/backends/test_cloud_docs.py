@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from ansible_collections.agentarea.secrets.plugins.module_utils.core import _registry
+from tests.harness.scripts import load_script
 
 CLOUDS = ("aws", "ssm", "azure", "gcp")
 #: a store whose connection options are another fragment's (ssm shares aws's: one AWS identity)
@@ -82,12 +83,7 @@ def test_plugin_sources_match_the_backend_environment(name):
 
 
 def _generator():
-    import importlib.util
-    path = pathlib.Path(__file__).resolve().parents[5] / "scripts" / "gen-doc-fragments.py"
-    spec = importlib.util.spec_from_file_location("gen_doc_fragments", str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("gen-doc-fragments")
 
 
 def test_lookups_and_modules_extend_the_fragments():
