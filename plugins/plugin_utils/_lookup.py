@@ -104,6 +104,12 @@ class _BrokerSide:
 _BROKER_SIDE = _BrokerSide()
 
 
+def _without_broker(exc):
+    """This process stops asking the broker (it cannot be reached or started) and says so once."""
+    _NO_BROKER['why'] = str(exc)
+    display.warning(_broker.FALLBACK_WARNING % exc)
+
+
 def _brokered(scheme):
     return scheme in _broker.SCHEMES and not _NO_BROKER
 
@@ -328,8 +334,7 @@ class SecretLookupBase(LookupBase):
         try:
             answer = _broker.lookup(request)
         except _broker.BrokerUnavailable as exc:
-            _NO_BROKER['why'] = str(exc)
-            display.warning(_broker.FALLBACK_WARNING % exc)
+            _without_broker(exc)
             return None
         except (TypeError, ValueError):  # an option value JSON cannot carry
             return None
@@ -444,8 +449,7 @@ class SecretLookupBase(LookupBase):
                                                         self._want_cache)))
                 return [outcomes[ref.without_key()] for ref in refs]
             except _broker.BrokerUnavailable as exc:
-                _NO_BROKER['why'] = str(exc)
-                display.warning(_broker.FALLBACK_WARNING % exc)
+                _without_broker(exc)
                 self._hinted = True
         backend.cache = self._cache
         if self._want_cache and self._cache is None and not self._hinted and not _NO_BROKER:
