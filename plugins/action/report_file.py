@@ -58,8 +58,9 @@ class ActionModule(ActionBase):
         path = os.path.abspath(os.path.expanduser(args['path']))
         content = args['content']
         try:
-            mode = parse_mode(args['mode'], what='mode')
-            directory_mode = parse_mode(args['directory_mode'], what='directory_mode')
+            # a report has no allow_world_access option: the message must not suggest one
+            mode = parse_mode(args['mode'], what='mode', world_option=None)
+            directory_mode = parse_mode(args['directory_mode'], what='directory_mode', world_option=None)
             return dict(result, **self._write(path, content, mode, directory_mode))
         except SecretError as exc:
             return dict(result, failed=True, path=path, msg='report_file: %s' % to_text(exc))

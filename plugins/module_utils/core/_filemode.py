@@ -16,11 +16,12 @@ _SYMBOLIC = re.compile(r'^([ugoa]*)([-+=])([rwx]*)$')
 _CLASS_SHIFT = {'u': 6, 'g': 3, 'o': 0}
 
 
-def parse_mode(mode, current=None, allow_world=False, what='mode'):
+def parse_mode(mode, current=None, allow_world=False, what='mode', world_option='allow_world_access'):
     """A permission mode as ``ansible.builtin.file`` reads it - an int as is (so unquoted YAML ``0640`` works and
     ``644`` is the decimal 644), an octal string (``'0640'``, ``'640'``) or a symbolic one (``'u=rw,g=r'``,
     applied to ``current``, the file's present mode, or 0) - limited to 0..0777. A mode that gives other users
-    any access is refused unless ``allow_world``. None stays None (keep the file's mode). Raises InvalidOption."""
+    any access is refused unless ``allow_world``; the message names ``world_option`` as the way to allow it (None: the
+    caller has no such option). None stays None (keep the file's mode). Raises InvalidOption."""
     if mode is None or mode == '':
         return None
     if isinstance(mode, bool):
@@ -45,9 +46,9 @@ def parse_mode(mode, current=None, allow_world=False, what='mode'):
                                 % (what, text))
     if value & 0o007 and not allow_world:
         raise InvalidOption('%s %04o gives every user of the host access to a secret file (world-%s); use a mode '
-                            'without "other" permissions such as 0640, or set allow_world_access: true'
+                            'without "other" permissions such as 0640%s'
                             % (what, value, 'writable' if value & 0o002 else 'readable' if value & 0o004
-                               else 'executable'))
+                               else 'executable', ', or set %s: true' % world_option if world_option else ''))
     return value
 
 

@@ -49,6 +49,14 @@ def test_world_access_needs_an_explicit_allow(mode):
     assert parse_mode(mode, allow_world=True) & 0o007
 
 
+def test_a_caller_without_the_allow_option_is_not_told_to_set_it():
+    """report_file has no allow_world_access: its refusal must not suggest one."""
+    with pytest.raises(InvalidOption) as info:
+        parse_mode("0644", what="mode", world_option=None)
+    assert "gives every user of the host access" in str(info.value)
+    assert "allow_world_access" not in str(info.value)
+
+
 def test_the_error_names_the_option():
     with pytest.raises(InvalidOption) as info:
         parse_mode("0777", what="consumers[0]: mode")
